@@ -1,0 +1,202 @@
+"""Record, list and verify audit events.
+
+Invariant: each chain (one per tenant, one for the platform) is a hash chain — an event's ``hash``
+covers the previous event's hash and the event's own canonical content — so editing, deleting or
+reordering any stored event is detected by :func:`verify`. Appends to one chain are serialised
+(PostgreSQL: a transaction-scoped advisory lock; SQLite: the database write lock), and the table
+rejects UPDATE and DELETE with a trigger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from creditdesk.audit.models import AuditEvent
+from creditdesk.db import new_id, utcnow
+from creditdesk.kit.pagination import Page, paginate
+
+GENESIS = "0" * 64
+PLATFORM_CHAIN = "platform"
+
+
+class Actor(Protocol):
+    """Who did it: an authenticated principal or a system actor."""
+
+    actor_type: str
+    id: str | None
+    email: str | None
+    request_id: str | None
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    actor_type: str = "system"
+    id: str | None = None
+    email: str | None = None
+    request_id: str | None = None
+    ip: str | None = None
+
+
+SYSTEM = SystemActor()
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    body = {
+        "chain": event.chain,
+        "seq": event.seq,
+        "tenant_id": event.tenant_id,
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "actor_email": event.actor_email,
+        "action": event.action,
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "outcome": event.outcome,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "details": event.details,
+        "created_at": event.created_at.isoformat(timespec="microseconds"),
+        "prev_hash": event.prev_hash,
+        "id": event.id,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    tenant_id: str | None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the tenant's chain (or the platform chain). Never pass a secret in details."""
+    chain = tenant_id or PLATFORM_CHAIN
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": "audit:" + chain})
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    created = utcnow()
+    event = AuditEvent(
+        id=new_id(),
+        chain=chain,
+        seq=(last.seq + 1) if last else 1,
+        tenant_id=tenant_id,
+        actor_type=actor.actor_type,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        outcome=outcome,
+        request_id=actor.request_id,
+        ip=actor.ip,
+        details=json.loads(json.dumps(details or {}, default=str)),
+        created_at=created,
+        prev_hash=last.hash if last else GENESIS,
+        hash="",
+    )
+    event.hash = _hash(event)
+    session.add(event)
+    session.flush()
+    session.info["audited"] = True
+    return event
+
+
+@dataclass
+class AuditFilters:
+    action: str | None = None
+    actor: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    outcome: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def list_events(session: Session, *, chain: str, filters: AuditFilters, limit: int, offset: int) -> Page[AuditEvent]:
+    """Return one page of a chain's events, newest first."""
+    stmt = select(AuditEvent).where(AuditEvent.chain == chain)
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action.startswith(filters.action))
+    if filters.actor:
+        stmt = stmt.where(func.lower(AuditEvent.actor_email) == filters.actor.lower())
+    if filters.resource_type:
+        stmt = stmt.where(AuditEvent.resource_type == filters.resource_type)
+    if filters.resource_id:
+        stmt = stmt.where(AuditEvent.resource_id == filters.resource_id)
+    if filters.outcome:
+        stmt = stmt.where(AuditEvent.outcome == filters.outcome)
+    if filters.created_from:
+        stmt = stmt.where(AuditEvent.created_at >= filters.created_from)
+    if filters.created_to:
+        stmt = stmt.where(AuditEvent.created_at < filters.created_to)
+    return paginate(session, stmt.order_by(AuditEvent.seq.desc()), limit=limit, offset=offset)
+
+
+def verify(session: Session, *, chain: str) -> dict[str, Any]:
+    """Recompute a chain; return ``{"ok": True, "events": N}`` or the first broken link."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    rows = session.execute(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)).scalars()
+    for event in rows.yield_per(1000):
+        count += 1
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"sequence gap: expected {expected_seq}, found {event.seq} (an event was deleted)"
+        elif event.prev_hash != prev:
+            reason = "previous-hash link does not match the preceding event"
+        elif _hash(event) != event.hash:
+            reason = "event content does not match its hash (the event was modified)"
+        if reason:
+            return {
+                "ok": False,
+                "events": count - 1,
+                "broken_event_id": event.id,
+                "broken_seq": event.seq,
+                "broken_action": event.action,
+                "reason": reason,
+            }
+        prev = event.hash
+        expected_seq += 1
+    return {"ok": True, "events": count}
+
+
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def record_unaudited_request(session: Session, request: Any) -> None:
+    """Catch-all: a state-changing request that recorded no explicit event still leaves one."""
+    if request.method not in MUTATING_METHODS or session.info.get("audited"):
+        return
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return
+    route = request.scope.get("route")
+    record(
+        session,
+        actor=principal,
+        action=f"http.{request.method.lower()}",
+        tenant_id=session.info.get("tenant_id") or principal.tenant_id,
+        details={"route": getattr(route, "path", request.url.path), "path": request.url.path},
+    )

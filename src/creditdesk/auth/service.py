@@ -1,0 +1,276 @@
+"""Login, refresh rotation with reuse detection, logout, API keys.
+
+Security invariants:
+- Unknown e-mails and wrong passwords get the same message and the same Argon2 work.
+- Failed logins are counted per e-mail (known or not); five within the window lock it for 15 minutes,
+  during which even the right password is refused.
+- Refresh tokens rotate on every use. Presenting a used or revoked refresh token revokes its whole
+  family (every token descended from that login), including the newest one, and its access tokens.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from creditdesk.audit import service as audit
+from creditdesk.auth import tokens
+from creditdesk.auth.models import ApiKey, LoginAttempt, RefreshToken
+from creditdesk.auth.passwords import verify_password
+from creditdesk.auth.principal import API_KEY_PREFIX, Identity
+from creditdesk.auth.schemas import ApiKeyCreate, ApiKeyCreated, TokenPair
+from creditdesk.config import get_settings
+from creditdesk.db import utcnow
+from creditdesk.errors import AccountLocked, Forbidden, InvalidCredentials, TokenReuseDetected, Unauthorized
+from creditdesk.kit.crypto import sha256_hex
+from creditdesk.tenancy.models import Tenant, User
+from creditdesk.tenancy.permissions import permissions_for
+from creditdesk.tenancy.scope import get_owned, select_owned
+
+BAD_CREDENTIALS = "Incorrect email or password"
+
+
+class _Anonymous:
+    actor_type = "anonymous"
+    id = None
+
+    def __init__(self, email: str | None, meta: dict[str, Any]):
+        self.email = email
+        self.request_id = meta.get("request_id")
+        self.ip = meta.get("ip")
+
+
+def _issue_pair(session: Session, user: User, family_id: str) -> TokenPair:
+    settings = get_settings()
+    access = tokens.issue(
+        typ="access",
+        subject=user.id,
+        family_id=family_id,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+        extra={"role": user.role, "tid": user.tenant_id},
+    )
+    refresh = tokens.issue(
+        typ="refresh", subject=user.id, family_id=family_id, lifetime=timedelta(days=settings.refresh_token_days)
+    )
+    session.add(RefreshToken(jti=refresh.jti, family_id=family_id, user_id=user.id, expires_at=refresh.expires_at))
+    return TokenPair(
+        access_token=access.token, refresh_token=refresh.token, expires_in=settings.access_token_minutes * 60
+    )
+
+
+def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) -> TokenPair:
+    """Check credentials and return a token pair, counting failures and locking as needed."""
+    settings = get_settings()
+    now = utcnow()
+    email = email.strip().lower()
+    key = sha256_hex(email)
+    attempt = session.get(LoginAttempt, key)
+    user = session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+    chain_tenant = user.tenant_id if user else None
+    actor = _Anonymous(email, meta)
+
+    if attempt and attempt.locked_until and attempt.locked_until > now:
+        verify_password(None, password)  # same work as a real check
+        minutes = max(1, int((attempt.locked_until - now).total_seconds() // 60) + 1)
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.login.locked",
+            tenant_id=chain_tenant,
+            outcome="denied",
+            resource_type="user",
+            resource_id=user.id if user else None,
+            details={"email": email},
+        )
+        raise AccountLocked(
+            f"Account locked after {settings.login_max_failures} failed sign-ins; try again in {minutes} minutes"
+        )
+
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok:
+        if attempt is None:
+            attempt = LoginAttempt(email_hash=key, failures=0)
+            session.add(attempt)
+        attempt.failures += 1
+        attempt.last_failed_at = now
+        locked = attempt.failures >= settings.login_max_failures
+        if locked:
+            attempt.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            attempt.failures = 0
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.login.failed",
+            tenant_id=chain_tenant,
+            outcome="failure",
+            resource_type="user",
+            resource_id=user.id if user else None,
+            details={"email": email, "locked": locked},
+        )
+        raise InvalidCredentials(BAD_CREDENTIALS)
+
+    assert user is not None
+    if not user.is_active:
+        raise InvalidCredentials("This account is deactivated; ask your administrator")
+    if user.tenant_id:
+        tenant = session.get(Tenant, user.tenant_id)
+        if tenant is None or tenant.status != "active":
+            audit.record(
+                session,
+                actor=actor,
+                action="auth.login.denied",
+                tenant_id=user.tenant_id,
+                outcome="denied",
+                resource_type="user",
+                resource_id=user.id,
+                details={"reason": "tenant suspended"},
+            )
+            raise InvalidCredentials("Your organisation's access to CreditDesk is suspended")
+    if attempt is not None:
+        session.delete(attempt)
+    user.last_login_at = now
+    actor.id = user.id  # type: ignore[misc]
+    actor.actor_type = "user"  # type: ignore[misc]
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.login.succeeded",
+        tenant_id=user.tenant_id,
+        resource_type="user",
+        resource_id=user.id,
+    )
+    return _issue_pair(session, user, family_id=secrets.token_urlsafe(16))
+
+
+def _revoke_family(session: Session, family_id: str) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def refresh(session: Session, *, refresh_token: str, meta: dict[str, Any]) -> TokenPair:
+    """Rotate a refresh token; a reused token revokes its whole family."""
+    claims = tokens.decode(refresh_token, typ="refresh")
+    row = session.get(RefreshToken, claims["jti"])
+    if row is None or row.user_id != claims["sub"]:
+        raise Unauthorized("Invalid token")
+    user = session.get(User, row.user_id)
+    if row.used_at is not None or row.revoked_at is not None:
+        _revoke_family(session, row.family_id)
+        audit.record(
+            session,
+            actor=_Anonymous(user.email if user else None, meta),
+            action="auth.refresh.reuse_detected",
+            tenant_id=user.tenant_id if user else None,
+            outcome="denied",
+            resource_type="user",
+            resource_id=row.user_id,
+            details={"family": row.family_id[:8]},
+        )
+        raise TokenReuseDetected("Refresh token was already used; every session of this sign-in has been revoked")
+    if user is None or not user.is_active:
+        raise Unauthorized("Invalid token")
+    if user.tenant_id:
+        tenant = session.get(Tenant, user.tenant_id)
+        if tenant is None or tenant.status != "active":
+            raise Unauthorized("Your organisation's access to CreditDesk is suspended")
+    row.used_at = utcnow()
+    return _issue_pair(session, user, family_id=row.family_id)
+
+
+def logout(session: Session, *, refresh_token: str, meta: dict[str, Any]) -> None:
+    """Revoke the refresh token's family (and so its access tokens)."""
+    try:
+        claims = tokens.decode(refresh_token, typ="refresh")
+    except Unauthorized:
+        return  # logging out with a dead token is already done
+    row = session.get(RefreshToken, claims["jti"])
+    if row is None:
+        return
+    _revoke_family(session, row.family_id)
+    user = session.get(User, row.user_id)
+    audit.record(
+        session,
+        actor=_Anonymous(user.email if user else None, meta),
+        action="auth.logout",
+        tenant_id=user.tenant_id if user else None,
+        resource_type="user",
+        resource_id=row.user_id,
+    )
+
+
+def me(principal: Identity) -> dict[str, Any]:
+    """Describe the caller, with the permissions the portal uses to shape its navigation."""
+    return {
+        "id": principal.id,
+        "email": principal.email,
+        "name": principal.name,
+        "role": principal.role,
+        "tenant": principal.tenant_slug,
+        "permissions": sorted(p.value for p in principal.permissions),
+    }
+
+
+def create_api_key(session: Session, *, tenant: Tenant, data: ApiKeyCreate, actor: Identity) -> ApiKeyCreated:
+    """Create an API key; the full key is returned once, only its SHA-256 is stored."""
+    if not permissions_for(data.role, platform_scoped=False) <= actor.permissions:
+        raise Forbidden(f"You cannot create a key with more rights than your own (role {data.role})")
+    prefix = secrets.token_hex(4)
+    raw = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32).replace('_', '-')}"
+    key = ApiKey(
+        tenant_id=tenant.id,
+        name=data.name,
+        role=data.role,
+        prefix=prefix,
+        key_hash=sha256_hex(raw),
+        created_by=actor.id,
+    )
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.created",
+        tenant_id=tenant.id,
+        resource_type="api_key",
+        resource_id=key.id,
+        details={"name": key.name, "role": key.role, "prefix": prefix},
+    )
+    return ApiKeyCreated(
+        id=key.id,
+        name=key.name,
+        role=key.role,
+        prefix=prefix,
+        created_at=key.created_at,
+        last_used_at=None,
+        revoked_at=None,
+        key=raw,
+    )
+
+
+def list_api_keys(session: Session, *, tenant: Tenant) -> list[ApiKey]:
+    """List a tenant's API keys (prefixes only)."""
+    return list(session.execute(select_owned(ApiKey, tenant.id).order_by(ApiKey.created_at)).scalars())
+
+
+def revoke_api_key(session: Session, *, tenant: Tenant, key_id: str, actor: Identity) -> ApiKey:
+    """Revoke an API key."""
+    key = get_owned(session, ApiKey, key_id, tenant.id, what="API key")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.revoked",
+        tenant_id=tenant.id,
+        resource_type="api_key",
+        resource_id=key.id,
+        details={"prefix": key.prefix},
+    )
+    return key

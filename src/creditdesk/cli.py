@@ -1,0 +1,157 @@
+"""The `creditdesk` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="CreditDesk — explainable credit decisions for lenders.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administrative users.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+keys_app = typer.Typer(help="Secrets and encryption keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
+
+
+def _settings(demo: bool = False):  # type: ignore[no-untyped-def]
+    from creditdesk.config import get_settings
+
+    if demo:
+        os.environ["CREDITDESK_MODE"] = "demo"
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _prepare(settings) -> None:  # type: ignore[no-untyped-def]
+    from creditdesk.db import init_database
+    from creditdesk.migrations import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    init_database(settings.sqlalchemy_url)
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="Embedded demo: SQLite, demo tenant, users and data")] = False,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Upgrade the database, seed demo data if asked, and serve the API and portal."""
+    import uvicorn
+
+    from creditdesk.config import ConfigError
+
+    try:
+        settings = _settings(demo)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _prepare(settings)
+    if demo or settings.mode == "demo":
+        from creditdesk.demo import seed_demo
+        from creditdesk.tenancy.demo import PLATFORM_USERS, TENANT_USERS
+
+        seed_demo(settings)
+        typer.echo("CreditDesk demo is ready. Sign in with any of:")
+        for email, _, role in PLATFORM_USERS + TENANT_USERS:
+            typer.echo(f"  {email:32} {role.value}")
+        typer.echo(f"  password: {settings.demo_password.get_secret_value()}  (set CREDITDESK_DEMO_PASSWORD to change)")
+    typer.echo(f"Serving on http://{host}:{port}  (API docs at /docs)")
+    uvicorn.run(
+        "creditdesk.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = _settings()
+    _prepare(settings)
+    typer.echo("database is up to date")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo tenant, users and data (idempotent)."""
+    from creditdesk.demo import seed_demo
+
+    settings = _settings(demo=True)
+    _prepare(settings)
+    seed_demo(settings)
+    typer.echo("demo data seeded")
+
+
+@admin_app.command("create")
+def admin_create(
+    email: Annotated[str, typer.Option(help="E-mail of the platform admin")],
+    name: Annotated[str, typer.Option(help="Display name")] = "Platform Admin",
+    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted)")] = None,
+) -> None:
+    """Create a platform admin."""
+    from creditdesk.audit import service as audit
+    from creditdesk.auth.passwords import password_problem
+    from creditdesk.db import get_database
+    from creditdesk.errors import Conflict
+    from creditdesk.tenancy.permissions import Role
+    from creditdesk.tenancy.service import add_user
+
+    settings = _settings()
+    _prepare(settings)
+    if password is None:
+        if not sys.stdin.isatty():
+            typer.echo("error: --password is required when not interactive", err=True)
+            raise typer.Exit(2)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if problem := password_problem(password, email):
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    try:
+        with get_database().session() as session, session.begin():
+            user = add_user(
+                session, tenant_id=None, email=email, name=name, role=Role.PLATFORM_ADMIN, password=password
+            )
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="user.created",
+                tenant_id=None,
+                resource_type="user",
+                resource_id=user.id,
+                details={"email": user.email, "role": user.role, "via": "cli"},
+            )
+    except Conflict as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"id": user.id, "email": user.email, "role": user.role}))
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print fresh values for CREDITDESK_JWT_SECRET and CREDITDESK_ENCRYPTION_KEYS."""
+    import secrets
+
+    from creditdesk.config import generate_encryption_key
+
+    typer.echo(f"CREDITDESK_JWT_SECRET={secrets.token_urlsafe(48)}")
+    typer.echo(f"CREDITDESK_ENCRYPTION_KEYS={generate_encryption_key()}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,146 @@
+"""The one settings class. Every knob is an environment variable prefixed ``CREDITDESK_``.
+
+Security invariant: in ``production`` mode the process refuses to start unless the JWT key and the
+encryption keys are given explicitly and are not the documented placeholders. In ``demo`` and
+``dev`` modes missing keys are generated once into ``<data_dir>/secrets.json`` (mode 0600) so that
+restarts keep sessions and encrypted data readable.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test"}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; see docs/operations.md for every variable."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDITDESK_", extra="ignore")
+
+    mode: Literal["production", "dev", "demo"] = "production"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    broker_url: str | None = None
+    redis_url: str | None = None
+
+    jwt_secret: SecretStr | None = None
+    # "kid1:base64key,kid2:base64key" — the first key encrypts, all keys decrypt (rotation).
+    encryption_keys: SecretStr | None = None
+
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    login_max_failures: int = 5
+    lockout_minutes: int = 15
+    # Argon2id cost; the defaults follow OWASP guidance. Tests lower them for speed.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 25 * 1_048_576
+    max_batch_rows: int = 50_000
+    page_limit_max: int = 500
+
+    demo_password: SecretStr = SecretStr("creditdesk-demo-2026")
+    demo_tenant_slug: str = "demo-nbfc"
+    default_timezone: str = "Asia/Kolkata"
+    log_level: str = "INFO"
+    allow_private_endpoints: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def is_dev_like(self) -> bool:
+        """True in demo and dev modes, where simulators and generated secrets are allowed."""
+        return self.mode in ("demo", "dev")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'creditdesk.db').resolve()}"
+
+    def jwt_key(self) -> str:
+        """Return the JWT signing key (never logged)."""
+        assert self.jwt_secret is not None, "settings not finalised"
+        return self.jwt_secret.get_secret_value()
+
+    def encryption_keyring(self) -> list[tuple[str, bytes]]:
+        """Return [(key_id, 32-byte key), ...]; the first entry is the active key."""
+        assert self.encryption_keys is not None, "settings not finalised"
+        ring: list[tuple[str, bytes]] = []
+        for part in self.encryption_keys.get_secret_value().split(","):
+            kid, _, b64 = part.strip().partition(":")
+            key = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+            if not kid or len(key) != 32:
+                raise ConfigError("CREDITDESK_ENCRYPTION_KEYS must be 'kid:base64(32 bytes)' entries")
+            ring.append((kid, key))
+        return ring
+
+    def finalise(self) -> Settings:
+        """Fill generated secrets in dev/demo mode, refuse unsafe configuration in production."""
+        if self.is_dev_like:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            stored = _load_or_create_local_secrets(self.data_dir / "secrets.json")
+            if self.jwt_secret is None:
+                self.jwt_secret = SecretStr(stored["jwt_secret"])
+            if self.encryption_keys is None:
+                self.encryption_keys = SecretStr(stored["encryption_keys"])
+        else:
+            problems = []
+            if self.jwt_secret is None or self.jwt_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append("CREDITDESK_JWT_SECRET")
+            elif len(self.jwt_secret.get_secret_value()) < 32:
+                problems.append("CREDITDESK_JWT_SECRET (must be at least 32 characters)")
+            if self.encryption_keys is None or self.encryption_keys.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append("CREDITDESK_ENCRYPTION_KEYS")
+            if problems:
+                raise ConfigError(
+                    "Refusing to start in production mode without explicit secrets: "
+                    + ", ".join(problems)
+                    + ". Generate them with `creditdesk keys generate`, or use --demo for a local demo."
+                )
+        self.encryption_keyring()  # validates the format
+        return self
+
+
+def generate_encryption_key(kid: str | None = None) -> str:
+    """Return a fresh 'kid:base64key' entry for CREDITDESK_ENCRYPTION_KEYS."""
+    kid = kid or "k" + secrets.token_hex(3)
+    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip('=')}"
+
+
+def _load_or_create_local_secrets(path: Path) -> dict[str, str]:
+    if path.exists():
+        return json.loads(path.read_text())
+    data = {"jwt_secret": secrets.token_urlsafe(48), "encryption_keys": generate_encryption_key("k1")}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    return data
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, finalised once."""
+    return Settings().finalise()

@@ -1,0 +1,195 @@
+"""Database engine, sessions and the declarative base.
+
+Invariants:
+- The request (or job) that opens a session owns its transaction: services flush, never commit.
+- On PostgreSQL every transaction carries ``app.tenant_id`` / ``app.all_tenants`` settings that the
+  row-level-security policies read (see migrations). They start as "all tenants" (authentication
+  must look users up before the tenant is known) and are narrowed by :func:`set_tenant_scope` as
+  soon as a route resolves its tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from creditdesk.errors import AppError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """Return a new opaque identifier."""
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite returns naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+
+
+class CreatedMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    """Return True for a SQLite engine or URL."""
+    url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and serialised writes."""
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # IMMEDIATE takes the write lock up front so read-then-write transactions never fail
+            # with SQLITE_BUSY_SNAPSHOT under concurrency (the audit chain reads then writes).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+
+
+class Database:
+    """An engine and its session factory."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    def session(self) -> Session:
+        """Open a session whose first transaction sees all tenants (narrow it with set_tenant_scope)."""
+        session = self.sessions()
+        session.info["db"] = self
+        if self.is_postgres:
+            event.listen(session, "after_begin", _apply_scope_on_begin)
+        return session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _apply_scope_on_begin(session: Session, _transaction: Any, connection: Any) -> None:
+    tenant_id = session.info.get("tenant_id")
+    connection.execute(
+        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)"),
+        {"t": tenant_id or "", "a": "off" if tenant_id else "on"},
+    )
+
+
+def set_tenant_scope(session: Session, tenant_id: str | None) -> None:
+    """Narrow this session to one tenant (None: all tenants) — the row-level-security second wall."""
+    session.info["tenant_id"] = tenant_id
+    db: Database | None = session.info.get("db")
+    if db is not None and db.is_postgres and session.in_transaction():
+        session.execute(
+            text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)"),
+            {"t": tenant_id or "", "a": "off" if tenant_id else "on"},
+        )
+
+
+_database: Database | None = None
+
+
+def init_database(url: str) -> Database:
+    """Create the process-wide database (called by create_app and the CLI)."""
+    global _database
+    if _database is not None and _database.url != url:
+        _database.dispose()
+    if _database is None or _database.url != url:
+        _database = Database(url)
+    return _database
+
+
+def get_database() -> Database:
+    """Return the process-wide database."""
+    if _database is None:
+        raise RuntimeError("database not initialised")
+    return _database
+
+
+#: Called with (session, request) after a route returns and before the commit (e.g. the audit catch-all).
+before_commit_hooks: list[Callable[[Session, Request], None]] = []
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a request-scoped session; commit when the route returns, roll back when it raises."""
+    session = get_database().session()
+    try:
+        yield session
+        for hook in before_commit_hooks:
+            hook(session, request)
+    except AppError as exc:
+        if exc.commit_session:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    else:
+        session.commit()
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,27 @@
+"""Demo seeding: one ordered list of seeders; each domain adds its own (idempotent) seeder here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from creditdesk.config import Settings
+from creditdesk.db import get_database
+
+Seeder = Callable[[Session, Settings], None]
+
+
+def seeders() -> list[Seeder]:
+    """Return the seeders in the order they run (later ones may rely on earlier ones)."""
+    from creditdesk.tenancy.demo import seed_users
+
+    return [seed_users]
+
+
+def seed_demo(settings: Settings) -> None:
+    """Run every seeder, each in its own transaction, so a re-run only fills what is missing."""
+    db = get_database()
+    for seeder in seeders():
+        with db.session() as session, session.begin():
+            seeder(session, settings)

@@ -1,0 +1,145 @@
+"""ASGI middleware: request ids, security headers, body-size limits, request metrics and access logs.
+
+Pure ASGI (not BaseHTTPMiddleware) to keep the decision path fast and streaming intact.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Histogram
+
+from creditdesk.errors import PayloadTooLarge
+
+HTTP_LATENCY = Histogram(
+    "creditdesk_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.08, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+HTTP_REQUESTS = Counter(
+    "creditdesk_http_requests_total", "HTTP requests by route template", ["method", "route", "status"]
+)
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_NO_CSP_PREFIXES = ("/docs", "/redoc", "/embed/")
+_log = structlog.get_logger("creditdesk.access")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+APP_CSP = (
+    b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    b"script-src 'self'; connect-src 'self'; frame-src 'self' https:; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class RequestContextMiddleware:
+    """Give every request an id, bound its body, add security headers, and measure it."""
+
+    def __init__(self, app: Any, *, max_body_bytes: int, max_upload_bytes: int):
+        self.app = app
+        self.max_body = max_body_bytes
+        self.max_upload = max_upload_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        limit = self.max_upload if headers.get(b"content-type", b"").startswith(b"multipart/") else self.max_body
+        declared = headers.get(b"content-length")
+        received = 0
+
+        async def bounded_receive() -> dict[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"Request body exceeds the limit of {limit:,} bytes")
+            return message
+
+        status_holder = {"status": 500}
+        path = scope.get("path", "")
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                extra = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
+                if not path.startswith(_NO_CSP_PREFIXES):
+                    extra.append((b"content-security-policy", APP_CSP))
+                    extra.append((b"x-frame-options", b"DENY"))
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        start = time.perf_counter()
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                await _send_too_large(send_with_headers, request_id, limit)
+                return
+            await self.app(scope, bounded_receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - start
+            template = route_template(scope)
+            status = str(status_holder["status"])
+            HTTP_LATENCY.labels(scope["method"], template, status).observe(elapsed)
+            HTTP_REQUESTS.labels(scope["method"], template, status).inc()
+            state = scope.get("state", {})
+            principal = state.get("principal")
+            _log.info(
+                "request",
+                method=scope["method"],
+                route=template,
+                status=status_holder["status"],
+                duration_ms=round(elapsed * 1000, 2),
+                tenant=getattr(principal, "tenant_slug", None),
+                user=getattr(principal, "id", None),
+            )
+            structlog.contextvars.clear_contextvars()
+
+
+def route_template(scope: dict[str, Any]) -> str:
+    """Return the matched route's template (``/api/v1/tenants/{tenant}/users/{user_id}``), never raw ids."""
+    if scope.get("route") is None:
+        return "<unmatched>"
+    params = list((scope.get("path_params") or {}).items())
+    segments = scope.get("path", "").split("/")
+    i = 0
+    for n, segment in enumerate(segments):
+        if i < len(params) and segment == str(params[i][1]):
+            segments[n] = "{" + params[i][0] + "}"
+            i += 1
+    return "/".join(segments)
+
+
+async def _send_too_large(send: Any, request_id: str, limit: int) -> None:
+    import orjson
+
+    body = orjson.dumps(
+        {
+            "error": "PayloadTooLarge",
+            "detail": f"Request body exceeds the limit of {limit:,} bytes",
+            "request_id": request_id,
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,153 @@
+"""The application factory: settings, database, middleware, the one error handler, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from creditdesk import __version__
+from creditdesk.api import api_router
+from creditdesk.audit.service import record_unaudited_request
+from creditdesk.config import Settings, get_settings
+from creditdesk.db import before_commit_hooks, get_database, init_database
+from creditdesk.errors import AppError
+from creditdesk.kit.logging import configure_logging
+from creditdesk.kit.middleware import RequestContextMiddleware
+
+log = structlog.get_logger("creditdesk")
+
+_HTTP_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "RateLimited",
+}
+
+
+def error_body(request: Request, error: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """Return the one error shape."""
+    return {"error": error, "detail": detail, "request_id": getattr(request.state, "request_id", None), **extra}
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every failure as ``{"error","detail","request_id"}``; never a stack trace."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
+            error_body(request, exc.name, exc.message, **exc.extra), status_code=exc.status, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body(request, "MalformedJSON", "Request body is not valid JSON"), status_code=400)
+        fields = [{"field": _format_loc(e["loc"]), "message": e["msg"], "type": e["type"]} for e in errors]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+        return JSONResponse(error_body(request, "ValidationError", detail, fields=fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
+        detail = str(exc.detail) if exc.detail else name
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route for {request.method} {request.url.path}"
+        return JSONResponse(
+            error_body(request, name, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc, path=request.url.path)
+        return JSONResponse(
+            error_body(request, "InternalError", "An unexpected error occurred; quote the request id to support"),
+            status_code=500,
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI application."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    db = init_database(settings.sqlalchemy_url)
+    if record_unaudited_request not in before_commit_hooks:
+        before_commit_hooks.append(record_unaudited_request)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
+        yield
+        log.info("stopping")
+
+    app = FastAPI(
+        title="CreditDesk API",
+        version=__version__,
+        lifespan=lifespan,
+        description="Explainable credit decisions, bureau pulls, model studio and portfolio monitoring.",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-API-Key",
+                "Idempotency-Key",
+                "X-CreditDesk-Client",
+                "X-Request-ID",
+            ],
+        )
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+
+    @app.get("/healthz", tags=["service"], operation_id="healthz")
+    def healthz() -> dict[str, str]:
+        """Liveness: the process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["service"], operation_id="readyz")
+    def readyz() -> JSONResponse:
+        """Readiness: the database (and broker/Redis when configured) answer."""
+        checks: dict[str, str] = {}
+        try:
+            with get_database().engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["service"], include_in_schema=False)
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics."""
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,10 @@
+"""Import every domain's tables so Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+from creditdesk.audit import models as _audit  # noqa: F401
+from creditdesk.auth import models as _auth  # noqa: F401
+from creditdesk.db import Base
+from creditdesk.tenancy import models as _tenancy  # noqa: F401
+
+__all__ = ["Base"]

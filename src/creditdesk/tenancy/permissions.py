@@ -1,0 +1,99 @@
+"""Roles and permissions as data: one enum, one mapping. Routes declare the permission they need."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    RISK_ANALYST = "risk_analyst"
+    TENANT_ADMIN = "tenant_admin"
+    FIELD_OFFICER = "field_officer"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    TENANTS_CREATE = "tenants:create"
+    TENANTS_READ = "tenants:read"
+    TENANTS_MANAGE = "tenants:manage"
+    PLATFORM_USERS_MANAGE = "platform_users:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    API_KEYS_MANAGE = "api_keys:manage"
+    BUREAUS_READ = "bureaus:read"
+    BUREAUS_MANAGE = "bureaus:manage"
+    MODELS_READ = "models:read"
+    MODELS_MANAGE = "models:manage"
+    POLICY_READ = "policy:read"
+    POLICY_MANAGE = "policy:manage"
+    APPLICATIONS_CREATE = "applications:create"
+    APPLICATIONS_READ_OWN = "applications:read_own"
+    APPLICATIONS_READ = "applications:read"
+    BATCHES_CREATE = "batches:create"
+    JOBS_READ = "jobs:read"
+    PORTFOLIO_READ = "portfolio:read"
+    PORTFOLIO_MANAGE = "portfolio:manage"
+    MONITORING_READ = "monitoring:read"
+    MONITORING_MANAGE = "monitoring:manage"
+    DASHBOARDS_MANAGE = "dashboards:manage"
+    AUDIT_READ = "audit:read"
+    OPS_READ = "ops:read"
+    OPS_MANAGE = "ops:manage"
+
+
+P = Permission
+
+_ANALYST = {
+    P.TENANTS_READ,
+    P.BUREAUS_READ,
+    P.BUREAUS_MANAGE,
+    P.MODELS_READ,
+    P.MODELS_MANAGE,
+    P.POLICY_READ,
+    P.POLICY_MANAGE,
+    P.APPLICATIONS_CREATE,
+    P.APPLICATIONS_READ_OWN,
+    P.APPLICATIONS_READ,
+    P.BATCHES_CREATE,
+    P.JOBS_READ,
+    P.PORTFOLIO_READ,
+    P.MONITORING_READ,
+    P.MONITORING_MANAGE,
+    P.DASHBOARDS_MANAGE,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.PLATFORM_ADMIN: frozenset(Permission),
+    # A platform-scoped analyst holds these for every tenant; a tenant-scoped one for its tenant.
+    Role.RISK_ANALYST: frozenset(_ANALYST | {P.OPS_READ}),
+    Role.TENANT_ADMIN: frozenset(
+        _ANALYST | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ}
+    ),
+    Role.FIELD_OFFICER: frozenset({P.APPLICATIONS_CREATE, P.APPLICATIONS_READ_OWN, P.BATCHES_CREATE, P.JOBS_READ}),
+    Role.AUDITOR: frozenset(
+        {
+            P.TENANTS_READ,
+            P.APPLICATIONS_READ_OWN,
+            P.APPLICATIONS_READ,
+            P.AUDIT_READ,
+            P.PORTFOLIO_READ,
+            P.MONITORING_READ,
+            P.MODELS_READ,
+            P.POLICY_READ,
+            P.JOBS_READ,
+        }
+    ),
+}
+
+#: Roles that may exist without a tenant, and roles that may exist inside one.
+PLATFORM_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.RISK_ANALYST})
+TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.RISK_ANALYST, Role.FIELD_OFFICER, Role.AUDITOR})
+
+
+def permissions_for(role: str, *, platform_scoped: bool) -> frozenset[Permission]:
+    """Return the permissions of a role; platform-only permissions are dropped for tenant users."""
+    perms = ROLE_PERMISSIONS.get(Role(role), frozenset())
+    if not platform_scoped:
+        perms = perms - {P.OPS_READ, P.OPS_MANAGE, P.TENANTS_CREATE, P.TENANTS_MANAGE, P.PLATFORM_USERS_MANAGE}
+    return perms

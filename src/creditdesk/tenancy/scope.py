@@ -1,0 +1,35 @@
+"""THE tenant-scoping helper. Every query of a tenant-owned table goes through here.
+
+A tenant-owned table has a ``tenant_id`` column. Reading one row by id from another tenant answers
+404 (never 403): existence must not leak. ``tests/tenancy/test_scope_lint.py`` fails the build when
+code outside this module filters on ``tenant_id`` by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from creditdesk.errors import NotFound
+
+M = TypeVar("M")
+
+
+def scoped(stmt: Select[Any], model: Any, tenant_id: str) -> Select[Any]:
+    """Restrict a select of ``model`` to one tenant."""
+    return stmt.where(model.tenant_id == tenant_id)
+
+
+def select_owned(model: Any, tenant_id: str) -> Select[Any]:
+    """Return ``SELECT model`` restricted to one tenant."""
+    return scoped(select(model), model, tenant_id)
+
+
+def get_owned(session: Session, model: type[M], obj_id: str, tenant_id: str, *, what: str | None = None) -> M:
+    """Load one row of ``model`` owned by the tenant, or raise 404."""
+    obj = session.execute(select_owned(model, tenant_id).where(model.id == obj_id)).scalar_one_or_none()  # type: ignore[attr-defined]
+    if obj is None:
+        raise NotFound(f"{what or model.__name__} not found")
+    return obj

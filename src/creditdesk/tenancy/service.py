@@ -1,0 +1,203 @@
+"""Tenants and users: create, list, update — with the no-escalation rules."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditdesk.audit import service as audit
+from creditdesk.auth.passwords import hash_password
+from creditdesk.auth.principal import Identity
+from creditdesk.db import utcnow
+from creditdesk.errors import Conflict, Forbidden, NotFound
+from creditdesk.kit.pagination import Page, paginate
+from creditdesk.tenancy.models import Tenant, User
+from creditdesk.tenancy.permissions import PLATFORM_ROLES, TENANT_ROLES, Role
+from creditdesk.tenancy.schemas import PlatformUserCreate, TenantCreate, TenantUpdate, UserCreate, UserRead, UserUpdate
+from creditdesk.tenancy.scope import get_owned, select_owned
+
+
+def _ensure_email_free(session: Session, email: str) -> None:
+    if session.execute(select(User.id).where(func.lower(User.email) == email.lower())).first():
+        raise Conflict(f"A user with e-mail {email} already exists")
+
+
+def add_user(session: Session, *, tenant_id: str | None, email: str, name: str, role: str, password: str) -> User:
+    """Insert a user (e-mail stored lowercase, password hashed); 409 on a taken e-mail."""
+    _ensure_email_free(session, email)
+    user = User(tenant_id=tenant_id, email=email.lower(), name=name, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_read(user: User, tenant_slug: str | None) -> UserRead:
+    """Render a user for the API."""
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        tenant=tenant_slug,
+        is_active=user.is_active,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+    )
+
+
+def create_tenant(session: Session, *, data: TenantCreate, actor: Identity) -> Tenant:
+    """Create a tenant and its first tenant admin."""
+    if session.execute(select(Tenant.id).where(Tenant.slug == data.slug)).first():
+        raise Conflict(f"Tenant slug '{data.slug}' is already taken")
+    _ensure_email_free(session, data.admin.email)
+    tenant = Tenant(slug=data.slug, name=data.name, timezone=data.timezone)
+    session.add(tenant)
+    session.flush()
+    admin = add_user(
+        session,
+        tenant_id=tenant.id,
+        email=data.admin.email,
+        name=data.admin.name,
+        role=Role.TENANT_ADMIN,
+        password=data.admin.password,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.created",
+        tenant_id=None,
+        resource_type="tenant",
+        resource_id=tenant.id,
+        details={"slug": tenant.slug, "name": tenant.name},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        tenant_id=tenant.id,
+        resource_type="user",
+        resource_id=admin.id,
+        details={"email": admin.email, "role": admin.role},
+    )
+    return tenant
+
+
+def list_tenants(session: Session, *, caller: Identity) -> list[Tenant]:
+    """Platform callers see every tenant; tenant callers see their own."""
+    stmt = select(Tenant).order_by(Tenant.created_at)
+    if caller.tenant_id is not None:
+        stmt = stmt.where(Tenant.id == caller.tenant_id)
+    return list(session.execute(stmt).scalars())
+
+
+def update_tenant(session: Session, *, tenant: Tenant, data: TenantUpdate, actor: Identity) -> Tenant:
+    """Rename, suspend or reactivate a tenant."""
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    for field, value in changes.items():
+        setattr(tenant, field, value)
+    tenant.updated_at = utcnow()
+    action = {"suspended": "tenant.suspended", "active": "tenant.reactivated"}.get(
+        changes.get("status", ""), "tenant.updated"
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        tenant_id=tenant.id,
+        resource_type="tenant",
+        resource_id=tenant.id,
+        details=changes,
+    )
+    return tenant
+
+
+def _check_grantable(actor: Identity, role: str, *, in_tenant: bool) -> None:
+    """No privilege escalation: only a platform admin grants platform roles or tenant_admin elsewhere."""
+    if in_tenant and Role(role) not in TENANT_ROLES:
+        raise Forbidden(f"Role '{role}' cannot be given to a tenant user")
+    if not in_tenant and Role(role) not in PLATFORM_ROLES:
+        raise Forbidden(f"Role '{role}' cannot be given to a platform user")
+    if actor.role != Role.PLATFORM_ADMIN and actor.tenant_id is None and role == Role.PLATFORM_ADMIN:
+        raise Forbidden("Only a platform admin can grant platform_admin")
+
+
+def create_user(session: Session, *, tenant: Tenant, data: UserCreate, actor: Identity) -> UserRead:
+    """Create a user in a tenant with a tenant role."""
+    _check_grantable(actor, data.role, in_tenant=True)
+    user = add_user(
+        session, tenant_id=tenant.id, email=data.email, name=data.name, role=data.role, password=data.password
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        tenant_id=tenant.id,
+        resource_type="user",
+        resource_id=user.id,
+        details={"email": user.email, "role": user.role},
+    )
+    return user_read(user, tenant.slug)
+
+
+def create_platform_user(session: Session, *, data: PlatformUserCreate, actor: Identity) -> UserRead:
+    """Create a platform-scoped user (platform admin or platform risk analyst)."""
+    _check_grantable(actor, data.role, in_tenant=False)
+    user = add_user(session, tenant_id=None, email=data.email, name=data.name, role=data.role, password=data.password)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        tenant_id=None,
+        resource_type="user",
+        resource_id=user.id,
+        details={"email": user.email, "role": user.role},
+    )
+    return user_read(user, None)
+
+
+def list_users(session: Session, *, tenant: Tenant, limit: int, offset: int) -> Page[UserRead]:
+    """List a tenant's users."""
+    page = paginate(session, select_owned(User, tenant.id).order_by(User.created_at), limit=limit, offset=offset)
+    return Page(items=[user_read(u, tenant.slug) for u in page.items], total=page.total, limit=limit, offset=offset)
+
+
+def update_user(session: Session, *, tenant: Tenant, user_id: str, data: UserUpdate, actor: Identity) -> UserRead:
+    """Change a user's name, role, password or active flag; a user cannot demote or deactivate themself."""
+    user = get_owned(session, User, user_id, tenant.id, what="User")
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "role" in changes:
+        _check_grantable(actor, changes["role"], in_tenant=True)
+    if user.id == actor.id and (
+        changes.get("is_active") is False or ("role" in changes and changes["role"] != user.role)
+    ):
+        raise Forbidden("You cannot deactivate yourself or change your own role")
+    if "password" in changes:
+        user.password_hash = hash_password(changes.pop("password"))
+        changes["password_changed"] = True
+    for field in ("name", "role", "is_active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    user.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.updated",
+        tenant_id=tenant.id,
+        resource_type="user",
+        resource_id=user.id,
+        details=changes,
+    )
+    return user_read(user, tenant.slug)
+
+
+def get_user(session: Session, *, tenant: Tenant, user_id: str) -> UserRead:
+    """Return one user of the tenant (404 otherwise)."""
+    return user_read(get_owned(session, User, user_id, tenant.id, what="User"), tenant.slug)
+
+
+def require_tenant_by_id(session: Session, tenant_id: str) -> Tenant:
+    """Load a tenant by id or 404."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("Tenant not found")
+    return tenant

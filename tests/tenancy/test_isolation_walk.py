@@ -1,0 +1,52 @@
+"""Walk every tenant route with another tenant's slug and ids: the answer is always 404.
+
+When a later domain adds a route with a new path parameter, add an id owned by tenant B to
+``owned_ids`` below — the test fails until you do, so no route escapes the walk.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from tests.factories import bearer, make_tenant, make_user
+from tests.routes import api_routes, fill
+
+
+@pytest.fixture
+def two_tenants(client, session):
+    a = make_tenant(session, "alpha-finance")
+    b = make_tenant(session, "beta-credit")
+    admin_a = make_user(session, a, "tenant_admin")
+    admin_b = make_user(session, b, "tenant_admin")
+    user_b = make_user(session, b, "field_officer")
+    session.commit()
+    key_b = client.post(f"/api/v1/tenants/{b.slug}/api-keys", json={"name": "b"}, headers=bearer(admin_b)).json()
+    owned_ids = {"user_id": user_b.id, "key_id": key_b["id"]}
+    return a, b, admin_a, owned_ids
+
+
+def test_every_tenant_route_answers_404_across_tenants(app, client, two_tenants):
+    a, b, admin_a, owned_ids = two_tenants
+    routes = [r for r in api_routes(app, client) if "tenant" in r.params]
+    assert len(routes) >= 10
+    checked = 0
+    for route in routes:
+        missing = [p for p in route.params if p != "tenant" and p not in owned_ids]
+        assert not missing, f"{route.method} {route.path}: add an id owned by tenant B for {missing}"
+        # 1) tenant B's slug with B's ids
+        url = fill(route.path, {"tenant": b.slug, **owned_ids})
+        r = client.request(route.method, url, json={}, headers=bearer(admin_a))
+        assert r.status_code == 404, f"{route.method} {url} -> {r.status_code} {r.text[:200]}"
+        assert r.json()["error"] == "NotFound"
+        # 2) own slug, B's ids: still 404 (only for routes with ids)
+        if len(route.params) > 1:
+            url = fill(route.path, {"tenant": a.slug, **owned_ids})
+            r = client.request(route.method, url, json={}, headers=bearer(admin_a))
+            assert r.status_code in (404, 422), f"{route.method} {url} -> {r.status_code}"
+            assert r.status_code == 404 or route.method in ("POST", "PUT", "PATCH")
+        checked += 1
+    # a slug that does not exist looks exactly the same
+    r = client.get(f"/api/v1/tenants/no-such-{uuid.uuid4().hex[:6]}/users", headers=bearer(admin_a))
+    assert r.status_code == 404
+    assert checked == len(routes)
