@@ -45,3 +45,32 @@ def bearer(user: User) -> dict[str, str]:
         extra={"role": user.role},
     )
     return {"Authorization": f"Bearer {token.token}"}
+
+
+def wait_for_job(client, tenant_slug: str | None, job_id: str, headers: dict[str, str], timeout: float = 60.0) -> dict:
+    """Poll a job until it reaches a terminal status (or fail after ``timeout`` seconds)."""
+    import time
+
+    from sqlalchemy import select
+
+    from creditdesk.db import get_database
+    from creditdesk.worker.models import Job
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if tenant_slug:
+            job = client.get(f"/api/v1/tenants/{tenant_slug}/jobs/{job_id}", headers=headers).json()
+        else:
+            with get_database().session() as s:
+                row = s.execute(select(Job).where(Job.id == job_id)).scalar_one()
+                job = {
+                    "status": row.status,
+                    "attempts": row.attempts,
+                    "error": row.error,
+                    "progress": row.progress,
+                    "result": row.result,
+                }
+        if job["status"] in ("succeeded", "failed", "dead"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s: {job}")

@@ -79,6 +79,36 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Worker threads in this process")] = 2,
+) -> None:
+    """Process background jobs from the broker named by CREDITDESK_BROKER_URL (production)."""
+    import signal
+    import threading
+
+    from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
+
+    settings = _settings()
+    if is_embedded(settings):
+        typer.echo(
+            "error: set CREDITDESK_BROKER_URL (amqp://… or redis://…); embedded mode runs jobs in `serve`", err=True
+        )
+        raise typer.Exit(2)
+    _prepare(settings)
+    from creditdesk.kit.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    settings.worker_threads = threads
+    start_worker(settings, recover=False)
+    typer.echo(f"worker running with {threads} threads; Ctrl-C to stop")
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    stop_worker()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     max_batch_rows: int = 50_000
     page_limit_max: int = 500
 
+    # background jobs
+    worker_threads: int = 2
+    job_lease_seconds: int = 60
+    job_min_backoff_ms: int = 1000
+    job_max_backoff_ms: int = 60_000
+    outbox_poll_seconds: float = 1.0
+
     demo_password: SecretStr = SecretStr("creditdesk-demo-2026")
     demo_tenant_slug: str = "demo-nbfc"
     default_timezone: str = "Asia/Kolkata"

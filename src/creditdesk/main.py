@@ -23,6 +23,7 @@ from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError
 from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import RequestContextMiddleware
+from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
 
 log = structlog.get_logger("creditdesk")
 
@@ -96,8 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
+        embedded = is_embedded(settings)
+        if embedded:  # in production `creditdesk worker` processes run the jobs
+            start_worker(settings, recover=True)
         yield
         log.info("stopping")
+        if embedded:
+            stop_worker()
 
     app = FastAPI(
         title="CreditDesk API",

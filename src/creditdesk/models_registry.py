@@ -6,5 +6,6 @@ from creditdesk.audit import models as _audit  # noqa: F401
 from creditdesk.auth import models as _auth  # noqa: F401
 from creditdesk.db import Base
 from creditdesk.tenancy import models as _tenancy  # noqa: F401
+from creditdesk.worker import models as _worker  # noqa: F401
 
 __all__ = ["Base"]

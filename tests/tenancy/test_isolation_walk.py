@@ -22,7 +22,11 @@ def two_tenants(client, session):
     user_b = make_user(session, b, "field_officer")
     session.commit()
     key_b = client.post(f"/api/v1/tenants/{b.slug}/api-keys", json={"name": "b"}, headers=bearer(admin_b)).json()
-    owned_ids = {"user_id": user_b.id, "key_id": key_b["id"]}
+    from creditdesk.worker import service as jobs
+
+    job_b = jobs.enqueue(session, kind="ops.selftest", tenant_id=b.id)
+    session.commit()
+    owned_ids = {"user_id": user_b.id, "key_id": key_b["id"], "job_id": job_b.id}
     return a, b, admin_a, owned_ids
 
 

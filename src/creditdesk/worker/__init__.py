@@ -1,0 +1,1 @@
+"""Background jobs (Dramatiq), their table, dead letters and the transactional outbox."""

@@ -1,0 +1,37 @@
+"""Job payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    status: str
+    progress: float
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DeadLetterRead(JobRead):
+    tenant_id: str | None
+    max_attempts: int
+
+
+class SelfTestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fail_times: int = 0
+    permanent: bool = False
+    steps: int = 1
+    max_attempts: int = 4
