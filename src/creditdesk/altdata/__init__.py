@@ -1,0 +1,1 @@
+"""Alternative data: bank-statement and UPI transaction aggregates used by scoring."""

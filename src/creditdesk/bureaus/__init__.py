@@ -1,0 +1,1 @@
+"""Credit-bureau integrations: connectors, normalised reports, simulators, resilient parallel pulls."""
