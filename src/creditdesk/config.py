@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     max_batch_rows: int = 50_000
     page_limit_max: int = 500
 
+    # load protection and observability
+    rate_limit_per_tenant: str = "6000/minute"
+    rate_limit_per_api_key: str = "3000/minute"
+    max_in_flight: int = 256
+    tracing_enabled: bool = True
+
     # background jobs
     worker_threads: int = 2
     job_lease_seconds: int = 60
@@ -67,6 +73,17 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     log_level: str = "INFO"
     allow_private_endpoints: bool = False
+
+    # bureau integrations: the URL this server is reached at (demo bureau configs point at its
+    # simulators; `serve` sets it from --host/--port) and the resilient client's knobs
+    public_base_url: str | None = None
+    bureau_timeout_ms: int = 5000
+    bureau_retry_attempts: int = 3
+    bureau_retry_wait_ms: int = 200
+    bureau_breaker_fail_max: int = 5
+    bureau_breaker_reset_seconds: float = 30.0
+    bureau_rate_limit: str = "600/minute"
+    bureau_cache_ttl_seconds: int = 86400
 
     @field_validator("cors_origins", mode="before")
     @classmethod

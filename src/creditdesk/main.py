@@ -21,8 +21,10 @@ from creditdesk.audit.service import record_unaudited_request
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError
+from creditdesk.kit.load import ConcurrencyLimitMiddleware
 from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import RequestContextMiddleware
+from creditdesk.kit.observability import current_trace_id, setup_tracing
 from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
 
 log = structlog.get_logger("creditdesk")
@@ -41,8 +43,11 @@ _HTTP_NAMES = {
 
 
 def error_body(request: Request, error: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """Return the one error shape."""
-    return {"error": error, "detail": detail, "request_id": getattr(request.state, "request_id", None), **extra}
+    """Return the one error shape (with the trace id, to match the log lines of this request)."""
+    body = {"error": error, "detail": detail, "request_id": getattr(request.state, "request_id", None), **extra}
+    if trace_id := current_trace_id():
+        body["trace_id"] = trace_id
+    return body
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -128,6 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Request-ID",
             ],
         )
+    if settings.tracing_enabled:
+        setup_tracing(app, db.engine)
+    app.add_middleware(ConcurrencyLimitMiddleware, max_in_flight=settings.max_in_flight)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
@@ -156,4 +164,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(api_router)
+    __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Request
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from creditdesk.auth.models import ApiKey, RefreshToken
 from creditdesk.db import SessionDep, utcnow
 from creditdesk.errors import Forbidden, Unauthorized
 from creditdesk.kit.crypto import constant_time_equals, sha256_hex
+from creditdesk.kit.load import enforce_rate_limits
 from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.permissions import Permission, permissions_for
 
@@ -124,6 +126,10 @@ def get_principal(request: Request, session: SessionDep) -> Identity:
     else:
         raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>' or 'X-API-Key'")
     request.state.principal = principal
+    structlog.contextvars.bind_contextvars(tenant=principal.tenant_slug, user=principal.id)
+    enforce_rate_limits(
+        tenant_id=principal.tenant_id, api_key_id=principal.id if principal.actor_type == "api_key" else None
+    )
     return principal
 
 

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from creditdesk.kit.observability import scrub_processor, trace_processor
+
 
 def configure_logging(level: str = "INFO") -> None:
     """Send JSON lines to stderr with timestamp, level, logger and the bound request context."""
@@ -15,6 +17,8 @@ def configure_logging(level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        trace_processor,
+        scrub_processor,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

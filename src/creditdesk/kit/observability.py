@@ -1,0 +1,83 @@
+"""Tracing (OpenTelemetry) and log hygiene (masking PANs, phone numbers and secrets).
+
+Tracing is always on in-process so every request has a trace id (returned in error bodies and bound
+to log lines); spans are exported over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+``CREDITDESK_OTLP_ENDPOINT``) is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from opentelemetry import trace
+
+_PAN = re.compile(r"\b([A-Z]{3})[ABCFGHLJPTK]([A-Z])(\d{4})([A-Z])\b")
+_PHONE = re.compile(r"(?<!\d)(\+?91[- ]?)?([6-9]\d{9})(?!\d)")
+_SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
+_tracing_ready = False
+
+
+def mask_text(value: str) -> str:
+    """Mask PANs (keep the last 2 characters) and Indian mobile numbers (keep the last 4 digits)."""
+    value = _PAN.sub(lambda m: "XXXXXXX" + m.group(3)[-1] + m.group(4), value)
+    return _PHONE.sub(lambda m: "XXXXXX" + m.group(2)[-4:], value)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if _SECRET_KEYS.search(str(k)) else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def scrub_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: redact secret-named keys, mask PANs and phone numbers everywhere."""
+    return {k: ("[redacted]" if _SECRET_KEYS.search(k) and k != "event" else _scrub(v)) for k, v in event_dict.items()}
+
+
+def trace_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: add the current trace and span ids."""
+    ctx = trace.get_current_span().get_span_context()
+    if ctx.is_valid:
+        event_dict.setdefault("trace_id", format(ctx.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(ctx.span_id, "016x"))
+    return event_dict
+
+
+def current_trace_id() -> str | None:
+    """Return the current trace id as hex, if any."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+def setup_tracing(app: Any, engine: Any, *, service_name: str = "creditdesk") -> None:
+    """Install the tracer provider once per process and instrument FastAPI, SQLAlchemy and httpx."""
+    global _tracing_ready
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    if not _tracing_ready:
+        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("CREDITDESK_OTLP_ENDPOINT")
+        if endpoint:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+            provider.add_span_processor(
+                BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces"))
+            )
+        trace.set_tracer_provider(provider)
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor().instrument()
+        _tracing_ready = True
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(engine=engine)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
