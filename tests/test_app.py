@@ -84,3 +84,11 @@ def test_metrics_use_route_templates(client, session):
     metrics = client.get("/metrics").text
     assert 'route="/api/v1/tenants/{tenant}/users/{user_id}"' in metrics
     assert admin.id not in metrics
+
+
+def test_readyz_reports_unreachable_broker(client, settings, monkeypatch):
+    from creditdesk.main import readiness_checks
+
+    monkeypatch.setattr(settings, "broker_url", "amqp://guest:guest@127.0.0.1:1/")
+    checks = readiness_checks(settings)
+    assert checks["database"] == "ok" and checks["broker"].startswith("error")

@@ -14,10 +14,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administrative users.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 keys_app = typer.Typer(help="Secrets and encryption keys.", no_args_is_help=True)
+simulators_app = typer.Typer(help="The simulated credit bureaus.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(demo_app, name="demo")
 app.add_typer(keys_app, name="keys")
+app.add_typer(simulators_app, name="simulators")
 
 
 def _settings(demo: bool = False):  # type: ignore[no-untyped-def]
@@ -50,6 +52,8 @@ def serve(
 
     from creditdesk.config import ConfigError
 
+    reachable_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # demo bureau configs call back here
+    os.environ.setdefault("CREDITDESK_PUBLIC_BASE_URL", f"http://{reachable_host}:{port}")
     try:
         settings = _settings(demo)
     except ConfigError as exc:
@@ -65,6 +69,13 @@ def serve(
         for email, _, role in PLATFORM_USERS + TENANT_USERS:
             typer.echo(f"  {email:32} {role.value}")
         typer.echo(f"  password: {settings.demo_password.get_secret_value()}  (set CREDITDESK_DEMO_PASSWORD to change)")
+    if workers > 1:  # aggregate Prometheus metrics across processes
+        import shutil
+
+        metrics_dir = settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     typer.echo(f"Serving on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run(
         "creditdesk.main:create_app",
@@ -181,6 +192,40 @@ def keys_generate() -> None:
 
     typer.echo(f"CREDITDESK_JWT_SECRET={secrets.token_urlsafe(48)}")
     typer.echo(f"CREDITDESK_ENCRYPTION_KEYS={generate_encryption_key()}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret under the active (first) key of CREDITDESK_ENCRYPTION_KEYS."""
+    from creditdesk.bureaus.service import rotate_secrets
+    from creditdesk.db import get_database
+
+    settings = _settings()
+    _prepare(settings)
+    with get_database().session() as session, session.begin():
+        report = rotate_secrets(session)
+    typer.echo(
+        f"re-encrypted {report.rotated} secret(s) under key {report.active_key}; "
+        f"{report.already_current} already current; {len(report.failed)} failed"
+    )
+    for where in report.failed:
+        typer.echo(f"error: cannot decrypt {where}: its key is not in CREDITDESK_ENCRYPTION_KEYS", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@simulators_app.command("serve")
+def simulators_serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8100,
+) -> None:
+    """Serve the simulated CIBIL, Experian and CRIF on their own (at /simulators/{bureau}/…)."""
+    import uvicorn
+
+    from creditdesk.bureaus.simulators import build_simulator_app
+
+    typer.echo(f"Bureau simulators on http://{host}:{port}/simulators/{{cibil,experian,crif}}  (docs at /docs)")
+    uvicorn.run(build_simulator_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

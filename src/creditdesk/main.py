@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from fastapi import FastAPI, Request
@@ -91,6 +94,34 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def readiness_checks(settings: Settings) -> dict[str, str]:
+    """Check every backing service the configuration names; 'ok' or a short error per service."""
+    checks: dict[str, str] = {}
+    try:
+        with get_database().engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+    if settings.broker_url:
+        url = urlsplit(settings.broker_url)
+        default_port = 5672 if url.scheme.startswith("amqp") else 6379
+        try:
+            socket.create_connection((url.hostname or "127.0.0.1", url.port or default_port), timeout=1).close()
+            checks["broker"] = "ok"
+        except OSError as exc:
+            checks["broker"] = f"error: {type(exc).__name__}"
+    if settings.redis_url:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+    return checks
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application."""
     settings = settings or get_settings()
@@ -148,20 +179,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/readyz", tags=["service"], operation_id="readyz")
     def readyz() -> JSONResponse:
         """Readiness: the database (and broker/Redis when configured) answer."""
-        checks: dict[str, str] = {}
-        try:
-            with get_database().engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            checks["database"] = f"error: {type(exc).__name__}"
+        checks = readiness_checks(settings)
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["service"], include_in_schema=False)
     def metrics() -> PlainTextResponse:
-        """Prometheus metrics."""
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        """Prometheus metrics (aggregated across worker processes when serving with --workers N)."""
+        registry = None
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import CollectorRegistry, multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return PlainTextResponse(
+            generate_latest(registry) if registry else generate_latest(), media_type=CONTENT_TYPE_LATEST
+        )
 
     app.include_router(api_router)
     __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
