@@ -52,7 +52,7 @@ def serve(
 
     from creditdesk.config import ConfigError
 
-    reachable_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # demo bureau configs call back here
+    reachable_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - demo bureau configs call back here
     os.environ.setdefault("CREDITDESK_PUBLIC_BASE_URL", f"http://{reachable_host}:{port}")
     try:
         settings = _settings(demo)
