@@ -197,5 +197,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(api_router)
-    __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app
