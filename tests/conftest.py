@@ -131,3 +131,31 @@ def app(settings, db):  # type: ignore[no-untyped-def]
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def trained_default():
+    """A default LightGBM model trained once per test session on a small synthetic book."""
+    from creditdesk.ml.training import train_default_model
+
+    return train_default_model(seed=3, n=6000, swap_set=False, num_threads=2)
+
+
+@pytest.fixture
+def champion(trained_default, db):
+    """Register the session's default model as the platform champion in this test's database."""
+    from creditdesk.ml import registry
+
+    with db.session() as s, s.begin():
+        model = registry.register(
+            s,
+            tenant_id=None,
+            result=trained_default,
+            name="test default",
+            dataset="synthetic",
+            target="default",
+            created_by=None,
+            status="champion",
+        )
+        s.expunge(model)
+    return model

@@ -14,9 +14,10 @@ Seeder = Callable[[Session, Settings], None]
 
 def seeders() -> list[Seeder]:
     """Return the seeders in the order they run (later ones may rely on earlier ones)."""
+    from creditdesk.ml.demo import seed_models
     from creditdesk.tenancy.demo import seed_users
 
-    return [seed_users]
+    return [seed_users, seed_models]
 
 
 def seed_demo(settings: Settings) -> None:

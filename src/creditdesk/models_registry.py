@@ -5,6 +5,9 @@ from __future__ import annotations
 from creditdesk.audit import models as _audit  # noqa: F401
 from creditdesk.auth import models as _auth  # noqa: F401
 from creditdesk.db import Base
+from creditdesk.kit import idempotency as _idempotency  # noqa: F401
+from creditdesk.ml import models as _ml  # noqa: F401
+from creditdesk.scoring import models as _scoring  # noqa: F401
 from creditdesk.tenancy import models as _tenancy  # noqa: F401
 from creditdesk.worker import models as _worker  # noqa: F401
 

@@ -6,7 +6,9 @@ When a later domain adds a route with a new path parameter, add an id owned by t
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 from tests.factories import bearer, make_tenant, make_user
@@ -14,7 +16,7 @@ from tests.routes import api_routes, fill
 
 
 @pytest.fixture
-def two_tenants(client, session):
+def two_tenants(client, session, champion, trained_default):
     a = make_tenant(session, "alpha-finance")
     b = make_tenant(session, "beta-credit")
     admin_a = make_user(session, a, "tenant_admin")
@@ -26,7 +28,22 @@ def two_tenants(client, session):
 
     job_b = jobs.enqueue(session, kind="ops.selftest", tenant_id=b.id)
     session.commit()
-    owned_ids = {"user_id": user_b.id, "key_id": key_b["id"], "job_id": job_b.id}
+    from creditdesk.ml import registry
+    from creditdesk.scoring.models import Batch
+
+    model_b = registry.register(
+        session, tenant_id=b.id, result=trained_default, name="b", dataset=None, target=None, created_by=None
+    )
+    batch_b = Batch(tenant_id=b.id, job_id=job_b.id, filename="b.csv", format="csv", rows=0)
+    session.add(batch_b)
+    session.commit()
+    sample = json.loads((Path(__file__).resolve().parents[2] / "data" / "sample_application.json").read_text())
+    sample.pop("pull_bureaus")
+    app_b = client.post(f"/api/v1/tenants/{b.slug}/applications", json=sample, headers=bearer(admin_b)).json()
+    owned_ids = {
+        "user_id": user_b.id, "key_id": key_b["id"], "job_id": job_b.id,
+        "application_id": app_b["application_id"], "batch_id": batch_b.id, "model_id": model_b.id,
+    }
     return a, b, admin_a, owned_ids
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from creditdesk.errors import NotFound
@@ -17,8 +17,8 @@ from creditdesk.errors import NotFound
 M = TypeVar("M")
 
 
-def scoped(stmt: Select[Any], model: Any, tenant_id: str) -> Select[Any]:
-    """Restrict a select of ``model`` to one tenant."""
+def scoped(stmt: Any, model: Any, tenant_id: str) -> Any:
+    """Restrict a select, update or delete of ``model`` to one tenant."""
     return stmt.where(model.tenant_id == tenant_id)
 
 
@@ -32,4 +32,18 @@ def get_owned(session: Session, model: type[M], obj_id: str, tenant_id: str, *, 
     obj = session.execute(select_owned(model, tenant_id).where(model.id == obj_id)).scalar_one_or_none()  # type: ignore[attr-defined]
     if obj is None:
         raise NotFound(f"{what or model.__name__} not found")
+    return obj
+
+
+def select_owned_or_platform(model: Any, tenant_id: str) -> Select[Any]:
+    """Return ``SELECT model`` of the tenant's rows plus platform-wide rows (``tenant_id`` NULL)."""
+    return select(model).where(or_(model.tenant_id == tenant_id, model.tenant_id.is_(None)))
+
+
+def get_owned_or_platform(session: Session, model: type[M], obj_id: str, tenant_id: str, *, what: str) -> M:
+    """Load a row owned by the tenant or by the platform, or raise 404."""
+    stmt = select_owned_or_platform(model, tenant_id).where(model.id == obj_id)  # type: ignore[attr-defined]
+    obj = session.execute(stmt).scalar_one_or_none()
+    if obj is None:
+        raise NotFound(f"{what} not found")
     return obj

@@ -54,8 +54,16 @@ class JobContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def progress(self, fraction: float) -> None:
-        """Report progress (0–1) in its own transaction, so pollers see it while the job runs."""
-        service.report_progress(self.db, self.job_id, fraction, lease_seconds=self.lease_seconds)
+        """Report progress (0–1) in its own transaction, so pollers see it while the job runs.
+
+        SQLite has one writer at a time: while this job's own session holds a transaction, a second
+        connection would wait for it forever, so the update rides on the job's transaction instead
+        (visible at its next commit — handlers commit between chunks and before long computations).
+        """
+        if not self.db.is_postgres and self.session.in_transaction():
+            service.report_progress_in(self.session, self.job_id, fraction, lease_seconds=self.lease_seconds)
+        else:
+            service.report_progress(self.db, self.job_id, fraction, lease_seconds=self.lease_seconds)
 
 
 Handler = Callable[[JobContext], dict[str, Any] | None]

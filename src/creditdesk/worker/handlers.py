@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
+from creditdesk.ml import tasks as _ml_tasks  # noqa: F401
+from creditdesk.scoring import tasks as _scoring_tasks  # noqa: F401
 from creditdesk.worker import builtin_tasks  # noqa: F401

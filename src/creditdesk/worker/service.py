@@ -83,19 +83,22 @@ def status_of(db: Database, job_id: str) -> str | None:
         return session.execute(select(Job.status).where(Job.id == job_id)).scalar_one_or_none()
 
 
+def report_progress_in(session: Session, job_id: str, progress: float, *, lease_seconds: int) -> None:
+    """Record progress (0–1) and renew the lease within ``session``'s transaction."""
+    now = utcnow()
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "running")
+        .values(
+            progress=max(0.0, min(1.0, progress)), updated_at=now, lease_until=now + timedelta(seconds=lease_seconds)
+        )
+    )
+
+
 def report_progress(db: Database, job_id: str, progress: float, *, lease_seconds: int) -> None:
     """Record progress (0–1) in its own short transaction and renew the lease."""
-    now = utcnow()
     with db.session() as session, session.begin():
-        session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "running")
-            .values(
-                progress=max(0.0, min(1.0, progress)),
-                updated_at=now,
-                lease_until=now + timedelta(seconds=lease_seconds),
-            )
-        )
+        report_progress_in(session, job_id, progress, lease_seconds=lease_seconds)
 
 
 def finish(

@@ -1,0 +1,147 @@
+"""Reason codes: turn additive contributions into the texts a lender and applicant read.
+
+Adverse reasons are the features pushing hardest towards default (largest positive log-odds
+impact — or, for a scorecard, the most points lost); approvals also get the top positive factors
+(most negative impact). Features that share a text (two delinquency measures) are reported once.
+Any feature not in the catalogue — a lender's own dataset — gets a text built from its name.
+Texts assert a direction ("High credit utilization") only where the feature has one; features
+whose effect can go either way (income seasonality, city tier) get neutral texts, because a
+contribution's sign says which way this applicant was pushed, not whether the value was high.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from creditdesk.ml.model import RowExplanation
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Adverse and favourable texts for one feature, and the text when its value is missing."""
+
+    adverse: str
+    favourable: str
+    missing: str | None = None
+
+
+NO_CREDIT_HISTORY = "No credit history"
+LIMITED_ALT = "Limited bank statement data"
+
+CATALOGUE: dict[str, Reason] = {
+    "bureau_score": Reason("Low bureau score", "Strong bureau score", NO_CREDIT_HISTORY),
+    "bureau_utilization": Reason("High credit utilization", "Low credit utilization", NO_CREDIT_HISTORY),
+    "bureau_dpd_30_last_12m": Reason("Recent delinquency", "No recent delinquency", NO_CREDIT_HISTORY),
+    "bureau_max_dpd_last_24m": Reason("Recent delinquency", "No recent delinquency", NO_CREDIT_HISTORY),
+    "bureau_enquiries_last_6m": Reason("Many recent enquiries", "Few recent credit enquiries", NO_CREDIT_HISTORY),
+    "bureau_credit_history_months": Reason("Short credit history", "Long credit history", NO_CREDIT_HISTORY),
+    "bureau_active_accounts": Reason("Number of active credit accounts", "Healthy credit mix", NO_CREDIT_HISTORY),
+    "bureau_written_off": Reason("Written-off or settled account", "No written-off accounts"),
+    "new_to_credit": Reason(NO_CREDIT_HISTORY, "Established credit history"),
+    "foir": Reason("High EMI to income ratio", "Low EMI to income ratio"),
+    "emi": Reason("High EMI for the requested loan", "Affordable EMI"),
+    "loan_to_income": Reason("High loan amount relative to income", "Loan amount well within income"),
+    "loan_amount": Reason("Large loan amount requested", "Modest loan amount"),
+    "existing_emi": Reason("High existing EMI obligations", "Low existing obligations"),
+    "monthly_income": Reason("Income level", "Income level"),
+    "employment_type": Reason("Employment type", "Employment type"),
+    "employment_years": Reason("Short time in current employment", "Long employment tenure"),
+    "age": Reason("Applicant age", "Applicant age"),
+    "residence_type": Reason("Residence type", "Residence type"),
+    "city_tier": Reason("City tier", "City tier"),
+    "purpose": Reason("Loan purpose", "Loan purpose"),
+    "tenure_months": Reason("Loan tenure", "Loan tenure"),
+    "interest_rate": Reason("Interest rate on the loan", "Interest rate on the loan"),
+    "alt_avg_monthly_inflow": Reason("Bank account inflows", "Bank account inflows", LIMITED_ALT),
+    "alt_inflow_to_income": Reason(
+        "Bank inflows do not support declared income", "Bank inflows confirm declared income", LIMITED_ALT
+    ),
+    "alt_inflow_regularity": Reason("Irregular income inflows", "Regular income inflows", LIMITED_ALT),
+    "alt_bounced_emis_last_6m": Reason("Bounced EMIs", "No bounced EMIs", LIMITED_ALT),
+    "alt_upi_txn_per_month": Reason("Digital payment activity", "Active digital payment history", LIMITED_ALT),
+    "alt_balance_volatility": Reason("Account balance volatility", "Stable account balance", LIMITED_ALT),
+    "alt_income_seasonality": Reason("Income seasonality", "Income seasonality", LIMITED_ALT),
+    "alt_digital_footprint_months": Reason("Digital footprint age", "Long-standing digital footprint", LIMITED_ALT),
+}
+
+
+def _humanise(feature: str) -> str:
+    text = feature.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def reason_text(feature: str, value: Any = None, adverse: bool = True) -> str | None:
+    """Return the reason text for a feature pushing towards (adverse) or away from default.
+
+    None when there is nothing truthful to say: a missing value is never a favourable factor
+    ("Strong bureau score" for an applicant without a bureau record would be false).
+    """
+    reason = CATALOGUE.get(feature)
+    if reason is None:
+        return f"{_humanise(feature)}: {'unfavourable' if adverse else 'favourable'} value"
+    if _missing(value) and reason.missing is not None:
+        return reason.missing if adverse else None
+    return reason.adverse if adverse else reason.favourable
+
+
+def _items(
+    contributions: RowExplanation | Mapping[str, float] | Iterable[Mapping[str, Any]],
+    values: Mapping[str, Any] | None,
+    use_points: bool,
+) -> list[tuple[str, float, Any]]:
+    if isinstance(contributions, RowExplanation):
+        source = contributions.points_lost if use_points and contributions.points_lost is not None else None
+        impacts = source if source is not None else contributions.contributions
+        vals = contributions.values
+        return [(name, float(impact), vals.get(name)) for name, impact in impacts.items()]
+    if isinstance(contributions, Mapping):
+        vals = values or {}
+        return [(name, float(impact), vals.get(name)) for name, impact in contributions.items()]
+    out = []
+    for item in contributions:
+        impact = item.get("points_lost") if use_points and "points_lost" in item else item["impact"]
+        out.append((str(item["feature"]), float(impact), item.get("value")))
+    return out
+
+
+def reasons(
+    contributions: RowExplanation | Mapping[str, float] | Iterable[Mapping[str, Any]],
+    n: int = 3,
+    values: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Return up to ``n`` distinct adverse reason texts, strongest push towards default first.
+
+    Accepts a RowExplanation (a scorecard's is ranked by points lost), a mapping feature → impact,
+    or the §5 ``contributions`` list of ``{"feature","value","impact"}``.
+    """
+    items = [item for item in _items(contributions, values, use_points=True) if item[1] > 0]
+    items.sort(key=lambda item: -item[1])
+    return _distinct([reason_text(name, value, adverse=True) for name, _, value in items], n)
+
+
+def positive_factors(
+    contributions: RowExplanation | Mapping[str, float] | Iterable[Mapping[str, Any]],
+    n: int = 3,
+    values: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Return up to ``n`` distinct favourable factor texts, strongest push away from default first."""
+    items = [item for item in _items(contributions, values, use_points=False) if item[1] < 0]
+    items.sort(key=lambda item: item[1])
+    return _distinct([reason_text(name, value, adverse=False) for name, _, value in items], n)
+
+
+def _distinct(texts: list[str | None], n: int) -> list[str]:
+    seen: list[str] = []
+    for text in texts:
+        if text is not None and text not in seen:
+            seen.append(text)
+        if len(seen) == n:
+            break
+    return seen

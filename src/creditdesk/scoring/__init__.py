@@ -1,0 +1,1 @@
+"""Real-time and batch credit decisions: policy, applications, decisions, batches."""

@@ -1,0 +1,344 @@
+"""Batch files: parse CSV / JSON / XLSX into applications, preview, submit, score, export results.
+
+Rows are numbered from 1 (the first data row). A malformed row is reported with its row number and
+field and the other rows still score. Rows are scored in committed chunks; an interrupted batch job
+resumes with the rows still pending, so no row is lost or scored twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from creditdesk.audit import service as audit
+from creditdesk.config import get_settings
+from creditdesk.errors import NotFound, PayloadTooLarge, ValidationFailed
+from creditdesk.scoring.models import Batch, BatchRow
+from creditdesk.scoring.schemas import AltData, Applicant, BureauData
+from creditdesk.scoring.schemas import ApplicationCreate as AppIn
+from creditdesk.tenancy.deps import TenantContext
+from creditdesk.tenancy.scope import get_owned, scoped
+from creditdesk.worker import service as jobs
+from creditdesk.worker.models import Job
+
+APPLICANT_COLUMNS = list(Applicant.model_fields)
+LOAN_COLUMNS = {
+    "loan_amount": "amount",
+    "tenure_months": "tenure_months",
+    "interest_rate": "interest_rate",
+    "purpose": "purpose",
+}
+BUREAU_COLUMNS = {f"bureau_{f}": f for f in BureauData.model_fields}
+ALT_COLUMNS = {f"alt_{f}": f for f in AltData.model_fields}
+KNOWN_COLUMNS = {"external_ref", *APPLICANT_COLUMNS, *LOAN_COLUMNS, *BUREAU_COLUMNS, *ALT_COLUMNS}
+PREVIEW_ROWS = 20
+RESULT_COLUMNS = [
+    "row",
+    "external_ref",
+    "application_id",
+    "score",
+    "credit_score",
+    "pd",
+    "decision",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "error",
+]
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    raw: dict[str, Any]
+    application: AppIn | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    format: str
+    columns: list[str]
+    unknown_columns: list[str]
+    rows: list[ParsedRow]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+    if name == "city_tier" and isinstance(value, str | float) and str(value).replace(".0", "").isdigit():
+        return int(float(value))
+    if name in ("bureau_written_off",) and isinstance(value, str):
+        return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(value.lower(), value)
+    if hasattr(value, "isoformat") and name == "date_of_birth":
+        return value.date().isoformat() if hasattr(value, "date") else value.isoformat()
+    return value
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """Turn one flat row (§5 batch columns) into a nested application body."""
+    clean = {k: _coerce(k, v) for k, v in flat.items() if k in KNOWN_COLUMNS and not _blank(v)}
+    body: dict[str, Any] = {
+        "applicant": {k: clean[k] for k in APPLICANT_COLUMNS if k in clean},
+        "loan": {target: clean[col] for col, target in LOAN_COLUMNS.items() if col in clean},
+    }
+    if "external_ref" in clean:
+        body["external_ref"] = str(clean["external_ref"])
+    bureau = {target: clean[col] for col, target in BUREAU_COLUMNS.items() if col in clean}
+    alt = {target: clean[col] for col, target in ALT_COLUMNS.items() if col in clean}
+    if bureau:
+        body["bureau"] = bureau
+    if alt:
+        body["alt_data"] = alt
+    return body
+
+
+def _flat_field(loc: tuple[Any, ...]) -> str:
+    """Map a nested validation path back to the column the user wrote."""
+    parts = [str(p) for p in loc]
+    if not parts:
+        return ""
+    if parts[0] == "applicant" and len(parts) > 1:
+        return parts[1]
+    if parts[0] == "loan" and len(parts) > 1:
+        return {v: k for k, v in LOAN_COLUMNS.items()}.get(parts[1], parts[1])
+    if parts[0] == "bureau" and len(parts) > 1:
+        return f"bureau_{parts[1]}"
+    if parts[0] == "alt_data" and len(parts) > 1:
+        return f"alt_{parts[1]}"
+    return ".".join(parts)
+
+
+def _validate(row: int, raw: dict[str, Any], body: dict[str, Any], flat: bool) -> ParsedRow:
+    parsed = ParsedRow(row=row, raw=raw)
+    try:
+        parsed.application = AppIn.model_validate(body)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            parsed.errors.append(
+                {"row": row, "field": _flat_field(loc) if flat else ".".join(map(str, loc)), "message": err["msg"]}
+            )
+    return parsed
+
+
+def _rows_csv(content: bytes) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("file: CSV must be UTF-8 encoded") from None
+    reader = csv.DictReader(io.StringIO(text))
+    return [c.strip() for c in (reader.fieldnames or [])], (
+        {(k or "").strip(): v for k, v in r.items()} for r in reader
+    )
+
+
+def _rows_xlsx(content: bytes) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+    except Exception as exc:  # noqa: BLE001 - any openpyxl failure means an unreadable workbook
+        raise ValidationFailed(f"file: not a readable XLSX workbook ({type(exc).__name__})") from None
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+    return header, (dict(zip(header, r, strict=False)) for r in rows)
+
+
+def parse(content: bytes, filename: str) -> ParsedFile:
+    """Parse and validate every row of a CSV, JSON or XLSX batch file."""
+    settings = get_settings()
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".json":
+        try:
+            data = json.loads(content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValidationFailed(f"file: not valid JSON ({exc})") from None
+        if not isinstance(data, list):
+            raise ValidationFailed("file: a JSON batch is a list of application objects")
+        if len(data) > settings.max_batch_rows:
+            raise PayloadTooLarge(f"Batch has {len(data):,} rows; the limit is {settings.max_batch_rows:,}")
+        rows = [
+            _validate(
+                i,
+                item if isinstance(item, dict) else {"value": item},
+                item if isinstance(item, dict) else {},
+                flat=False,
+            )
+            for i, item in enumerate(data, 1)
+        ]
+        return ParsedFile("json", [], [], rows)
+    if suffix == ".csv":
+        columns, records = _rows_csv(content)
+        fmt = "csv"
+    elif suffix in (".xlsx", ".xlsm"):
+        columns, records = _rows_xlsx(content)
+        fmt = "xlsx"
+    else:
+        raise ValidationFailed(f"file: unsupported type '{suffix or filename}'; upload CSV, JSON or XLSX")
+    if not columns or not any(columns):
+        raise ValidationFailed("file: the first line must be a header naming the columns")
+    unknown = [c for c in columns if c and c not in KNOWN_COLUMNS]
+    rows: list[ParsedRow] = []
+    for i, record in enumerate(records, 1):
+        if all(_blank(v) for v in record.values()):
+            continue
+        if len(rows) >= settings.max_batch_rows:
+            raise PayloadTooLarge(f"Batch has more than {settings.max_batch_rows:,} rows, the limit; split the file")
+        raw = {k: (v if not hasattr(v, "isoformat") else v.isoformat()) for k, v in record.items() if k}
+        rows.append(_validate(i, raw, nest(record), flat=True))
+    return ParsedFile(fmt, columns, unknown, rows)
+
+
+def preview(content: bytes, filename: str) -> dict[str, Any]:
+    """Parsed first rows and every row's validation errors."""
+    parsed = parse(content, filename)
+    errors = [e for r in parsed.rows for e in r.errors]
+    return {
+        "format": parsed.format,
+        "rows": len(parsed.rows),
+        "columns": parsed.columns,
+        "unknown_columns": parsed.unknown_columns,
+        "preview": [
+            {"row": r.row, **{k: (str(v) if v is not None else None) for k, v in r.raw.items()}}
+            for r in parsed.rows[:PREVIEW_ROWS]
+        ],
+        "errors": errors[:1000],
+        "valid_rows": sum(1 for r in parsed.rows if r.application is not None),
+    }
+
+
+def submit(session: Session, *, ctx: TenantContext, content: bytes, filename: str) -> dict[str, Any]:
+    """Store a batch's rows and queue the scoring job (202)."""
+    parsed = parse(content, filename)
+    if not parsed.rows:
+        raise ValidationFailed("file: no data rows found")
+    batch = Batch(
+        tenant_id=ctx.tenant_id,
+        job_id="",
+        filename=Path(filename).name[:255],
+        format=parsed.format,
+        rows=len(parsed.rows),
+        created_by=ctx.caller.id,
+    )
+    session.add(batch)
+    session.flush()
+    job = jobs.enqueue(
+        session,
+        kind="batch.score",
+        tenant_id=ctx.tenant_id,
+        created_by=ctx.caller.id,
+        payload={"batch_id": batch.id, "caller_id": ctx.caller.id},
+        max_attempts=4,
+    )
+    batch.job_id = job.id
+    session.add_all(
+        [
+            BatchRow(
+                batch_id=batch.id,
+                row_number=r.row,
+                tenant_id=ctx.tenant_id,
+                input=r.application.model_dump(mode="json") if r.application else {"raw": r.raw},
+                parse_error="; ".join(f"{e['field']}: {e['message']}" for e in r.errors) or None,
+                state="pending" if r.application else "failed",
+                error="; ".join(f"{e['field']}: {e['message']}" for e in r.errors) or None,
+            )
+            for r in parsed.rows
+        ]
+    )
+    audit.record(
+        session,
+        actor=ctx.caller,
+        action="batch.submitted",
+        tenant_id=ctx.tenant_id,
+        resource_type="batch",
+        resource_id=batch.id,
+        details={
+            "filename": batch.filename,
+            "rows": batch.rows,
+            "invalid_rows": sum(1 for r in parsed.rows if r.errors),
+            "unknown_columns": parsed.unknown_columns,
+        },
+    )
+    return {"batch_id": batch.id, "job_id": job.id, "rows": batch.rows, "status": job.status}
+
+
+def counts(session: Session, *, tenant_id: str, batch_id: str) -> dict[str, int]:
+    """Rows by state."""
+    stmt = scoped(select(BatchRow.state, func.count()).where(BatchRow.batch_id == batch_id), BatchRow, tenant_id)
+    return dict(session.execute(stmt.group_by(BatchRow.state)).tuples().all())
+
+
+def status(session: Session, *, ctx: TenantContext, batch_id: str) -> dict[str, Any]:
+    """Batch progress: rows, done, failed, job status."""
+    batch = get_owned(session, Batch, batch_id, ctx.tenant_id, what="Batch")
+    job = session.get(Job, batch.job_id)
+    by_state = counts(session, tenant_id=ctx.tenant_id, batch_id=batch.id)
+    done, failed = by_state.get("done", 0), by_state.get("failed", 0)
+    return {
+        "batch_id": batch.id,
+        "job_id": batch.job_id,
+        "filename": batch.filename,
+        "status": job.status if job else "queued",
+        "rows": batch.rows,
+        "done": done,
+        "failed": failed,
+        "progress": round((done + failed) / batch.rows, 4) if batch.rows else 1.0,
+        "created_at": batch.created_at,
+        "error": job.error if job else None,
+    }
+
+
+def results_csv(session: Session, *, ctx: TenantContext, batch_id: str) -> Iterator[str]:
+    """Yield results.csv: one line per input row, in input order."""
+    batch = get_owned(session, Batch, batch_id, ctx.tenant_id, what="Batch")
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(RESULT_COLUMNS)
+    yield buf.getvalue()
+    stmt = scoped(select(BatchRow).where(BatchRow.batch_id == batch.id), BatchRow, ctx.tenant_id)
+    for row in session.execute(stmt.order_by(BatchRow.row_number)).scalars().yield_per(1000):
+        buf.seek(0)
+        buf.truncate()
+        res = row.result or {}
+        reasons = (res.get("reasons") or []) + ["", "", ""]
+        source = row.input or {}
+        ref = source.get("external_ref") or (source.get("raw") or {}).get("external_ref") or res.get("external_ref")
+        error = row.error if row.state == "failed" else ("" if row.state == "done" else "not scored yet")
+        writer.writerow(
+            [
+                row.row_number,
+                ref or "",
+                row.application_id or "",
+                res.get("score", ""),
+                res.get("credit_score", ""),
+                res.get("pd", ""),
+                res.get("decision", ""),
+                reasons[0],
+                reasons[1],
+                reasons[2],
+                error or "",
+            ]
+        )
+        yield buf.getvalue()
+
+
+def require_batch(session: Session, *, tenant_id: str, batch_id: str) -> Batch:
+    """Load a tenant's batch or 404."""
+    batch = get_owned(session, Batch, batch_id, tenant_id, what="Batch")
+    if batch is None:
+        raise NotFound("Batch not found")
+    return batch

@@ -1,0 +1,157 @@
+"""Applications, decisions, batches, stateless scoring and policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Header, Query, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from creditdesk.db import SessionDep
+from creditdesk.kit.pagination import PageDep
+from creditdesk.scoring import batches, service
+from creditdesk.scoring import policy as policies
+from creditdesk.scoring.schemas import (
+    ApplicationCreate,
+    ApplicationPage,
+    BatchCreated,
+    BatchOut,
+    BatchPreviewOut,
+    DecisionOut,
+    PolicyIn,
+    PolicyOut,
+    PolicyPreviewIn,
+    PolicyPreviewOut,
+    ScoreBatchIn,
+    ScoreBatchOut,
+    ScoreOut,
+)
+from creditdesk.tenancy.deps import TenantAccess, TenantContext
+from creditdesk.tenancy.permissions import Permission as P
+
+router = APIRouter(tags=["scoring"])
+Upload = Annotated[UploadFile, File(description="CSV, JSON or XLSX: one application per row")]
+
+
+@router.post(
+    "/tenants/{tenant}/applications", status_code=201, response_model=DecisionOut, operation_id="createApplication"
+)
+def create_application(
+    body: ApplicationCreate,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+):
+    """Score and decide an application (pulling bureaus if asked); safe to retry with an Idempotency-Key."""
+    response, replayed = service.decide_application(session, ctx=ctx, body=body, idempotency_key=idempotency_key)
+    return JSONResponse(response, status_code=201, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+@router.get("/tenants/{tenant}/applications", response_model=ApplicationPage, operation_id="listApplications")
+def list_applications(
+    session: SessionDep,
+    page: PageDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_READ_OWN)],
+    external_ref: Annotated[str | None, Query(max_length=100)] = None,
+    decision: Literal["Approve", "Review", "Reject"] | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+):
+    """List decisions (field officers see their own), newest first."""
+    return service.list_applications(
+        session,
+        ctx=ctx,
+        external_ref=external_ref,
+        decision=decision,
+        created_from=created_from,
+        created_to=created_to,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/tenants/{tenant}/applications/{application_id}", response_model=DecisionOut, operation_id="getApplication"
+)
+def get_application(
+    application_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_READ_OWN)]
+):
+    """Return a stored decision with its contributions and base value."""
+    return service.get_application(session, ctx=ctx, application_id=application_id)
+
+
+@router.post("/tenants/{tenant}/score", response_model=ScoreOut, operation_id="scoreStateless")
+def score(
+    body: ApplicationCreate, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)]
+):
+    """PD, decision and expected loss without storing the application (only an audit record)."""
+    return service.score_stateless(session, ctx=ctx, bodies=[body])[0]
+
+
+@router.post("/tenants/{tenant}/score/batch", response_model=ScoreBatchOut, operation_id="scoreStatelessBatch")
+def score_batch(
+    body: ScoreBatchIn, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)]
+):
+    """Stateless scoring of up to 1,000 applications."""
+    return {"results": service.score_stateless(session, ctx=ctx, bodies=body.applications)}
+
+
+@router.post("/tenants/{tenant}/batches/preview", response_model=BatchPreviewOut, operation_id="previewBatch")
+def preview_batch(file: Upload, ctx: Annotated[TenantContext, TenantAccess(P.BATCHES_CREATE)]):
+    """Parse a batch file: first rows, unknown columns and every row's validation errors."""
+    return batches.preview(file.file.read(), file.filename or "upload.csv")
+
+
+@router.post("/tenants/{tenant}/batches", status_code=202, response_model=BatchCreated, operation_id="createBatch")
+def create_batch(file: Upload, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.BATCHES_CREATE)]):
+    """Submit a batch file for scoring in the background."""
+    return batches.submit(session, ctx=ctx, content=file.file.read(), filename=file.filename or "upload.csv")
+
+
+@router.get("/tenants/{tenant}/batches/{batch_id}", response_model=BatchOut, operation_id="getBatch")
+def get_batch(batch_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.BATCHES_CREATE)]):
+    """Batch status and progress."""
+    return batches.status(session, ctx=ctx, batch_id=batch_id)
+
+
+@router.get(
+    "/tenants/{tenant}/batches/{batch_id}/results.csv",
+    operation_id="getBatchResults",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def batch_results(batch_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.BATCHES_CREATE)]):
+    """One line per input row, in input order, with the decision or the row's error."""
+    lines = list(batches.results_csv(session, ctx=ctx, batch_id=batch_id))
+    return StreamingResponse(
+        iter(lines),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-results.csv"'},
+    )
+
+
+@router.get("/tenants/{tenant}/policy", response_model=PolicyOut, operation_id="getPolicy")
+def get_policy(session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.POLICY_READ)]):
+    """The policy in force and its version."""
+    return policies.get(session, tenant_id=ctx.tenant_id)
+
+
+@router.put("/tenants/{tenant}/policy", response_model=PolicyOut, operation_id="updatePolicy")
+def put_policy(data: PolicyIn, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.POLICY_MANAGE)]):
+    """Replace the policy; creates a new version (knock-out expressions are validated first)."""
+    return policies.put(session, tenant_id=ctx.tenant_id, data=data, actor=ctx.caller)
+
+
+@router.post("/tenants/{tenant}/policy/preview", response_model=PolicyPreviewOut, operation_id="previewPolicy")
+def preview_policy(
+    data: PolicyPreviewIn, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.POLICY_READ)]
+):
+    """The approval rate these thresholds would give on recent applications."""
+    return service.policy_preview(
+        session,
+        tenant_id=ctx.tenant_id,
+        approve_below=data.approve_below_pd,
+        reject_at=data.reject_at_or_above_pd,
+        last_n=data.last_n,
+    )

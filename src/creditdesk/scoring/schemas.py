@@ -1,0 +1,274 @@
+"""Application, decision, policy and batch payloads (DESIGN §5 "Policy" and "Scoring")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+EmploymentType = Literal["salaried", "self_employed", "gig", "farmer", "student", "unemployed"]
+Purpose = Literal[
+    "personal",
+    "business",
+    "education",
+    "vehicle",
+    "home_improvement",
+    "agriculture",
+    "medical",
+    "consumer_durable",
+    "other",
+]
+BureauName = Literal["cibil", "experian", "crif"]
+Decision = Literal["Approve", "Review", "Reject"]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
+
+PAN_PATTERN = r"^[A-Z]{5}[0-9]{4}[A-Z]$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Applicant(_In):
+    name: str = Field(min_length=1, max_length=200)
+    pan: str | None = Field(default=None, pattern=PAN_PATTERN, description="Permanent Account Number, e.g. ABCPV1234K")
+    date_of_birth: date
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{10,13}$")
+    email: EmailStr | None = None
+    gender: Literal["female", "male", "other"] | None = None
+    employment_type: EmploymentType
+    employment_years: Decimal | None = Field(default=None, ge=0, le=60)
+    monthly_income: Money
+    existing_emi: Money = Decimal(0)
+    residence_type: Literal["owned", "rented", "family", "company_provided", "other"] | None = None
+    city_tier: Literal[1, 2, 3] | None = None
+    state: str | None = Field(default=None, max_length=60)
+
+    @field_validator("pan", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_dob(cls, value: date) -> date:
+        today = date.today()
+        if value >= today or (today.year - value.year) > 100:
+            raise ValueError("date_of_birth must be in the past and within 100 years")
+        return value
+
+
+class LoanRequest(_In):
+    amount: Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2)]
+    tenure_months: int = Field(ge=1, le=480)
+    interest_rate: Decimal = Field(ge=0, le=60, description="Percent per annum")
+    purpose: Purpose
+
+
+class BureauData(_In):
+    score: int | None = Field(default=None, ge=300, le=900)
+    utilization: float | None = Field(default=None, ge=0, le=5)
+    dpd_30_last_12m: int | None = Field(default=None, ge=0, le=120)
+    max_dpd_last_24m: int | None = Field(default=None, ge=0, le=3650)
+    enquiries_last_6m: int | None = Field(default=None, ge=0, le=500)
+    credit_history_months: int | None = Field(default=None, ge=0, le=900)
+    active_accounts: int | None = Field(default=None, ge=0, le=500)
+    written_off: bool | None = None
+
+
+class AltData(_In):
+    avg_monthly_inflow: Money | None = None
+    inflow_regularity: float | None = Field(default=None, ge=0, le=1)
+    bounced_emis_last_6m: int | None = Field(default=None, ge=0, le=500)
+    upi_txn_per_month: float | None = Field(default=None, ge=0, le=100000)
+    balance_volatility: float | None = Field(default=None, ge=0, le=100)
+    income_seasonality: float | None = Field(default=None, ge=0, le=1)
+    digital_footprint_months: float | None = Field(default=None, ge=0, le=1200)
+
+
+class ApplicationCreate(_In):
+    external_ref: str | None = Field(default=None, max_length=100)
+    applicant: Applicant
+    loan: LoanRequest
+    bureau: BureauData | None = None
+    alt_data: AltData | None = None
+    pull_bureaus: list[BureauName] = Field(default_factory=list, max_length=3)
+
+    @model_validator(mode="after")
+    def _pull_needs_pan(self) -> ApplicationCreate:
+        if self.pull_bureaus and not self.applicant.pan:
+            raise ValueError("applicant.pan is required to pull bureau reports")
+        if len(set(self.pull_bureaus)) != len(self.pull_bureaus):
+            raise ValueError("pull_bureaus must not repeat a bureau")
+        return self
+
+
+class Contribution(BaseModel):
+    feature: str
+    value: Any = None
+    impact: float
+
+
+class BureauPullOut(BaseModel):
+    bureau: str
+    status: str
+    score: int | None = None
+    latency_ms: float | None = None
+    cached: bool = False
+    error: str | None = None
+
+
+class ModelRef(BaseModel):
+    id: str
+    version: int
+
+
+class DecisionOut(BaseModel):
+    application_id: str
+    external_ref: str | None = None
+    score: int
+    credit_score: int
+    pd: float
+    decision: Decision
+    shap_explanation: list[str]
+    positive_factors: list[str] = Field(default_factory=list)
+    contributions: list[Contribution]
+    base_value: float
+    expected_loss: Decimal
+    credit_limit: Decimal
+    model: ModelRef
+    policy_version: int
+    knockouts: list[dict[str, Any]] = Field(default_factory=list)
+    bureau_reports: list[BureauPullOut] = Field(default_factory=list)
+    created_at: datetime
+
+
+class ApplicationSummary(BaseModel):
+    application_id: str
+    external_ref: str | None
+    applicant_name: str | None
+    decision: Decision
+    score: int
+    credit_score: int
+    pd: float
+    loan_amount: Decimal
+    model: ModelRef
+    policy_version: int
+    created_at: datetime
+    created_by: str | None
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class KnockoutRule(_In):
+    name: str = Field(min_length=1, max_length=80)
+    when: str = Field(min_length=1, max_length=500, description="A ZEN expression over the application's features")
+    outcome: Literal["Reject", "Review"]
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class LimitRules(_In):
+    max_foir: float = Field(default=0.55, gt=0, le=1, description="Fixed obligations ceiling used for limit headroom")
+    max_limit: Decimal = Field(default=Decimal("2000000"), gt=0, description="Absolute cap on a credit limit (INR)")
+    income_multiple: float = Field(default=12, gt=0, le=120, description="Cap as a multiple of monthly income")
+
+
+class PolicyIn(_In):
+    approve_below_pd: float = Field(default=0.30, gt=0, lt=1)
+    reject_at_or_above_pd: float = Field(default=0.60, gt=0, le=1)
+    knockout_rules: list[KnockoutRule] = Field(default_factory=list, max_length=50)
+    lgd: float = Field(default=0.6, ge=0, le=1)
+    limit_rules: LimitRules = Field(default_factory=LimitRules)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PolicyIn:
+        if self.approve_below_pd > self.reject_at_or_above_pd:
+            raise ValueError("approve_below_pd must not exceed reject_at_or_above_pd")
+        names = [r.name for r in self.knockout_rules]
+        if len(set(names)) != len(names):
+            raise ValueError("knock-out rule names must be unique")
+        return self
+
+
+class PolicyOut(PolicyIn):
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = Field(description="0 = the built-in default, before the first change")
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+class PolicyPreviewIn(_In):
+    approve_below_pd: float = Field(gt=0, lt=1)
+    reject_at_or_above_pd: float = Field(gt=0, le=1)
+    last_n: int = Field(default=1000, ge=1, le=50000)
+
+
+class PolicyPreviewOut(BaseModel):
+    applications: int
+    approve_rate: float
+    review_rate: float
+    reject_rate: float
+    current_approve_rate: float
+
+
+class BatchCreated(BaseModel):
+    batch_id: str
+    job_id: str
+    rows: int
+    status: str
+
+
+class BatchOut(BaseModel):
+    batch_id: str
+    job_id: str
+    filename: str
+    status: str
+    rows: int
+    done: int
+    failed: int
+    progress: float
+    created_at: datetime
+    error: str | None = None
+
+
+class RowError(BaseModel):
+    row: int
+    field: str | None
+    message: str
+
+
+class BatchPreviewOut(BaseModel):
+    format: str
+    rows: int
+    columns: list[str]
+    unknown_columns: list[str]
+    preview: list[dict[str, Any]]
+    errors: list[RowError]
+    valid_rows: int
+
+
+class ScoreOut(BaseModel):
+    pd: float
+    score: int
+    credit_score: int
+    decision: Decision
+    expected_loss: Decimal
+    reasons: list[str]
+    model: ModelRef
+    policy_version: int
+
+
+class ScoreBatchIn(_In):
+    applications: list[ApplicationCreate] = Field(min_length=1, max_length=1000)
+
+
+class ScoreBatchOut(BaseModel):
+    results: list[ScoreOut]

@@ -1,0 +1,142 @@
+"""Real-time decisions over the API: the §5 example, explanations, validation, idempotency, visibility."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from pathlib import Path
+
+import pytest
+from tests.factories import bearer, make_tenant, make_user
+
+SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "data" / "sample_application.json").read_text())
+NO_PULL = {k: v for k, v in SAMPLE.items() if k != "pull_bureaus"}
+
+
+@pytest.fixture
+def lender(session, champion):
+    tenant = make_tenant(session)
+    officer = make_user(session, tenant, "field_officer")
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    return tenant, officer, admin
+
+
+def _apply(client, tenant, user, body, **headers):
+    return client.post(f"/api/v1/tenants/{tenant.slug}/applications", json=body, headers={**bearer(user), **headers})
+
+
+def test_sample_application_is_decided_and_explained(client, lender):
+    tenant, officer, _ = lender
+    r = _apply(client, tenant, officer, NO_PULL)
+    assert r.status_code == 201, r.text
+    d = r.json()
+    assert 0 <= d["score"] <= 100 and 300 <= d["credit_score"] <= 900 and 0 < d["pd"] < 1
+    assert d["score"] == round(100 * (1 - d["pd"]))
+    assert d["decision"] in ("Approve", "Review", "Reject")
+    assert len(d["shap_explanation"]) == 3 and all(isinstance(t, str) and t for t in d["shap_explanation"])
+    logit = math.log(d["pd"] / (1 - d["pd"]))
+    assert abs(d["base_value"] + sum(c["impact"] for c in d["contributions"]) - logit) < 1e-6
+    assert d["model"]["version"] >= 1 and d["model"]["id"] and d["policy_version"] == 0
+    assert float(d["expected_loss"]) == pytest.approx(d["pd"] * 300000 * 0.6, abs=0.01)
+    stored = client.get(f"/api/v1/tenants/{tenant.slug}/applications/{d['application_id']}", headers=bearer(officer))
+    assert stored.status_code == 200 and stored.json()["contributions"] == d["contributions"]
+
+
+def test_new_to_credit_applicant_is_decided(client, lender):
+    tenant, officer, _ = lender
+    body = {**NO_PULL, "bureau": None}
+    body["applicant"] = {**SAMPLE["applicant"], "date_of_birth": "2004-01-15", "pan": None}
+    r = _apply(client, tenant, officer, body)
+    assert r.status_code == 201, r.text
+    features = {c["feature"]: c["value"] for c in r.json()["contributions"]}
+    assert features.get("new_to_credit") == 1
+
+
+def test_validation_names_the_field_and_changes_nothing(client, lender):
+    tenant, officer, admin = lender
+    bad = json.loads(json.dumps(NO_PULL))
+    bad["applicant"]["monthly_income"] = -5
+    r = _apply(client, tenant, officer, bad)
+    assert r.status_code == 422 and "body.applicant.monthly_income" in r.json()["detail"]
+    bad = json.loads(json.dumps(NO_PULL))
+    bad["applicant"]["pan"] = "NOTAPAN"
+    assert _apply(client, tenant, officer, bad).status_code == 422
+    listed = client.get(f"/api/v1/tenants/{tenant.slug}/applications", headers=bearer(admin)).json()
+    assert listed["total"] == 0
+
+
+def test_oversized_body_is_413(client, lender):
+    tenant, officer, _ = lender
+    body = {**NO_PULL, "external_ref": "x" * 2_000_000}
+    assert _apply(client, tenant, officer, body).status_code == 413
+
+
+def test_idempotency_replay_conflict_and_concurrency(client, lender):
+    tenant, officer, admin = lender
+    first = _apply(client, tenant, officer, NO_PULL, **{"Idempotency-Key": "k-1"})
+    again = _apply(client, tenant, officer, NO_PULL, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
+    other = _apply(client, tenant, officer, {**NO_PULL, "external_ref": "LOS-OTHER"}, **{"Idempotency-Key": "k-1"})
+    assert other.status_code == 409
+
+    results: list = []
+
+    def call() -> None:
+        results.append(_apply(client, tenant, officer, NO_PULL, **{"Idempotency-Key": "k-concurrent"}))
+
+    threads = [threading.Thread(target=call) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = [r for r in results if r.status_code == 201]
+    assert len(ok) == 16, [r.status_code for r in results]
+    assert len({r.json()["application_id"] for r in ok}) == 1
+    listed = client.get(f"/api/v1/tenants/{tenant.slug}/applications", headers=bearer(admin)).json()
+    assert listed["total"] == 2  # k-1 and k-concurrent
+
+
+def test_field_officer_sees_only_own_decisions(client, session, lender):
+    tenant, officer, admin = lender
+    other_officer = make_user(session, tenant, "field_officer")
+    session.commit()
+    mine = _apply(client, tenant, officer, NO_PULL).json()["application_id"]
+    assert (
+        client.get(f"/api/v1/tenants/{tenant.slug}/applications/{mine}", headers=bearer(other_officer)).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/tenants/{tenant.slug}/applications", headers=bearer(other_officer)).json()["total"] == 0
+    page = client.get(f"/api/v1/tenants/{tenant.slug}/applications?decision=", headers=bearer(admin))
+    assert page.status_code in (200, 422)
+    assert (
+        client.get(f"/api/v1/tenants/{tenant.slug}/applications?external_ref=LOS-000123", headers=bearer(admin)).json()[
+            "total"
+        ]
+        == 1
+    )
+
+
+def test_stateless_scoring_stores_nothing(client, lender):
+    tenant, officer, admin = lender
+    r = client.post(f"/api/v1/tenants/{tenant.slug}/score", json=NO_PULL, headers=bearer(officer))
+    assert r.status_code == 200 and set(r.json()) >= {"pd", "decision", "expected_loss", "reasons"}
+    rb = client.post(
+        f"/api/v1/tenants/{tenant.slug}/score/batch", json={"applications": [NO_PULL, NO_PULL]}, headers=bearer(officer)
+    )
+    assert rb.status_code == 200 and len(rb.json()["results"]) == 2
+    assert client.get(f"/api/v1/tenants/{tenant.slug}/applications", headers=bearer(admin)).json()["total"] == 0
+    actions = [
+        e["action"] for e in client.get(f"/api/v1/tenants/{tenant.slug}/audit", headers=bearer(admin)).json()["items"]
+    ]
+    assert actions.count("score.stateless") == 2
+
+
+def test_no_model_gives_a_clear_503(client, session):
+    tenant = make_tenant(session)
+    officer = make_user(session, tenant, "field_officer")
+    session.commit()
+    r = _apply(client, tenant, officer, NO_PULL)
+    assert r.status_code == 503 and "champion" in r.json()["detail"]
