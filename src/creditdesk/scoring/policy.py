@@ -21,7 +21,7 @@ from creditdesk.audit import service as audit
 from creditdesk.errors import ValidationFailed
 from creditdesk.scoring.models import Policy
 from creditdesk.scoring.schemas import PolicyIn
-from creditdesk.tenancy.scope import select_owned
+from creditdesk.tenancy.scope import scoped, select_owned
 
 DEFAULT_POLICY = PolicyIn.model_validate(
     {
@@ -84,12 +84,7 @@ def _compile(version: int, config: PolicyIn) -> ActivePolicy:
 
 def current(session: Session, *, tenant_id: str) -> ActivePolicy:
     """Return the tenant's policy in force (version 0 = built-in default until the first PUT)."""
-    version = (
-        session.execute(
-            select(func.max(Policy.version)).select_from(select_owned(Policy, tenant_id).subquery())
-        ).scalar_one_or_none()
-        or 0
-    )
+    version = session.execute(scoped(select(func.max(Policy.version)), Policy, tenant_id)).scalar_one_or_none() or 0
     cached = _cache.get(tenant_id)
     if cached is not None and cached.version == version:
         return cached
