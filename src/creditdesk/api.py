@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from creditdesk.altdata.router import router as altdata_router
 from creditdesk.audit.router import router as audit_router
 from creditdesk.auth.router import router as auth_router
+from creditdesk.bureaus.router import router as bureaus_router
 from creditdesk.ml.router import router as models_router
 from creditdesk.scoring.router import router as scoring_router
 from creditdesk.tenancy.router import router as tenancy_router
 from creditdesk.worker.router import router as worker_router
 
 api_router = APIRouter(prefix="/api/v1")
-for domain_router in (auth_router, tenancy_router, audit_router, worker_router, models_router, scoring_router):
+for domain_router in (auth_router, tenancy_router, audit_router, worker_router, bureaus_router, altdata_router):
+    api_router.include_router(domain_router)
+for domain_router in (models_router, scoring_router):
     api_router.include_router(domain_router)

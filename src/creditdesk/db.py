@@ -97,9 +97,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front so read-then-write transactions never fail
-            # with SQLITE_BUSY_SNAPSHOT under concurrency (the audit chain reads then writes).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (IMMEDIATE) so read-then-write transactions never
+            # fail with SQLITE_BUSY_SNAPSHOT under concurrency (the audit chain reads then writes).
+            # Read-only sessions begin DEFERRED: in WAL mode they read a snapshot without any lock.
+            read_only = conn.get_execution_options().get("creditdesk_read_only")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
@@ -112,12 +114,19 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(creditdesk_read_only=True), expire_on_commit=False, autoflush=True
+        )
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
-    def session(self) -> Session:
-        """Open a session whose first transaction sees all tenants (narrow it with set_tenant_scope)."""
-        session = self.sessions()
+    def session(self, *, read_only: bool = False) -> Session:
+        """Open a session whose first transaction sees all tenants (narrow it with set_tenant_scope).
+
+        ``read_only`` sessions (safe HTTP methods) never take SQLite's write lock; they must not write.
+        """
+        session = (self.read_sessions if read_only else self.sessions)()
         session.info["db"] = self
+        session.info["read_only"] = read_only
         if self.is_postgres:
             event.listen(session, "after_begin", _apply_scope_on_begin)
         return session
@@ -166,13 +175,15 @@ def get_database() -> Database:
     return _database
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 #: Called with (session, request) after a route returns and before the commit (e.g. the audit catch-all).
 before_commit_hooks: list[Callable[[Session, Request], None]] = []
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """Yield a request-scoped session; commit when the route returns, roll back when it raises."""
-    session = get_database().session()
+    session = get_database().session(read_only=request.method in SAFE_METHODS)
     try:
         yield session
         for hook in before_commit_hooks:

@@ -14,10 +14,11 @@ Seeder = Callable[[Session, Settings], None]
 
 def seeders() -> list[Seeder]:
     """Return the seeders in the order they run (later ones may rely on earlier ones)."""
+    from creditdesk.bureaus.demo import seed_bureaus
     from creditdesk.ml.demo import seed_models
     from creditdesk.tenancy.demo import seed_users
 
-    return [seed_users, seed_models]
+    return [seed_users, seed_bureaus, seed_models]
 
 
 def seed_demo(settings: Settings) -> None:

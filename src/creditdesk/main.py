@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from creditdesk import __version__
 from creditdesk.api import api_router
 from creditdesk.audit.service import record_unaudited_request
+from creditdesk.bureaus.router import mount_simulators
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError
@@ -197,4 +198,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(api_router)
+    mount_simulators(app, settings)  # the simulated bureaus under /simulators, in demo/dev mode only
     return app

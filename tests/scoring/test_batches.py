@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -107,9 +108,16 @@ def test_500_rows_one_malformed(client, officer_ctx):
     created = r.json()
     assert created["rows"] == 500
     seen_progress = set()
+    url = f"/api/v1/tenants/{tenant.slug}/batches/{created['batch_id']}"
+    for _ in range(3000):
+        status = client.get(url, headers=bearer(officer)).json()
+        seen_progress.add(status["progress"])
+        if status["status"] in ("succeeded", "failed", "dead"):
+            break
+        time.sleep(0.02)
     job = wait_for_job(client, tenant.slug, created["job_id"], bearer(officer), timeout=180)
-    status = client.get(f"/api/v1/tenants/{tenant.slug}/batches/{created['batch_id']}", headers=bearer(officer)).json()
-    seen_progress.add(status["progress"])
+    status = client.get(url, headers=bearer(officer)).json()
+    assert any(0 < p < 1 for p in seen_progress), seen_progress  # progress was visible while it ran
     assert job["status"] == "succeeded"
     assert status["done"] == 499 and status["failed"] == 1 and status["progress"] == 1.0
     res = client.get(

@@ -41,7 +41,7 @@ def two_tenants(client, session, champion, trained_default):
     sample.pop("pull_bureaus")
     app_b = client.post(f"/api/v1/tenants/{b.slug}/applications", json=sample, headers=bearer(admin_b)).json()
     owned_ids = {
-        "user_id": user_b.id, "key_id": key_b["id"], "job_id": job_b.id,
+        "user_id": user_b.id, "key_id": key_b["id"], "job_id": job_b.id, "bureau": "cibil",
         "application_id": app_b["application_id"], "batch_id": batch_b.id, "model_id": model_b.id,
     }
     return a, b, admin_a, owned_ids

@@ -20,7 +20,7 @@ from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, scoped
 from creditdesk.worker.broker import JobContext, handler
 
-CHUNK = 500
+CHUNK = 100  # rows per committed chunk: progress granularity and the most work a crash can redo
 
 
 @handler("batch.score")

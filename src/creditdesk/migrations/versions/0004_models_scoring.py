@@ -1,7 +1,7 @@
 """Model registry, datasets, policies, applications, idempotency records, batches
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from creditdesk.migrations.rls import enable_tenant_rls
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
