@@ -96,7 +96,9 @@ def _from_api_key(session: Any, raw: str, meta: dict[str, Any]) -> Identity:
     if tenant is None or tenant.status != "active":
         raise Unauthorized("Your organisation's access is suspended")
     now = utcnow()
-    if not session.info.get("read_only") and (key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60):
+    if not session.info.get("read_only") and (
+        key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60
+    ):
         key.last_used_at = now
     return Identity(
         actor_type="api_key",
