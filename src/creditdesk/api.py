@@ -9,6 +9,8 @@ from creditdesk.audit.router import router as audit_router
 from creditdesk.auth.router import router as auth_router
 from creditdesk.bureaus.router import router as bureaus_router
 from creditdesk.ml.router import router as models_router
+from creditdesk.monitoring.router import router as monitoring_router
+from creditdesk.portfolio.router import router as portfolio_router
 from creditdesk.scoring.router import router as scoring_router
 from creditdesk.tenancy.router import router as tenancy_router
 from creditdesk.worker.router import router as worker_router
@@ -16,5 +18,7 @@ from creditdesk.worker.router import router as worker_router
 api_router = APIRouter(prefix="/api/v1")
 for domain_router in (auth_router, tenancy_router, audit_router, worker_router, bureaus_router, altdata_router):
     api_router.include_router(domain_router)
-for domain_router in (models_router, scoring_router):
-    api_router.include_router(domain_router)
+api_router.include_router(models_router)
+api_router.include_router(scoring_router)
+api_router.include_router(portfolio_router)
+api_router.include_router(monitoring_router)

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from creditdesk.ml.cli import model_app
+
 app = typer.Typer(help="CreditDesk — explainable credit decisions for lenders.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administrative users.", no_args_is_help=True)
@@ -20,6 +22,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(demo_app, name="demo")
 app.add_typer(keys_app, name="keys")
 app.add_typer(simulators_app, name="simulators")
+app.add_typer(model_app, name="model", help="Train and validate credit models from the command line.")
 
 
 def _settings(demo: bool = False):  # type: ignore[no-untyped-def]

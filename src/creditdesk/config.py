@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_in_flight: int = 256
     tracing_enabled: bool = True
 
+    # monitoring: how often alerts are evaluated for every tenant (seconds)
+    monitoring_interval_seconds: float = 3600.0
+
     # background jobs
     worker_threads: int = 2
     job_lease_seconds: int = 60

@@ -29,6 +29,7 @@ from creditdesk.kit.load import ConcurrencyLimitMiddleware
 from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import RequestContextMiddleware
 from creditdesk.kit.observability import current_trace_id, setup_tracing
+from creditdesk.monitoring import app as monitoring_app
 from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
 
 log = structlog.get_logger("creditdesk")
@@ -137,7 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
             start_worker(settings, recover=True)
+        monitoring_app.start(settings)  # periodic alert evaluation (claimed per tenant in the database)
         yield
+        monitoring_app.stop()
         log.info("stopping")
         if embedded:
             stop_worker()
@@ -198,5 +201,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(api_router)
+    monitoring_app.mount(app, settings)  # /embed/dashboards/{name}; the Power BI simulator in demo/dev mode
     mount_simulators(app, settings)  # the simulated bureaus under /simulators, in demo/dev mode only
     return app

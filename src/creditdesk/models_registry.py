@@ -8,6 +8,8 @@ from creditdesk.bureaus import models as _bureaus  # noqa: F401
 from creditdesk.db import Base
 from creditdesk.kit import idempotency as _idempotency  # noqa: F401
 from creditdesk.ml import models as _ml  # noqa: F401
+from creditdesk.monitoring import models as _monitoring  # noqa: F401
+from creditdesk.portfolio import models as _portfolio  # noqa: F401
 from creditdesk.scoring import models as _scoring  # noqa: F401
 from creditdesk.tenancy import models as _tenancy  # noqa: F401
 from creditdesk.worker import models as _worker  # noqa: F401

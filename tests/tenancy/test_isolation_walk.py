@@ -15,6 +15,29 @@ from tests.factories import bearer, make_tenant, make_user
 from tests.routes import api_routes, fill
 
 
+def _portfolio_ids_of(session, tenant):
+    """A loan and a monitoring alert owned by ``tenant``."""
+    from datetime import date
+
+    from creditdesk.monitoring.models import MonitoringAlert
+    from creditdesk.portfolio import service as portfolio
+    from creditdesk.portfolio.schemas import CustomerIn
+
+    loan = portfolio.disburse(
+        session,
+        tenant_id=tenant.id,
+        principal=100000,
+        annual_rate_pct=12,
+        tenure_months=12,
+        disbursed_on=date(2025, 1, 10),
+        customer=CustomerIn(name="B borrower"),
+    )
+    alert = MonitoringAlert(tenant_id=tenant.id, kind="npa_ratio", subject="portfolio", level="critical", message="b")
+    session.add(alert)
+    session.commit()
+    return {"loan_id": loan.id, "alert_id": alert.id}
+
+
 @pytest.fixture
 def two_tenants(client, session, champion, trained_default):
     a = make_tenant(session, "alpha-finance")
@@ -40,9 +63,15 @@ def two_tenants(client, session, champion, trained_default):
     sample = json.loads((Path(__file__).resolve().parents[2] / "data" / "sample_application.json").read_text())
     sample.pop("pull_bureaus")
     app_b = client.post(f"/api/v1/tenants/{b.slug}/applications", json=sample, headers=bearer(admin_b)).json()
+    ids_added_by_scoring = {"application_id": app_b["application_id"], "batch_id": batch_b.id, "model_id": model_b.id}
+    ids_added_by_portfolio = _portfolio_ids_of(session, b)
     owned_ids = {
-        "user_id": user_b.id, "key_id": key_b["id"], "job_id": job_b.id, "bureau": "cibil",
-        "application_id": app_b["application_id"], "batch_id": batch_b.id, "model_id": model_b.id,
+        "user_id": user_b.id,
+        "key_id": key_b["id"],
+        "job_id": job_b.id,
+        "bureau": "cibil",
+        **ids_added_by_scoring,
+        **ids_added_by_portfolio,
     }
     return a, b, admin_a, owned_ids
 

@@ -1,0 +1,1 @@
+"""Monitoring: delinquency, model performance, drift, NPA forecast, alerts and embeddable dashboards."""

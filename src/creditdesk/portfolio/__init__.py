@@ -1,0 +1,1 @@
+"""The loan book: loans, schedules, repayments, DPD, RBI asset classification, portfolio analytics."""
