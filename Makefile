@@ -5,9 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= var
 
-.PHONY: demo setup test test-py lint bench clean
+.PHONY: demo setup web test test-py test-web lint bench clean screenshots
 
-demo: setup ## set up and run the embedded demo (SQLite, in-process worker, demo data)
+FRONTEND := frontend
+NODE_STAMP := $(FRONTEND)/node_modules/.installed
+# Debian's chromium (/usr/bin/chromium) runs the browser tests; npm never downloads a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+demo: setup web ## set up and run the embedded demo (SQLite, in-process worker, demo data)
 	CREDITDESK_DATA_DIR=$(DATA) $(BIN)/creditdesk serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 setup: $(STAMP)
@@ -19,12 +24,34 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-test: setup ## every test: lint, then the suite on SQLite and (when reachable) PostgreSQL
+$(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+web: setup $(NODE_STAMP) ## the web portal: npm ci, generate the API client from /openapi.json, vite build into src/creditdesk/static
+	cd $(FRONTEND) && node scripts/gen-api.mjs && npx vite build --logLevel warn
+
+test: setup ## every test: lint, then the suite on SQLite and (when reachable) PostgreSQL, then the portal's
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(MAKE) test-web
+
+test-web: web ## the portal: type-check, lint, Vitest, then Playwright end to end in Debian's chromium
+	cd $(FRONTEND) && npm run --silent typecheck
+	cd $(FRONTEND) && npm run --silent lint
+	cd $(FRONTEND) && npm run --silent test
+	cd $(FRONTEND) && npm run --silent e2e
+
+screenshots: web ## refresh docs/screenshots/ (every page, and scoring at phone width)
+	cd $(FRONTEND) && SCREENSHOTS=1 npx playwright test screenshots
 
 lint: setup
 	$(BIN)/ruff check src tests
 
+bench: setup ## measure: the HTTP decision path with wrk (1/50/200 connections) + batch rows/s, then the in-process ML path
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/http_bench.py
+	$(BIN)/python benchmarks/ml_bench.py
+
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache $(FRONTEND)/node_modules src/creditdesk/static test-results

@@ -203,4 +203,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     monitoring_app.mount(app, settings)  # /embed/dashboards/{name}; the Power BI simulator in demo/dev mode
     mount_simulators(app, settings)  # the simulated bureaus under /simulators, in demo/dev mode only
+    __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app

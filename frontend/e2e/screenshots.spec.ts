@@ -1,0 +1,135 @@
+// Screenshots of every page for docs/screenshots/ (and the README's tour). Runs only with
+// SCREENSHOTS=1 (`make screenshots`), so the normal test run never rewrites tracked files.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+import { baseURL, batchCsv, chooseTenant, login, logout, USERS } from './support';
+
+const OUT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
+const SAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'sample_application.json');
+
+test.skip(!process.env.SCREENSHOTS, 'screenshots are taken by `make screenshots` (SCREENSHOTS=1)');
+test.describe.configure({ mode: 'serial' });
+test.setTimeout(180_000);
+
+async function shot(page: Page, name: string, fullPage = true) {
+  mkdirSync(OUT, { recursive: true });
+  // Let charts finish drawing and notifications fade.
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(700);
+  await page.addStyleTag({ content: '.mantine-Notifications-root { display: none !important; }' });
+  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage });
+}
+
+async function go(page: Page, path: string) {
+  await page.goto(`${baseURL()}${path}`);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+}
+
+test('@screens login', async ({ page }) => {
+  await page.goto(`${baseURL()}/login`);
+  await page.getByLabel('E-mail').fill(USERS.auditor);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('login-error')).toBeVisible();
+  await shot(page, '01-login', false);
+});
+
+test('@screens platform admin pages', async ({ page }) => {
+  await login(page, USERS.platformAdmin);
+  await go(page, '/tenants');
+  await shot(page, '02-tenants');
+  await page.getByRole('button', { name: 'New tenant' }).click();
+  await page.getByRole('button', { name: 'Create tenant' }).click();
+  await shot(page, '03-tenant-create-validation', false);
+  await page.keyboard.press('Escape');
+  await chooseTenant(page, 'Demo NBFC Ltd');
+  await go(page, '/users');
+  await shot(page, '04-users');
+  await go(page, '/api-keys');
+  await page.getByRole('button', { name: 'New API key' }).click();
+  await page.getByLabel(/^Name/).fill('LOS production');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByTestId('new-api-key')).toBeVisible();
+  await shot(page, '05-api-keys');
+  await go(page, '/audit');
+  await expect(page.getByTestId('chain-status')).toBeVisible();
+  await shot(page, '06-audit');
+});
+
+test('@screens risk analyst pages', async ({ page }) => {
+  await login(page, USERS.platformAnalyst);
+  await chooseTenant(page, 'Demo NBFC Ltd');
+  await go(page, '/bureaus');
+  await page.getByRole('button', { name: 'Test connection to Experian' }).click();
+  await expect(page.getByTestId('test-result-experian')).toBeVisible();
+  await shot(page, '07-bureaus');
+  await page.getByRole('button', { name: 'Configure TransUnion CIBIL' }).click();
+  await shot(page, '08-bureau-replace-secret', false);
+  await page.keyboard.press('Escape');
+  await go(page, '/models');
+  await shot(page, '09-models');
+  await page
+    .getByRole('link', { name: /^v\d+$/ })
+    .first()
+    .click();
+  await expect(page.getByRole('heading', { name: /Model v\d+/ })).toBeVisible();
+  await shot(page, '10-model-card');
+  await go(page, '/policy');
+  await expect(page.getByTestId('approval-preview-panel')).toBeVisible();
+  await shot(page, '11-policy');
+  await go(page, '/monitoring');
+  await expect(page.getByTestId('delinquency-chart')).toBeVisible();
+  await page.frameLocator('[data-testid="dashboard-iframe"]').locator('body').waitFor();
+  await shot(page, '12-monitoring');
+  await go(page, '/portfolio');
+  await shot(page, '13-portfolio');
+});
+
+test('@screens field officer pages', async ({ page }) => {
+  await login(page, USERS.officer);
+  await go(page, '/score');
+  await page.getByRole('tab', { name: 'Paste or upload JSON' }).click();
+  await page.getByTestId('json-dropzone').locator('input[type=file]').setInputFiles(SAMPLE);
+  await page.getByRole('button', { name: 'Score application' }).click();
+  await expect(page.getByTestId('decision-result')).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, '14-score');
+  await go(page, '/batches');
+  await page
+    .getByTestId('batch-dropzone')
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'applications.csv', mimeType: 'text/csv', buffer: Buffer.from(batchCsv()) });
+  await expect(page.getByTestId('batch-preview')).toBeVisible();
+  await page.getByRole('button', { name: 'Submit batch' }).click();
+  await expect(page.getByTestId('batch-status')).toContainText('succeeded', { timeout: 60_000 });
+  await shot(page, '15-batches');
+  await go(page, '/applications');
+  await shot(page, '16-applications');
+  await page.getByRole('row').nth(1).click();
+  await expect(page.getByTestId('decision-result')).toBeVisible();
+  await shot(page, '17-application-detail');
+  await page.goto(`${baseURL()}/bureaus`);
+  await expect(page.getByTestId('forbidden')).toBeVisible();
+  await shot(page, '18-forbidden', false);
+  await logout(page);
+});
+
+test('@screens scoring at phone width', async ({ browser }) => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await login(page, USERS.officer);
+  await go(page, '/score');
+  await shot(page, '19-score-phone-form', false);
+  await page.getByRole('tab', { name: 'Paste or upload JSON' }).click();
+  await page.getByTestId('json-dropzone').locator('input[type=file]').setInputFiles(SAMPLE);
+  await page.getByRole('button', { name: 'Score application' }).click();
+  await expect(page.getByTestId('decision-result')).toBeVisible();
+  await page.getByTestId('decision-result').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(800);
+  await page.addStyleTag({ content: '.mantine-Notifications-root { display: none !important; }' });
+  await page.getByTestId('decision-result').screenshot({ path: `${OUT}/20-score-phone-result.png` });
+  await page.getByRole('button', { name: 'Toggle navigation' }).click();
+  await shot(page, '21-phone-navigation', false);
+  await page.close();
+});

@@ -1,0 +1,246 @@
+// The scoring form's model: values as the form holds them, validation per field, and the
+// conversion to and from the API body (DESIGN §5 "Scoring").
+import type { ApplicationCreate } from '../api/create-application';
+
+export const EMPLOYMENT_TYPES = ['salaried', 'self_employed', 'gig', 'farmer', 'student', 'unemployed'] as const;
+export const PURPOSES = [
+  'personal',
+  'business',
+  'education',
+  'vehicle',
+  'home_improvement',
+  'agriculture',
+  'medical',
+  'consumer_durable',
+  'other',
+] as const;
+export const RESIDENCE_TYPES = ['owned', 'rented', 'family', 'company_provided'] as const;
+export const BUREAUS = ['cibil', 'experian', 'crif'] as const;
+
+type Num = number | '';
+
+export interface FormValues {
+  external_ref: string;
+  applicant: {
+    name: string;
+    pan: string;
+    date_of_birth: string;
+    phone: string;
+    email: string;
+    employment_type: string;
+    employment_years: Num;
+    monthly_income: Num;
+    existing_emi: Num;
+    residence_type: string;
+    city_tier: string;
+    state: string;
+  };
+  loan: { amount: Num; tenure_months: Num; interest_rate: Num; purpose: string };
+  new_to_credit: boolean;
+  bureau: {
+    score: Num;
+    utilization: Num;
+    dpd_30_last_12m: Num;
+    max_dpd_last_24m: Num;
+    enquiries_last_6m: Num;
+    credit_history_months: Num;
+    active_accounts: Num;
+  };
+  alt_data: { avg_monthly_inflow: Num; inflow_regularity: Num; bounced_emis_last_6m: Num; upi_txn_per_month: Num };
+  pull_bureaus: string[];
+}
+
+export const EMPTY_VALUES: FormValues = {
+  external_ref: '',
+  applicant: {
+    name: '',
+    pan: '',
+    date_of_birth: '',
+    phone: '',
+    email: '',
+    employment_type: 'salaried',
+    employment_years: '',
+    monthly_income: '',
+    existing_emi: '',
+    residence_type: 'rented',
+    city_tier: '1',
+    state: '',
+  },
+  loan: { amount: '', tenure_months: '', interest_rate: '', purpose: 'personal' },
+  new_to_credit: false,
+  bureau: {
+    score: '',
+    utilization: '',
+    dpd_30_last_12m: '',
+    max_dpd_last_24m: '',
+    enquiries_last_6m: '',
+    credit_history_months: '',
+    active_accounts: '',
+  },
+  alt_data: { avg_monthly_inflow: '', inflow_regularity: '', bounced_emis_last_6m: '', upi_txn_per_month: '' },
+  pull_bureaus: [],
+};
+
+const PAN = /^[A-Z]{5}[0-9]{4}[A-Z]$/;
+
+function ageOn(dob: string, today: Date): number | null {
+  const d = new Date(`${dob}T00:00:00`);
+  if (Number.isNaN(d.getTime())) return null;
+  let age = today.getFullYear() - d.getFullYear();
+  const m = today.getMonth() - d.getMonth();
+  if (m < 0 || (m === 0 && today.getDate() < d.getDate())) age -= 1;
+  return age;
+}
+
+const required = (v: unknown, label: string) => (v === '' || v === null || v === undefined ? `${label} is required` : null);
+const range = (v: Num, lo: number, hi: number, label: string) =>
+  v === '' ? null : v < lo || v > hi ? `${label} must be between ${lo} and ${hi}` : null;
+
+/** Per-field messages, keyed by the form path (e.g. "applicant.pan"). Empty when valid. */
+export function validateApplication(v: FormValues, today = new Date()): Record<string, string> {
+  const e: Record<string, string | null> = {};
+  const a = v.applicant;
+  e['applicant.name'] = a.name.trim() ? null : 'Name is required';
+  e['applicant.pan'] = PAN.test(a.pan.trim().toUpperCase()) ? null : 'PAN is 5 letters, 4 digits and a letter (ABCPV1234K)';
+  const age = a.date_of_birth ? ageOn(a.date_of_birth, today) : null;
+  e['applicant.date_of_birth'] = !a.date_of_birth
+    ? 'Date of birth is required'
+    : age === null
+      ? 'Enter a valid date'
+      : age < 18 || age > 100
+        ? 'The applicant must be between 18 and 100 years old'
+        : null;
+  e['applicant.phone'] = a.phone && !/^\+?[0-9]{10,13}$/.test(a.phone.replace(/[\s-]/g, '')) ? 'Enter a 10-digit mobile number' : null;
+  e['applicant.email'] = a.email && !/^\S+@\S+\.\S+$/.test(a.email) ? 'Enter a valid e-mail' : null;
+  e['applicant.monthly_income'] = required(a.monthly_income, 'Monthly income') ?? range(a.monthly_income, 0, 1e9, 'Monthly income');
+  e['applicant.existing_emi'] = range(a.existing_emi, 0, 1e9, 'Existing EMI');
+  e['applicant.employment_years'] = range(a.employment_years, 0, 60, 'Years employed');
+  e['loan.amount'] = required(v.loan.amount, 'Loan amount') ?? range(v.loan.amount, 1000, 1e9, 'Loan amount');
+  e['loan.tenure_months'] = required(v.loan.tenure_months, 'Tenure') ?? range(v.loan.tenure_months, 1, 360, 'Tenure');
+  e['loan.interest_rate'] = required(v.loan.interest_rate, 'Interest rate') ?? range(v.loan.interest_rate, 0, 60, 'Interest rate');
+  if (!v.new_to_credit) {
+    const b = v.bureau;
+    e['bureau.score'] = range(b.score, 300, 900, 'Bureau score');
+    e['bureau.utilization'] = range(b.utilization, 0, 5, 'Utilisation');
+    e['bureau.dpd_30_last_12m'] = range(b.dpd_30_last_12m, 0, 1000, '30+ DPD count');
+    e['bureau.max_dpd_last_24m'] = range(b.max_dpd_last_24m, 0, 10000, 'Max DPD');
+    e['bureau.enquiries_last_6m'] = range(b.enquiries_last_6m, 0, 1000, 'Enquiries');
+    e['bureau.credit_history_months'] = range(b.credit_history_months, 0, 1200, 'Credit history');
+    e['bureau.active_accounts'] = range(b.active_accounts, 0, 1000, 'Active accounts');
+  }
+  e['alt_data.inflow_regularity'] = range(v.alt_data.inflow_regularity, 0, 1, 'Inflow regularity');
+  e['alt_data.avg_monthly_inflow'] = range(v.alt_data.avg_monthly_inflow, 0, 1e9, 'Average inflow');
+  e['alt_data.bounced_emis_last_6m'] = range(v.alt_data.bounced_emis_last_6m, 0, 100, 'Bounced EMIs');
+  e['alt_data.upi_txn_per_month'] = range(v.alt_data.upi_txn_per_month, 0, 100000, 'UPI transactions');
+  return Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => kv[1] !== null));
+}
+
+function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== '' && v !== null && v !== undefined)) as Partial<T>;
+}
+
+/** The API body: empty optional fields left out; no bureau block for a new-to-credit applicant. */
+export function toApplicationBody(v: FormValues): ApplicationCreate {
+  const a = v.applicant;
+  const bureau = v.new_to_credit ? {} : compact(v.bureau);
+  const alt = compact(v.alt_data);
+  const body = {
+    ...(v.external_ref.trim() ? { external_ref: v.external_ref.trim() } : {}),
+    applicant: compact({
+      ...a,
+      name: a.name.trim(),
+      pan: a.pan.trim().toUpperCase(),
+      city_tier: a.city_tier ? Number(a.city_tier) : '',
+    }),
+    loan: compact(v.loan),
+    ...(Object.keys(bureau).length ? { bureau } : {}),
+    ...(Object.keys(alt).length ? { alt_data: alt } : {}),
+    pull_bureaus: v.new_to_credit ? [] : v.pull_bureaus,
+  };
+  return body as unknown as ApplicationCreate;
+}
+
+const num = (x: unknown): Num => {
+  if (typeof x === 'number') return x;
+  if (typeof x === 'string' && x.trim() !== '' && !Number.isNaN(Number(x))) return Number(x);
+  return '';
+};
+const str = (x: unknown): string => (x === null || x === undefined ? '' : String(x));
+
+/** Parse pasted or uploaded JSON (one application body) into form values; throws a readable Error. */
+export function fromApplicationJson(text: string): FormValues {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`This is not valid JSON: ${(err as Error).message}`);
+  }
+  if (Array.isArray(raw)) {
+    if (raw.length !== 1) throw new Error('The file holds a list of applications — use Batch scoring for several');
+    raw = raw[0];
+  }
+  if (typeof raw !== 'object' || raw === null) throw new Error('Expected one application object');
+  const o = raw as Record<string, Record<string, unknown> | unknown>;
+  const a = (o.applicant ?? {}) as Record<string, unknown>;
+  const l = (o.loan ?? {}) as Record<string, unknown>;
+  const b = o.bureau as Record<string, unknown> | null | undefined;
+  const d = (o.alt_data ?? {}) as Record<string, unknown>;
+  if (!o.applicant || !o.loan) throw new Error('An application needs "applicant" and "loan" sections');
+  const hasBureau = !!b && Object.keys(b).length > 0;
+  return {
+    external_ref: str(o.external_ref),
+    applicant: {
+      name: str(a.name),
+      pan: str(a.pan),
+      date_of_birth: str(a.date_of_birth),
+      phone: str(a.phone),
+      email: str(a.email),
+      employment_type: str(a.employment_type) || 'salaried',
+      employment_years: num(a.employment_years),
+      monthly_income: num(a.monthly_income),
+      existing_emi: num(a.existing_emi),
+      residence_type: str(a.residence_type) || 'rented',
+      city_tier: str(a.city_tier) || '1',
+      state: str(a.state),
+    },
+    loan: {
+      amount: num(l.amount),
+      tenure_months: num(l.tenure_months),
+      interest_rate: num(l.interest_rate),
+      purpose: str(l.purpose) || 'personal',
+    },
+    new_to_credit: !hasBureau && !(Array.isArray(o.pull_bureaus) && o.pull_bureaus.length > 0),
+    bureau: {
+      score: num(b?.score),
+      utilization: num(b?.utilization),
+      dpd_30_last_12m: num(b?.dpd_30_last_12m),
+      max_dpd_last_24m: num(b?.max_dpd_last_24m),
+      enquiries_last_6m: num(b?.enquiries_last_6m),
+      credit_history_months: num(b?.credit_history_months),
+      active_accounts: num(b?.active_accounts),
+    },
+    alt_data: {
+      avg_monthly_inflow: num(d.avg_monthly_inflow),
+      inflow_regularity: num(d.inflow_regularity),
+      bounced_emis_last_6m: num(d.bounced_emis_last_6m),
+      upi_txn_per_month: num(d.upi_txn_per_month),
+    },
+    pull_bureaus: Array.isArray(o.pull_bureaus) ? o.pull_bureaus.map(String).filter((x) => (BUREAUS as readonly string[]).includes(x)) : [],
+  };
+}
+
+/** Server 422 field paths ("body.applicant.pan") → form paths ("applicant.pan"). */
+export function serverFieldErrors(fields: { field: string; message: string }[]): Record<string, string> {
+  return Object.fromEntries(fields.map((f) => [f.field.replace(/^body\./, ''), f.message.replace(/^Value error, /, '')]));
+}
+
+/** A stable Idempotency-Key for one submission: the session nonce plus a hash of the body. */
+export function idempotencyKey(nonce: string, body: unknown): string {
+  const text = JSON.stringify(body);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${nonce}-${h.toString(16).padStart(8, '0')}`;
+}

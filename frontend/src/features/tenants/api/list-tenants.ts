@@ -1,0 +1,13 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { api } from '@/client';
+import { unwrap } from '@/lib/errors';
+
+export async function listTenants() {
+  return unwrap(await api.GET('/api/v1/tenants'));
+}
+
+export const tenantsQuery = () => queryOptions({ queryKey: ['tenants'], queryFn: listTenants });
+
+export function useTenants(enabled = true) {
+  return useQuery({ ...tenantsQuery(), enabled });
+}

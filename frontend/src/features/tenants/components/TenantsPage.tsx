@@ -1,0 +1,210 @@
+import { Badge, Button, Group, Modal, Paper, PasswordInput, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { useDisclosure } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { IconPlus } from '@tabler/icons-react';
+import { ErrorAlert } from '@/components/ErrorAlert';
+import { PageHeader } from '@/components/PageHeader';
+import { QueryState } from '@/components/QueryState';
+import { EmptyState } from '@/components/StatusPanels';
+import { errorMessage, fieldErrors } from '@/lib/errors';
+import { formatDateTime } from '@/lib/format';
+import { passwordProblem } from '@/lib/password';
+import { useTenant } from '@/lib/tenant';
+import { useCreateTenant } from '../api/create-tenant';
+import { useTenants } from '../api/list-tenants';
+import { useUpdateTenant } from '../api/update-tenant';
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+function CreateTenantModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const create = useCreateTenant();
+  const form = useForm({
+    initialValues: { name: '', slug: '', timezone: 'Asia/Kolkata', adminName: '', adminEmail: '', adminPassword: '' },
+    validate: {
+      name: (v) => (v.trim() ? null : 'Enter the lender’s name'),
+      slug: (v) => (SLUG.test(v) ? null : 'Lowercase letters, digits and hyphens (1–40), not starting or ending with a hyphen'),
+      adminName: (v) => (v.trim() ? null : 'Enter the admin’s name'),
+      adminEmail: (v) => (/^\S+@\S+\.\S+$/.test(v) ? null : 'Enter a valid e-mail'),
+      adminPassword: (v, values) => passwordProblem(v, values.adminEmail),
+    },
+  });
+
+  const submit = form.onSubmit((v) => {
+    create.mutate(
+      {
+        slug: v.slug,
+        name: v.name.trim(),
+        timezone: v.timezone,
+        admin: { name: v.adminName.trim(), email: v.adminEmail.trim(), password: v.adminPassword },
+      },
+      {
+        onSuccess: (t) => {
+          notifications.show({ color: 'teal', title: 'Tenant created', message: `${t.name} (${t.slug}) is ready; its admin can sign in.` });
+          form.reset();
+          onClose();
+        },
+        onError: (err) => {
+          const f = fieldErrors(err);
+          form.setErrors({
+            slug: f.slug,
+            name: f.name,
+            adminEmail: f['admin.email'],
+            adminName: f['admin.name'],
+            adminPassword: f['admin.password'],
+          });
+        },
+      },
+    );
+  });
+
+  const slugFromName = (name: string) =>
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40);
+
+  return (
+    <Modal opened={opened} onClose={onClose} title="New tenant" size="lg">
+      <form onSubmit={submit} noValidate aria-label="Create tenant">
+        <Stack gap="sm">
+          {create.isError && <ErrorAlert error={create.error} title="Could not create the tenant" />}
+          <Title order={3} size="h5">
+            Lender
+          </Title>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput
+              label="Name"
+              required
+              {...form.getInputProps('name')}
+              onChange={(e) => {
+                const name = e.currentTarget.value;
+                if (!form.isTouched('slug')) form.setFieldValue('slug', slugFromName(name));
+                form.setFieldValue('name', name);
+              }}
+            />
+            <TextInput label="Slug" description="Used in URLs and the API" required {...form.getInputProps('slug')} />
+          </SimpleGrid>
+          <TextInput label="Time zone" {...form.getInputProps('timezone')} />
+          <Title order={3} size="h5" mt="xs">
+            First tenant admin
+          </Title>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput label="Admin name" required {...form.getInputProps('adminName')} />
+            <TextInput label="Admin e-mail" type="email" required {...form.getInputProps('adminEmail')} />
+          </SimpleGrid>
+          <PasswordInput
+            label="Admin password"
+            description="12+ characters with a letter and a digit or symbol; not a common password"
+            required
+            autoComplete="new-password"
+            {...form.getInputProps('adminPassword')}
+          />
+          <Group justify="flex-end" mt="sm">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={create.isPending}>
+              Create tenant
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+export default function TenantsPage() {
+  const tenants = useTenants();
+  const update = useUpdateTenant();
+  const { setTenant } = useTenant();
+  const [opened, { open, close }] = useDisclosure(false);
+
+  const toggle = (slug: string, status: string) => {
+    const next = status === 'active' ? 'suspended' : 'active';
+    update.mutate(
+      { slug, status: next },
+      {
+        onSuccess: (t) => notifications.show({ color: next === 'active' ? 'teal' : 'orange', message: `${t.name} is now ${t.status}` }),
+        onError: (err) => notifications.show({ color: 'red', title: 'Could not change the status', message: errorMessage(err) }),
+      },
+    );
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Tenants"
+        description="Lenders on this CreditDesk platform. Suspending a tenant signs its users out and refuses their requests."
+        actions={
+          <Button leftSection={<IconPlus size={16} />} onClick={open}>
+            New tenant
+          </Button>
+        }
+      />
+      <QueryState
+        query={tenants}
+        feature="Tenants"
+        isEmpty={(d) => d.items.length === 0}
+        empty={<EmptyState title="No tenants yet">Create the first lender with “New tenant”.</EmptyState>}
+      >
+        {(data) => (
+          <Paper withBorder radius="md">
+            <Table.ScrollContainer minWidth={640}>
+              <Table highlightOnHover verticalSpacing="sm" aria-label="Tenants">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Name</Table.Th>
+                    <Table.Th>Slug</Table.Th>
+                    <Table.Th>Status</Table.Th>
+                    <Table.Th>Time zone</Table.Th>
+                    <Table.Th>Created</Table.Th>
+                    <Table.Th aria-label="Actions" />
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {data.items.map((t) => (
+                    <Table.Tr key={t.id}>
+                      <Table.Td fw={600}>{t.name}</Table.Td>
+                      <Table.Td>
+                        <Text ff="monospace" size="sm">
+                          {t.slug}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Badge color={t.status === 'active' ? 'teal' : 'orange'} variant="light">
+                          {t.status}
+                        </Badge>
+                      </Table.Td>
+                      <Table.Td>{t.timezone}</Table.Td>
+                      <Table.Td>{formatDateTime(t.created_at)}</Table.Td>
+                      <Table.Td>
+                        <Group gap="xs" justify="flex-end" wrap="nowrap">
+                          <Button size="xs" variant="subtle" onClick={() => setTenant(t.slug)} aria-label={`Work on ${t.name}`}>
+                            Work on
+                          </Button>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color={t.status === 'active' ? 'orange' : 'teal'}
+                            loading={update.isPending && update.variables?.slug === t.slug}
+                            onClick={() => toggle(t.slug, t.status)}
+                            aria-label={`${t.status === 'active' ? 'Suspend' : 'Reactivate'} ${t.name}`}
+                          >
+                            {t.status === 'active' ? 'Suspend' : 'Reactivate'}
+                          </Button>
+                        </Group>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          </Paper>
+        )}
+      </QueryState>
+      <CreateTenantModal opened={opened} onClose={close} />
+    </>
+  );
+}
