@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     rate_limit_per_api_key: str = "3000/minute"
     max_in_flight: int = 256
     tracing_enabled: bool = True
+    trace_sql: bool = False  # a span per SQL statement: useful when debugging, costly on the hot path
 
     # monitoring: how often alerts are evaluated for every tenant (seconds)
     monitoring_interval_seconds: float = 3600.0

@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     if settings.tracing_enabled:
-        setup_tracing(app, db.engine)
+        setup_tracing(app, db.engine, trace_sql=settings.trace_sql)
     app.add_middleware(ConcurrencyLimitMiddleware, max_in_flight=settings.max_in_flight)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes

@@ -67,14 +67,7 @@ def test_chain_verifies_and_tampering_is_named(client, session, db):
             json={"email": f"u{i}@lender.example", "name": f"U{i}", "role": "auditor", "password": PASSWORD},
         )
     verify = client.get(f"/api/v1/tenants/{tenant.slug}/audit/verify", headers=bearer(admin)).json()
-    assert verify == {
-        "ok": True,
-        "events": 3,
-        "broken_event_id": None,
-        "broken_seq": None,
-        "broken_action": None,
-        "reason": None,
-    }
+    assert verify["ok"] is True and verify["events"] == 3 and verify["broken_event_id"] is None
     target = _events(client, tenant, bearer(admin))["items"][1]  # the middle event
 
     # an attacker with table-owner rights bypasses the append-only trigger and edits one row

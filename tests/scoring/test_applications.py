@@ -140,3 +140,26 @@ def test_no_model_gives_a_clear_503(client, session):
     session.commit()
     r = _apply(client, tenant, officer, NO_PULL)
     assert r.status_code == 503 and "champion" in r.json()["detail"]
+
+
+def test_decisions_are_audited_on_sub_chains_that_verify(client, session, db, lender):
+    from sqlalchemy import text
+    from tests.audit.test_audit import tampering
+
+    tenant, officer, admin = lender
+    ids = [
+        _apply(client, tenant, officer, {**NO_PULL, "external_ref": f"A-{i}"}).json()["application_id"]
+        for i in range(6)
+    ]
+    verify = client.get(f"/api/v1/tenants/{tenant.slug}/audit/verify", headers=bearer(admin)).json()
+    assert verify["ok"] is True and verify["events"] >= 6 and verify["chains"] > 1
+    events = client.get(f"/api/v1/tenants/{tenant.slug}/audit?action=application.decided", headers=bearer(admin)).json()
+    assert {e["resource_id"] for e in events["items"]} == set(ids)
+    target = events["items"][2]
+    with tampering(db, "update") as conn:
+        conn.execute(
+            text("UPDATE audit_event SET details = :d WHERE id = :id"),
+            {"d": '{"decision": "Approve"}', "id": target["id"]},
+        )
+    broken = client.get(f"/api/v1/tenants/{tenant.slug}/audit/verify", headers=bearer(admin)).json()
+    assert broken["ok"] is False and broken["broken_event_id"] == target["id"] and broken["broken_chain"]

@@ -17,7 +17,7 @@ class AuditEvent(IdMixin, CreatedMixin, Base):
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("chain", "seq", name="uq_audit_event_chain_seq"),)
 
-    chain: Mapped[str] = mapped_column(String(36))  # the tenant id, or "platform"
+    chain: Mapped[str] = mapped_column(String(48))  # the tenant id (or "<tenant id>/NN" sub-chain), or "platform"
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     tenant_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
     actor_type: Mapped[str] = mapped_column(String(16))  # user | api_key | system | anonymous

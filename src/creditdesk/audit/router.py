@@ -38,13 +38,13 @@ def list_events(
     session: SessionDep, page: PageDep, filters: Filters, ctx: Annotated[TenantContext, TenantAccess(P.AUDIT_READ)]
 ):
     """List the tenant's audit events, newest first."""
-    return service.list_events(session, chain=ctx.tenant_id, filters=filters, limit=page.limit, offset=page.offset)
+    return service.list_events(session, tenant_id=ctx.tenant_id, filters=filters, limit=page.limit, offset=page.offset)
 
 
 @router.get("/tenants/{tenant}/audit/verify", response_model=AuditVerifyOut, operation_id="verifyAuditChain")
 def verify(session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.AUDIT_READ)]):
     """Recompute the tenant's hash chain and report the first broken link, if any."""
-    return service.verify(session, chain=ctx.tenant_id)
+    return service.verify(session, tenant_id=ctx.tenant_id)
 
 
 @router.get("/audit", response_model=PageOut[AuditEventRead], operation_id="listPlatformAuditEvents")
@@ -52,12 +52,10 @@ def list_platform_events(
     session: SessionDep, page: PageDep, filters: Filters, caller: Annotated[Identity, Require(P.OPS_MANAGE)]
 ):
     """List platform-level audit events (tenant creation, platform sign-ins)."""
-    return service.list_events(
-        session, chain=service.PLATFORM_CHAIN, filters=filters, limit=page.limit, offset=page.offset
-    )
+    return service.list_events(session, tenant_id=None, filters=filters, limit=page.limit, offset=page.offset)
 
 
 @router.get("/audit/verify", response_model=AuditVerifyOut, operation_id="verifyPlatformAuditChain")
 def verify_platform(session: SessionDep, caller: Annotated[Identity, Require(P.OPS_MANAGE)]):
     """Verify the platform audit chain."""
-    return service.verify(session, chain=service.PLATFORM_CHAIN)
+    return service.verify(session, tenant_id=None)

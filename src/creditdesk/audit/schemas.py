@@ -34,4 +34,6 @@ class AuditVerifyOut(BaseModel):
     broken_event_id: str | None = None
     broken_seq: int | None = None
     broken_action: str | None = None
+    broken_chain: str | None = None
+    chains: int = 1
     reason: str | None = None

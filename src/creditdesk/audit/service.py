@@ -1,10 +1,12 @@
 """Record, list and verify audit events.
 
-Invariant: each chain (one per tenant, one for the platform) is a hash chain — an event's ``hash``
+Invariant: each chain (per tenant, plus one for the platform) is a hash chain — an event's ``hash``
 covers the previous event's hash and the event's own canonical content — so editing, deleting or
-reordering any stored event is detected by :func:`verify`. Appends to one chain are serialised
-(PostgreSQL: a transaction-scoped advisory lock; SQLite: the database write lock), and the table
-rejects UPDATE and DELETE with a trigger.
+reordering any stored event is detected by :func:`verify`. High-volume events (decisions) pass a
+``shard_key`` and go to one of ``DECISION_SHARDS`` sub-chains of their tenant (``<tenant>/07``), so
+concurrent decisions do not queue behind one chain lock; verification covers every sub-chain.
+Appends to one chain are serialised (PostgreSQL: a transaction-scoped advisory lock; SQLite: the
+database write lock), and the table rejects UPDATE and DELETE with a trigger.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from sqlalchemy.orm import Session
 from creditdesk.audit.models import AuditEvent
 from creditdesk.db import new_id, utcnow
 from creditdesk.kit.pagination import Page, paginate
+from creditdesk.tenancy.scope import select_owned
 
 GENESIS = "0" * 64
+DECISION_SHARDS = 16
 PLATFORM_CHAIN = "platform"
 
 
@@ -84,9 +88,12 @@ def record(
     resource_id: str | None = None,
     outcome: str = "success",
     details: dict[str, Any] | None = None,
+    shard_key: str | None = None,
 ) -> AuditEvent:
     """Append an event to the tenant's chain (or the platform chain). Never pass a secret in details."""
     chain = tenant_id or PLATFORM_CHAIN
+    if shard_key is not None:
+        chain = f"{chain}/{int(hashlib.sha256(shard_key.encode()).hexdigest()[:8], 16) % DECISION_SHARDS:02d}"
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": "audit:" + chain})
     last = session.execute(
@@ -133,9 +140,17 @@ class AuditFilters:
     created_to: datetime | None = None
 
 
-def list_events(session: Session, *, chain: str, filters: AuditFilters, limit: int, offset: int) -> Page[AuditEvent]:
-    """Return one page of a chain's events, newest first."""
-    stmt = select(AuditEvent).where(AuditEvent.chain == chain)
+def _events_of(tenant_id: str | None) -> Any:
+    if tenant_id is None:
+        return select(AuditEvent).where(AuditEvent.chain == PLATFORM_CHAIN)
+    return select_owned(AuditEvent, tenant_id)
+
+
+def list_events(
+    session: Session, *, tenant_id: str | None, filters: AuditFilters, limit: int, offset: int
+) -> Page[AuditEvent]:
+    """Return one page of a tenant's (or the platform's, for None) events, newest first."""
+    stmt = _events_of(tenant_id)
     if filters.action:
         stmt = stmt.where(AuditEvent.action.startswith(filters.action))
     if filters.actor:
@@ -150,11 +165,12 @@ def list_events(session: Session, *, chain: str, filters: AuditFilters, limit: i
         stmt = stmt.where(AuditEvent.created_at >= filters.created_from)
     if filters.created_to:
         stmt = stmt.where(AuditEvent.created_at < filters.created_to)
-    return paginate(session, stmt.order_by(AuditEvent.seq.desc()), limit=limit, offset=offset)
+    return paginate(
+        session, stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.seq.desc()), limit=limit, offset=offset
+    )
 
 
-def verify(session: Session, *, chain: str) -> dict[str, Any]:
-    """Recompute a chain; return ``{"ok": True, "events": N}`` or the first broken link."""
+def _verify_chain(session: Session, chain: str) -> dict[str, Any]:
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -175,11 +191,29 @@ def verify(session: Session, *, chain: str) -> dict[str, Any]:
                 "broken_event_id": event.id,
                 "broken_seq": event.seq,
                 "broken_action": event.action,
+                "broken_chain": chain,
                 "reason": reason,
             }
         prev = event.hash
         expected_seq += 1
     return {"ok": True, "events": count}
+
+
+def verify(session: Session, *, tenant_id: str | None) -> dict[str, Any]:
+    """Recompute every chain of a tenant (or the platform's, for None); ``{"ok": True, "events": N}`` or
+    the first broken link."""
+    if tenant_id is None:
+        chains = [PLATFORM_CHAIN]
+    else:
+        found = session.execute(_events_of(tenant_id).with_only_columns(AuditEvent.chain).distinct()).scalars()
+        chains = sorted(set(found) | {tenant_id})
+    total = 0
+    for chain in chains:
+        result = _verify_chain(session, chain)
+        total += result["events"]
+        if not result["ok"]:
+            return {**result, "events": total, "chains": len(chains)}
+    return {"ok": True, "events": total, "chains": len(chains)}
 
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

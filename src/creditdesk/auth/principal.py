@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -85,10 +86,26 @@ def _from_bearer(session: Any, token: str, meta: dict[str, Any]) -> Identity:
     )
 
 
+#: Verified API keys, cached per process for API_KEY_TTL_S seconds so machine clients do not pay two
+#: queries per request. Revoking a key or suspending a tenant clears this process's cache at once;
+#: other API processes notice within the TTL.
+API_KEY_TTL_S = 5.0
+_key_cache: dict[str, tuple[float, str, dict[str, Any]]] = {}
+
+
+def forget_api_keys() -> None:
+    """Drop every cached API key (after a revocation or a tenant suspension)."""
+    _key_cache.clear()
+
+
 def _from_api_key(session: Any, raw: str, meta: dict[str, Any]) -> Identity:
     parts = raw.split("_")
     if len(parts) != 3 or parts[0] + "_" != API_KEY_PREFIX:
         raise Unauthorized("Invalid API key")
+    digest = sha256_hex(raw)
+    hit = _key_cache.get(parts[1])
+    if hit is not None and time.monotonic() - hit[0] < API_KEY_TTL_S and constant_time_equals(hit[1], digest):
+        return Identity(actor_type="api_key", **hit[2], **meta)
     key = session.execute(select(ApiKey).where(ApiKey.prefix == parts[1])).scalar_one_or_none()
     if key is None or key.revoked_at is not None or not constant_time_equals(key.key_hash, sha256_hex(raw)):
         raise Unauthorized("Invalid API key")
@@ -100,17 +117,17 @@ def _from_api_key(session: Any, raw: str, meta: dict[str, Any]) -> Identity:
         key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60
     ):
         key.last_used_at = now
-    return Identity(
-        actor_type="api_key",
-        id=key.id,
-        email=None,
-        name=key.name,
-        role=key.role,
-        tenant_id=tenant.id,
-        tenant_slug=tenant.slug,
-        permissions=permissions_for(key.role, platform_scoped=False),
-        **meta,
-    )
+    fields = {
+        "id": key.id,
+        "email": None,
+        "name": key.name,
+        "role": key.role,
+        "tenant_id": tenant.id,
+        "tenant_slug": tenant.slug,
+        "permissions": permissions_for(key.role, platform_scoped=False),
+    }
+    _key_cache[key.prefix] = (time.monotonic(), key.key_hash, fields)
+    return Identity(actor_type="api_key", **fields, **meta)
 
 
 def get_principal(request: Request, session: SessionDep) -> Identity:

@@ -21,7 +21,7 @@ from creditdesk.audit import service as audit
 from creditdesk.auth import tokens
 from creditdesk.auth.models import ApiKey, LoginAttempt, RefreshToken
 from creditdesk.auth.passwords import verify_password
-from creditdesk.auth.principal import API_KEY_PREFIX, Identity
+from creditdesk.auth.principal import API_KEY_PREFIX, Identity, forget_api_keys
 from creditdesk.auth.schemas import ApiKeyCreate, ApiKeyCreated, TokenPair
 from creditdesk.config import get_settings
 from creditdesk.db import utcnow
@@ -264,6 +264,7 @@ def revoke_api_key(session: Session, *, tenant: Tenant, key_id: str, actor: Iden
     key = get_owned(session, ApiKey, key_id, tenant.id, what="API key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+    forget_api_keys()
     audit.record(
         session,
         actor=actor,

@@ -55,7 +55,7 @@ def current_trace_id() -> str | None:
     return format(ctx.trace_id, "032x") if ctx.is_valid else None
 
 
-def setup_tracing(app: Any, engine: Any, *, service_name: str = "creditdesk") -> None:
+def setup_tracing(app: Any, engine: Any, *, service_name: str = "creditdesk", trace_sql: bool = False) -> None:
     """Install the tracer provider once per process and instrument FastAPI, SQLAlchemy and httpx."""
     global _tracing_ready
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -79,5 +79,6 @@ def setup_tracing(app: Any, engine: Any, *, service_name: str = "creditdesk") ->
         _tracing_ready = True
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    SQLAlchemyInstrumentor().instrument(engine=engine)
+    if trace_sql:
+        SQLAlchemyInstrumentor().instrument(engine=engine)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")

@@ -9,7 +9,9 @@ their checksum every time they are loaded into a process.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -127,6 +129,7 @@ def promote(session: Session, *, tenant_id: str, model_id: str, role: str, traff
     model.status = role
     model.traffic = traffic if role == "challenger" else 0.0
     model.promoted_at = utcnow()
+    forget_refs(tenant_id)
     audit.record(
         session,
         actor=actor,
@@ -142,6 +145,60 @@ def promote(session: Session, *, tenant_id: str, model_id: str, role: str, traff
         },
     )
     return model
+
+
+# ---- the active models of a tenant, cached briefly (the decision path's lookup) -------------------------
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What the decision path needs of a registry row (the artifact loads once, by id and checksum)."""
+
+    id: str
+    version: int
+    checksum: str
+    feature_set: str
+    traffic: float
+
+
+REFS_TTL_S = 2.0
+_refs: dict[str, tuple[float, ModelRef | None, ModelRef | None]] = {}
+
+
+def _ref(model: CreditModel | None) -> ModelRef | None:
+    if model is None:
+        return None
+    return ModelRef(model.id, model.version, model.checksum, model.feature_set, model.traffic)
+
+
+def active_refs(session: Session, *, tenant_id: str) -> tuple[ModelRef | None, ModelRef | None]:
+    """(champion, challenger) of a tenant; re-read at most every REFS_TTL_S seconds per process."""
+    hit = _refs.get(tenant_id)
+    if hit is not None and time.monotonic() - hit[0] < REFS_TTL_S:
+        return hit[1], hit[2]
+    champ, chall = _ref(champion(session, tenant_id=tenant_id)), _ref(challenger(session, tenant_id=tenant_id))
+    _refs[tenant_id] = (time.monotonic(), champ, chall)
+    return champ, chall
+
+
+def forget_refs(tenant_id: str | None = None) -> None:
+    """Drop cached refs (after a promotion) so this process sees the change at once."""
+    if tenant_id is None:
+        _refs.clear()
+    else:
+        _refs.pop(tenant_id, None)
+
+
+def loaded_ref(session: Session, ref: ModelRef) -> LoadedModel:
+    """Return the LoadedModel of a ref, reading the artifact from the database only on first use."""
+    with _lock:
+        hit = _loaded.get(f"{ref.id}:{ref.checksum}")
+    if hit is not None:
+        return hit
+    row = session.get(CreditModel, ref.id)
+    if row is None:
+        raise LookupError(f"model {ref.id} vanished")
+    return loaded(row)
 
 
 # ---- the loaded-model cache (one LoadedModel per process per model) -----------------------------------

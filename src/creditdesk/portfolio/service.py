@@ -227,9 +227,7 @@ def disburse(
         for r in schedule
     )
     session.add_all(Collateral(tenant_id=tenant_id, loan_id=loan.id, **c.model_dump()) for c in collateral)
-    session.add_all(
-        Guarantor(tenant_id=tenant_id, loan_id=loan.id, **g.model_dump()) for g in guarantors
-    )
+    session.add_all(Guarantor(tenant_id=tenant_id, loan_id=loan.id, **g.model_dump()) for g in guarantors)
     session.flush()
     jobs.emit(
         session,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -64,6 +65,8 @@ class ActivePolicy:
 
 
 _cache: dict[str, ActivePolicy] = {}
+_checked: dict[str, float] = {}
+VERSION_TTL_S = 2.0
 _cache_lock = threading.Lock()
 
 
@@ -83,9 +86,17 @@ def _compile(version: int, config: PolicyIn) -> ActivePolicy:
 
 
 def current(session: Session, *, tenant_id: str) -> ActivePolicy:
-    """Return the tenant's policy in force (version 0 = built-in default until the first PUT)."""
-    version = session.execute(scoped(select(func.max(Policy.version)), Policy, tenant_id)).scalar_one_or_none() or 0
+    """Return the tenant's policy in force (version 0 = built-in default until the first PUT).
+
+    The compiled policy is cached per process; its version is re-checked at most every
+    ``VERSION_TTL_S`` seconds (a change made through this process applies at once, one made through
+    another process within that time).
+    """
     cached = _cache.get(tenant_id)
+    if cached is not None and time.monotonic() - _checked.get(tenant_id, 0.0) < VERSION_TTL_S:
+        return cached
+    version = session.execute(scoped(select(func.max(Policy.version)), Policy, tenant_id)).scalar_one_or_none() or 0
+    _checked[tenant_id] = time.monotonic()
     if cached is not None and cached.version == version:
         return cached
     if version == 0:
@@ -120,6 +131,7 @@ def put(session: Session, *, tenant_id: str, data: PolicyIn, actor: Any) -> dict
     row = Policy(tenant_id=tenant_id, version=version, config=data.model_dump(mode="json"), created_by=actor.id)
     session.add(row)
     session.flush()
+    _checked.pop(tenant_id, None)  # re-read on the next decision in this process
     audit.record(
         session,
         actor=actor,

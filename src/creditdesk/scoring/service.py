@@ -27,7 +27,7 @@ from creditdesk.kit.pagination import Page, paginate
 from creditdesk.ml import explain, registry, scales
 from creditdesk.ml.features import feature_row
 from creditdesk.ml.model import LoadedModel, RowExplanation
-from creditdesk.ml.models import CreditModel
+from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application
 from creditdesk.scoring.schemas import ApplicationCreate
@@ -49,9 +49,9 @@ SCORING_SECONDS = Histogram(
 class ModelPair:
     """The champion and (optionally) a challenger of a tenant, loaded."""
 
-    champion: CreditModel
+    champion: ModelRef
     champion_model: LoadedModel
-    challenger: CreditModel | None = None
+    challenger: ModelRef | None = None
     challenger_model: LoadedModel | None = None
 
 
@@ -71,20 +71,19 @@ class Evaluation:
     credit_score: int
     expected_loss: Decimal
     credit_limit: Decimal
-    model: CreditModel
+    model: ModelRef
     challenger: dict[str, Any] | None = None
     bureau_reports: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_models(session: Session, *, tenant_id: str) -> ModelPair:
     """Return the tenant's champion (and challenger) ready to score; 503 when no model exists."""
-    champ = registry.champion(session, tenant_id=tenant_id)
+    champ, chall = registry.active_refs(session, tenant_id=tenant_id)
     if champ is None:
         raise ServiceUnavailable("No champion model is available yet: train one and promote it to champion")
-    pair = ModelPair(champ, registry.loaded(champ))
-    chall = registry.challenger(session, tenant_id=tenant_id)
+    pair = ModelPair(champ, registry.loaded_ref(session, champ))
     if chall is not None and chall.feature_set == "application":
-        pair.challenger, pair.challenger_model = chall, registry.loaded(chall)
+        pair.challenger, pair.challenger_model = chall, registry.loaded_ref(session, chall)
     return pair
 
 
@@ -112,7 +111,7 @@ def evaluate(
     features: dict[str, Any],
     explanation: RowExplanation,
     active: policies.ActivePolicy,
-    model: CreditModel,
+    model: ModelRef,
     bureau_unavailable: bool = False,
 ) -> Evaluation:
     """Apply knock-outs, thresholds, limits and expected loss to one explained application."""
@@ -281,22 +280,6 @@ def _store(
     session.add(application)
     session.flush()
     DECISIONS.labels(result.decision).inc()
-    if batch_id is None:
-        audit.record(
-            session,
-            actor=ctx.caller,
-            action="application.decided",
-            tenant_id=ctx.tenant_id,
-            resource_type="application",
-            resource_id=application.id,
-            details={
-                "decision": result.decision,
-                "pd": round(result.pd, 6),
-                "model_version": result.model.version,
-                "policy_version": active.version,
-                "external_ref": body.external_ref,
-            },
-        )
     jobs.emit(
         session,
         kind="application.decided",
@@ -309,6 +292,24 @@ def _store(
             "score": result.score,
         },
     )
+    # last: the audit append takes the chain lock, held until commit
+    if batch_id is None:
+        audit.record(
+            session,
+            actor=ctx.caller,
+            shard_key=application.id,  # decisions spread over the tenant's audit sub-chains
+            action="application.decided",
+            tenant_id=ctx.tenant_id,
+            resource_type="application",
+            resource_id=application.id,
+            details={
+                "decision": result.decision,
+                "pd": round(result.pd, 6),
+                "model_version": result.model.version,
+                "policy_version": active.version,
+                "external_ref": body.external_ref,
+            },
+        )
 
 
 def decision_response(app: Application) -> dict[str, Any]:

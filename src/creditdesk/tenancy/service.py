@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.auth.passwords import hash_password
-from creditdesk.auth.principal import Identity
+from creditdesk.auth.principal import Identity, forget_api_keys
 from creditdesk.db import utcnow
 from creditdesk.errors import Conflict, Forbidden, NotFound
 from creditdesk.kit.pagination import Page, paginate
@@ -96,6 +96,7 @@ def update_tenant(session: Session, *, tenant: Tenant, data: TenantUpdate, actor
     for field, value in changes.items():
         setattr(tenant, field, value)
     tenant.updated_at = utcnow()
+    forget_api_keys()  # a suspended tenant's keys stop working in this process at once
     action = {"suspended": "tenant.suspended", "active": "tenant.reactivated"}.get(
         changes.get("status", ""), "tenant.updated"
     )
