@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
-
 from tests.conftest import service_unavailable
 from tests.scoring.test_batches import make_csv
 
@@ -55,6 +54,7 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
     _rabbit_reachable()
     from dramatiq import Message
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
+    from tests.factories import make_tenant, make_user
 
     from creditdesk.db import init_database
     from creditdesk.ml import registry
@@ -62,7 +62,6 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
     from creditdesk.scoring.models import Application, BatchRow
     from creditdesk.tenancy.deps import TenantContext
     from creditdesk.worker.models import Job
-    from tests.factories import make_tenant, make_user
 
     db = init_database(pg_url)
     rows = 1500
