@@ -13,12 +13,21 @@ from creditdesk.monitoring.router import router as monitoring_router
 from creditdesk.portfolio.router import router as portfolio_router
 from creditdesk.scoring.router import router as scoring_router
 from creditdesk.tenancy.router import router as tenancy_router
+from creditdesk.webhooks.router import router as webhooks_router
 from creditdesk.worker.router import router as worker_router
 
 api_router = APIRouter(prefix="/api/v1")
-for domain_router in (auth_router, tenancy_router, audit_router, worker_router, bureaus_router, altdata_router):
+for domain_router in (
+    auth_router,
+    tenancy_router,
+    audit_router,
+    worker_router,
+    bureaus_router,
+    altdata_router,
+    models_router,
+    scoring_router,
+    portfolio_router,
+    monitoring_router,
+    webhooks_router,
+):
     api_router.include_router(domain_router)
-api_router.include_router(models_router)
-api_router.include_router(scoring_router)
-api_router.include_router(portfolio_router)
-api_router.include_router(monitoring_router)

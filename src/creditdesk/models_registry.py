@@ -12,6 +12,7 @@ from creditdesk.monitoring import models as _monitoring  # noqa: F401
 from creditdesk.portfolio import models as _portfolio  # noqa: F401
 from creditdesk.scoring import models as _scoring  # noqa: F401
 from creditdesk.tenancy import models as _tenancy  # noqa: F401
+from creditdesk.webhooks import models as _webhooks  # noqa: F401
 from creditdesk.worker import models as _worker  # noqa: F401
 
 __all__ = ["Base"]

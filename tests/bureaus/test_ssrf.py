@@ -8,7 +8,7 @@ import pytest
 from tests.bureaus.helpers import put_body
 from tests.factories import bearer, make_tenant, make_user
 
-from creditdesk.bureaus.ssrf import UnsafeEndpoint, check_endpoint
+from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint
 
 
 def resolver(*addresses: str):  # type: ignore[no-untyped-def]

@@ -15,6 +15,22 @@ from tests.factories import bearer, make_tenant, make_user
 from tests.routes import api_routes, fill
 
 
+def _webhook_of(session, tenant):
+    """A webhook endpoint owned by ``tenant``."""
+    from creditdesk.webhooks.models import WebhookEndpoint
+
+    hook = WebhookEndpoint(
+        tenant_id=tenant.id,
+        url="https://hooks.example/b",
+        events=["application.decided"],
+        secret_ciphertext="x",
+        secret_last4="abcd",
+    )
+    session.add(hook)
+    session.commit()
+    return hook.id
+
+
 def _portfolio_ids_of(session, tenant):
     """A loan and a monitoring alert owned by ``tenant``."""
     from datetime import date
@@ -65,12 +81,14 @@ def two_tenants(client, session, champion, trained_default):
     app_b = client.post(f"/api/v1/tenants/{b.slug}/applications", json=sample, headers=bearer(admin_b)).json()
     ids_added_by_scoring = {"application_id": app_b["application_id"], "batch_id": batch_b.id, "model_id": model_b.id}
     ids_added_by_portfolio = _portfolio_ids_of(session, b)
+    ids_added_by_webhooks = {"webhook_id": _webhook_of(session, b)}
     owned_ids = {
         "user_id": user_b.id,
         "key_id": key_b["id"],
         "job_id": job_b.id,
         "bureau": "cibil",
         **ids_added_by_scoring,
+        **ids_added_by_webhooks,
         **ids_added_by_portfolio,
     }
     return a, b, admin_a, owned_ids

@@ -90,7 +90,7 @@ def test_rolled_back_transaction_sends_no_job(client, db, session):
 
 def test_outbox_events_are_relayed_once(client, db, session):
     seen: list[str] = []
-    consumer("test.")(lambda evt: seen.append(evt.id))
+    consumer("test.")(lambda _session, evt: seen.append(evt.id))
     tenant = make_tenant(session)
     evt = service.emit(session, kind="test.happened", tenant_id=tenant.id, payload={"x": 1})
     session.commit()

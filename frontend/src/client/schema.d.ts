@@ -1600,10 +1600,17 @@ export interface components {
         AuditVerifyOut: {
             /** Broken Action */
             broken_action?: string | null;
+            /** Broken Chain */
+            broken_chain?: string | null;
             /** Broken Event Id */
             broken_event_id?: string | null;
             /** Broken Seq */
             broken_seq?: number | null;
+            /**
+             * Chains
+             * @default 1
+             */
+            chains: number;
             /** Events */
             events: number;
             /** Ok */
@@ -2747,10 +2754,6 @@ export interface components {
             /** Tenure Months */
             tenure_months: number;
         };
-        LoginIn: {
-            email: string;
-            password: string;
-        };
         /** LossMarkIn */
         LossMarkIn: {
             /**
@@ -3822,7 +3825,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LoginIn"];
+                "application/json": {
+                    /** Email */
+                    email: string;
+                    /** Password */
+                    password: string;
+                };
                 "application/x-www-form-urlencoded": {
                     password: string;
                     /** @description e-mail */

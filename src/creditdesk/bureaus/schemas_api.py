@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, fi
 
 from creditdesk.bureaus.merge import Strategy
 from creditdesk.bureaus.schemas import BureauName
-from creditdesk.bureaus.ssrf import UnsafeEndpoint, check_url_shape
+from creditdesk.kit.ssrf import UnsafeEndpoint, check_url_shape
 
 SecretValue = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(SecretStr)]
 """A secret as sent by a client: a non-empty string, held as SecretStr from then on."""

@@ -40,12 +40,12 @@ from creditdesk.bureaus.schemas_api import (
     MergeRuleRead,
     MergeRuleUpdate,
 )
-from creditdesk.bureaus.ssrf import UnsafeEndpoint, check_endpoint, check_url_shape
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import utcnow
 from creditdesk.errors import Conflict, NotFound, ValidationFailed
 from creditdesk.kit.crypto import DecryptionError, SecretBox, redact
 from creditdesk.kit.resilience import ResilientCaller
+from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint, check_url_shape
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import select_owned
 

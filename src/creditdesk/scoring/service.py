@@ -277,8 +277,7 @@ def _store(
     application.knockouts = result.knockouts
     application.bureau_reports = result.bureau_reports
     application.challenger = result.challenger
-    session.add(application)
-    session.flush()
+    session.add(application)  # flushed with the audit event (one unit of work)
     DECISIONS.labels(result.decision).inc()
     jobs.emit(
         session,

@@ -1,6 +1,7 @@
 """The outbox relay: publishes committed domain events to their consumers, in order, at least once.
 
-Consumers must be idempotent by event id (each receives ``OutboxEvent``). On PostgreSQL several
+Consumers must be idempotent by event id (each receives the relay's session and the ``OutboxEvent``;
+what they write commits with the event's publication). On PostgreSQL several
 relays may run (one per worker process); ``FOR UPDATE SKIP LOCKED`` keeps them off each other's rows.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import Counter
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from creditdesk.db import get_database, utcnow
 from creditdesk.worker.models import OutboxEvent
@@ -19,7 +21,7 @@ from creditdesk.worker.models import OutboxEvent
 log = structlog.get_logger("creditdesk.outbox")
 EVENTS_RELAYED = Counter("creditdesk_events_relayed_total", "Outbox events relayed by kind", ["kind"])
 
-Consumer = Callable[[OutboxEvent], None]
+Consumer = Callable[[Session, OutboxEvent], None]
 _CONSUMERS: list[tuple[str, Consumer]] = []
 
 
@@ -46,7 +48,7 @@ def relay_once(batch: int = 200) -> int:
         for evt in events:
             for prefix, fn in _CONSUMERS:
                 if evt.kind.startswith(prefix):
-                    fn(evt)
+                    fn(session, evt)
             evt.published_at = utcnow()
             EVENTS_RELAYED.labels(evt.kind).inc()
         return len(events)

@@ -1,4 +1,4 @@
-"""Refuse bureau endpoint URLs that would make the server call into its own network (SSRF).
+"""Refuse outbound URLs (bureau endpoints, webhooks) that would make the server call into its own network (SSRF).
 
 A tenant configures the URL CreditDesk calls with the tenant's credentials, so a hostile or careless
 URL could aim the server at ``http://169.254.169.254/`` (cloud metadata), ``http://127.0.0.1:6379``
@@ -24,7 +24,7 @@ Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
 class UnsafeEndpoint(ValueError):
-    """The endpoint URL is not an acceptable bureau endpoint; the message says why."""
+    """The URL is not an acceptable outbound endpoint; the message says why."""
 
 
 def _is_public(address: str) -> bool:
@@ -72,6 +72,6 @@ def check_endpoint(url: str, *, allow_private: bool, resolve: Resolver = socket.
     if private:
         raise UnsafeEndpoint(
             f"host {host!r} resolves to a private, loopback or link-local address ({private[0]}); "
-            "bureau endpoints must be public (set CREDITDESK_ALLOW_PRIVATE_ENDPOINTS to allow private ones)"
+            "outbound endpoints must be public (set CREDITDESK_ALLOW_PRIVATE_ENDPOINTS to allow private ones)"
         )
     return url

@@ -1,0 +1,1 @@
+"""Tenant webhooks: domain events delivered over HTTPS with an HMAC-SHA256 signature."""
