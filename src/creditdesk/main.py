@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -124,16 +125,64 @@ def readiness_checks(settings: Settings) -> dict[str, str]:
     return checks
 
 
+class _StateCollector:
+    """Scrape-time gauges: circuit-breaker states (this process) and the job queue (the database)."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        from prometheus_client.core import GaugeMetricFamily
+        from sqlalchemy import func, select
+
+        from creditdesk.bureaus.runtime import get_runtime
+        from creditdesk.worker.models import Job
+
+        open_ = GaugeMetricFamily(
+            "creditdesk_bureau_breaker_open",
+            "1 when the (tenant, bureau) breaker is open or half-open",
+            labels=["tenant", "bureau", "state"],
+        )
+        try:
+            for b in get_runtime().breakers.list_states():
+                open_.add_metric(
+                    [str(b.get("tenant")), str(b.get("bureau")), str(b.get("state"))],
+                    0.0 if b.get("state") == "closed" else 1.0,
+                )
+        except Exception as exc:  # noqa: BLE001 - metrics must never fail a scrape
+            log.warning("breaker metrics unavailable", error=type(exc).__name__)
+        yield open_
+        jobs = GaugeMetricFamily("creditdesk_job_queue", "Jobs by status (queue depth = queued)", labels=["status"])
+        try:
+            with get_database().session(read_only=True) as session:
+                for status, n in session.execute(
+                    select(Job.status, func.count())
+                    .where(Job.status.in_(("queued", "running", "dead")))
+                    .group_by(Job.status)
+                ):
+                    jobs.add_metric([status], float(n))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("job metrics unavailable", error=type(exc).__name__)
+        yield jobs
+
+
+_collector_registered = False
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     db = init_database(settings.sqlalchemy_url)
+    global _collector_registered
+    if not _collector_registered:
+        from prometheus_client import REGISTRY
+
+        REGISTRY.register(_StateCollector())
+        _collector_registered = True
     if record_unaudited_request not in before_commit_hooks:
         before_commit_hooks.append(record_unaudited_request)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs

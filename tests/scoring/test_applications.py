@@ -163,3 +163,17 @@ def test_decisions_are_audited_on_sub_chains_that_verify(client, session, db, le
         )
     broken = client.get(f"/api/v1/tenants/{tenant.slug}/audit/verify", headers=bearer(admin)).json()
     assert broken["ok"] is False and broken["broken_event_id"] == target["id"] and broken["broken_chain"]
+
+
+def test_metrics_after_traffic(client, lender):
+    tenant, officer, _ = lender
+    decision = _apply(client, tenant, officer, NO_PULL).json()["decision"]
+    metrics = client.get("/metrics").text
+    assert f'creditdesk_decisions_total{{decision="{decision}"}}' in metrics
+    assert "creditdesk_scoring_seconds_bucket" in metrics
+    assert (
+        'creditdesk_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/api/v1/tenants/{tenant}/applications"'
+        in metrics
+    )
+    assert "# TYPE creditdesk_job_queue gauge" in metrics
+    assert "# TYPE creditdesk_bureau_breaker_open gauge" in metrics

@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any, Literal
 
 import httpx
+from prometheus_client import Histogram
 from pydantic import BaseModel, ValidationError
 
 from creditdesk.bureaus.connectors import BureauConfig, make_connector
@@ -45,6 +46,14 @@ DEFAULT_CACHE_TTL_S = 24 * 3600
 CACHE_PREFIX = "bureau-report"
 
 _shared_client: httpx.Client | None = None
+
+
+BUREAU_CALLS = Histogram(
+    "creditdesk_bureau_pull_seconds",
+    "Bureau pull latency by bureau, outcome and cache use",
+    ["bureau", "status", "cached"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5),
+)
 
 
 class PullResult(BaseModel):
@@ -149,7 +158,9 @@ def _pull_one(
     started = time.perf_counter()
 
     def result(status: PullStatus, **kwargs: Any) -> PullResult:
-        return PullResult(bureau=bureau, status=status, latency_ms=_since(started), **kwargs)
+        out = PullResult(bureau=bureau, status=status, latency_ms=_since(started), **kwargs)
+        BUREAU_CALLS.labels(bureau, status, "yes" if out.cached else "no").observe(out.latency_ms / 1000)
+        return out
 
     if config is None:
         return result("not_configured", error=f"{bureau} is not configured for this tenant")

@@ -23,7 +23,7 @@ import dramatiq
 import structlog
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
@@ -36,7 +36,6 @@ log = structlog.get_logger("creditdesk.worker")
 
 JOBS_FINISHED = Counter("creditdesk_jobs_total", "Jobs finished by kind and outcome", ["kind", "outcome"])
 JOB_SECONDS = Histogram("creditdesk_job_duration_seconds", "Job run time by kind", ["kind"])
-QUEUE_DEPTH = Gauge("creditdesk_job_queue_depth", "Jobs waiting in the embedded broker")
 
 
 @dataclass
