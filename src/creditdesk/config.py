@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     rate_limit_per_tenant: str = "6000/minute"
     rate_limit_per_api_key: str = "3000/minute"
     max_in_flight: int = 256
-    # threads running sync routes and dependencies per process: more threads only add GIL contention
-    threadpool_size: int = 8
+    # threads running sync routes and dependencies per process. Keep it above the requests that can wait
+    # on each other's row locks: a request holding locks needs a free thread to commit.
+    threadpool_size: int = 40
     tracing_enabled: bool = True
     trace_sql: bool = False  # a span per SQL statement: useful when debugging, costly on the hot path
 

@@ -128,6 +128,9 @@ def readiness_checks(settings: Settings) -> dict[str, str]:
 class _StateCollector:
     """Scrape-time gauges: circuit-breaker states (this process) and the job queue (the database)."""
 
+    def describe(self):  # type: ignore[no-untyped-def]
+        return []  # registration must not query the database
+
     def collect(self):  # type: ignore[no-untyped-def]
         from prometheus_client.core import GaugeMetricFamily
         from sqlalchemy import func, select
@@ -182,7 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
@@ -219,7 +222,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     if settings.tracing_enabled:
         setup_tracing(app, db.engine, trace_sql=settings.trace_sql)
-    app.add_middleware(ConcurrencyLimitMiddleware, max_in_flight=settings.max_in_flight)
+    # SQLite: a writer keeps the database lock across the thread hops of one request, so the pool must
+    # stay larger than the requests admitted at once (else lock waiters could hold every thread while
+    # the lock holder waits for one); PostgreSQL has no such lock and fewer threads mean less GIL churn.
+    if db.is_postgres:
+        threads, in_flight = settings.threadpool_size, settings.max_in_flight
+    else:
+        threads, in_flight = max(settings.threadpool_size, 40), min(settings.max_in_flight, 32)
+    app.add_middleware(ConcurrencyLimitMiddleware, max_in_flight=in_flight)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

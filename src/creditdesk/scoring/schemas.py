@@ -8,18 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-EmploymentType = Literal["salaried", "self_employed", "gig", "farmer", "student", "unemployed"]
-Purpose = Literal[
-    "personal",
-    "business",
-    "education",
-    "vehicle",
-    "home_improvement",
-    "agriculture",
-    "medical",
-    "consumer_durable",
-    "other",
-]
+from creditdesk.ml.features import EMPLOYMENT_TYPES, PURPOSES, RESIDENCE_TYPES
+
+# one vocabulary: the feature definitions (ml/features.py) own the levels the model was trained on
+EmploymentType = Literal[EMPLOYMENT_TYPES]  # type: ignore[valid-type]
+Purpose = Literal[PURPOSES]  # type: ignore[valid-type]
+ResidenceType = Literal[RESIDENCE_TYPES]  # type: ignore[valid-type]
 BureauName = Literal["cibil", "experian", "crif"]
 Decision = Literal["Approve", "Review", "Reject"]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
@@ -42,7 +36,7 @@ class Applicant(_In):
     employment_years: Decimal | None = Field(default=None, ge=0, le=60)
     monthly_income: Money
     existing_emi: Money = Decimal(0)
-    residence_type: Literal["owned", "rented", "family", "company_provided", "other"] | None = None
+    residence_type: ResidenceType | None = None
     city_tier: Literal[1, 2, 3] | None = None
     state: str | None = Field(default=None, max_length=60)
 
