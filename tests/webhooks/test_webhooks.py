@@ -138,3 +138,26 @@ def test_ssrf_guard_and_permissions(client, settings, monkeypatch, lender):
     )
     assert r.status_code == 422
     assert client.get(f"/api/v1/tenants/{tenant.slug}/webhooks", headers=bearer(officer)).status_code == 403
+
+
+def test_key_rotation_covers_webhook_secrets(client, db, settings, monkeypatch, lender):
+    from typer.testing import CliRunner
+
+    from creditdesk.cli import app as cli
+    from creditdesk.config import generate_encryption_key, get_settings
+    from creditdesk.kit.crypto import SecretBox
+    from creditdesk.webhooks.models import WebhookEndpoint
+
+    tenant, admin, _ = lender
+    hook = _hook(client, tenant, admin, "http://127.0.0.1:9/hooks")
+    old = settings.encryption_keys.get_secret_value()
+    new = generate_encryption_key("k7")
+    monkeypatch.setenv("CREDITDESK_ENCRYPTION_KEYS", f"{new},{old}")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["keys", "rotate"])
+    assert result.exit_code == 0 and "re-encrypted 1 secret(s) under key k7" in result.output, result.output
+    with db.session() as s:
+        token = s.get(WebhookEndpoint, hook["id"]).secret_ciphertext
+    only_new = SecretBox([(kid, key) for kid, key in get_settings().encryption_keyring() if kid == "k7"])
+    assert only_new.decrypt(token, f"{tenant.id}/webhook/{hook['id']}") == hook["signing_secret"]
+    get_settings.cache_clear()

@@ -414,8 +414,45 @@ class RotationReport:
     failed: list[str] = field(default_factory=list)
 
 
+def _rotate_webhooks(session: Session, box: SecretBox, report: RotationReport) -> None:
+    from creditdesk.webhooks.models import WebhookEndpoint
+
+    for hook in session.execute(select(WebhookEndpoint)).scalars():
+        aad = f"{hook.tenant_id}/webhook/{hook.id}"
+        if not box.needs_rotation(hook.secret_ciphertext):
+            report.already_current += 1
+            continue
+        try:
+            hook.secret_ciphertext = box.rotate(hook.secret_ciphertext, aad)
+            report.rotated += 1
+        except DecryptionError:
+            report.failed.append(aad)
+
+
+def _rotate_dashboards(session: Session, box: SecretBox, report: RotationReport) -> None:
+    from creditdesk.monitoring.models import DashboardEmbed
+
+    for row in session.execute(select(DashboardEmbed)).scalars():
+        secrets = dict(row.secrets or {})
+        for name, token in secrets.items():
+            aad = f"{row.tenant_id}/dashboards/{name}"
+            if not box.needs_rotation(token):
+                report.already_current += 1
+                continue
+            try:
+                secrets[name] = box.rotate(token, aad)
+                report.rotated += 1
+            except DecryptionError:
+                report.failed.append(aad)
+        row.secrets = secrets
+
+
+#: Every other table that keeps SecretBox ciphertexts (their associated data must match their writers).
+_OTHER_SECRET_STORES = (_rotate_webhooks, _rotate_dashboards)
+
+
 def rotate_secrets(session: Session, *, box: SecretBox | None = None) -> RotationReport:
-    """Re-encrypt every stored bureau secret under the active (first) key; report the counts.
+    """Re-encrypt every stored secret (bureaus, webhooks, dashboards) under the active key; report counts.
 
     A secret whose key is no longer in the ring cannot be rotated; it is listed in ``failed`` (as
     ``tenant/bureau/field``) and left as it is.
@@ -435,6 +472,8 @@ def rotate_secrets(session: Session, *, box: SecretBox | None = None) -> Rotatio
             except DecryptionError:
                 report.failed.append(aad)
         record.secrets = secrets
+    for rotate_more in _OTHER_SECRET_STORES:
+        rotate_more(session, box, report)
     session.flush()
     audit.record(
         session,
