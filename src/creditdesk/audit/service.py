@@ -31,13 +31,22 @@ PLATFORM_CHAIN = "platform"
 
 
 class Actor(Protocol):
-    """Who did it: an authenticated principal or a system actor."""
+    """Who did it: an authenticated principal or a system actor (read-only attributes)."""
 
-    actor_type: str
-    id: str | None
-    email: str | None
-    request_id: str | None
-    ip: str | None
+    @property
+    def actor_type(self) -> str: ...
+
+    @property
+    def id(self) -> str | None: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+    @property
+    def request_id(self) -> str | None: ...
+
+    @property
+    def ip(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
