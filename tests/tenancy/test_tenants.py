@@ -102,7 +102,6 @@ def test_duplicates_are_409_and_weak_passwords_422(client, session):
         json={"slug": "weakling", "name": "W", "admin": {"email": "w@w.example", "name": "W", "password": "short1"}},
     )
     assert weak.status_code == 422
-    assert "at least" not in weak.json()["detail"] or True
     assert "12–128 characters" in weak.json()["detail"] and "body.admin.password" in weak.json()["detail"]
     bad_slug = client.post(
         "/api/v1/tenants",
