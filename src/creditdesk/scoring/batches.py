@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
-from creditdesk.errors import NotFound, PayloadTooLarge, ValidationFailed
+from creditdesk.errors import PayloadTooLarge, ValidationFailed
 from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.scoring.schemas import AltData, Applicant, BureauData
 from creditdesk.scoring.schemas import ApplicationCreate as AppIn
@@ -334,11 +334,3 @@ def results_csv(session: Session, *, ctx: TenantContext, batch_id: str) -> Itera
             ]
         )
         yield buf.getvalue()
-
-
-def require_batch(session: Session, *, tenant_id: str, batch_id: str) -> Batch:
-    """Load a tenant's batch or 404."""
-    batch = get_owned(session, Batch, batch_id, tenant_id, what="Batch")
-    if batch is None:
-        raise NotFound("Batch not found")
-    return batch

@@ -76,7 +76,8 @@ def validate_rules(config: PolicyIn) -> None:
         problem = zen.validate_expression(rule.when)
         if problem:
             raise ValidationFailed(
-                f"knockout_rules.{i}.when: expression '{rule.when}' does not compile: {problem.get('source', problem)}",
+                f"knockout_rules.{i}.when: expression '{rule.when}' does not compile: "
+                f"{problem.get('source', problem)}. Names you can use: {RULE_CONTEXT_HELP}",
                 extra={"fields": [{"field": f"body.knockout_rules.{i}.when", "message": str(problem.get("source"))}]},
             )
 
@@ -194,7 +195,6 @@ def credit_limit(
     existing_emi: Decimal,
     annual_rate_pct: Decimal,
     tenure_months: int,
-    requested: Decimal,
     config: PolicyIn,
 ) -> Decimal:
     """The largest loan whose EMI fits the FOIR headroom, capped by income multiple and absolute cap.

@@ -146,25 +146,27 @@ def evaluate(
             existing_emi=body.applicant.existing_emi,
             annual_rate_pct=body.loan.interest_rate,
             tenure_months=body.loan.tenure_months,
-            requested=ead,
             config=config,
         ),
         model=model,
     )
 
 
-def _challenger_view(
-    pair: ModelPair, features: dict[str, Any], active: policies.ActivePolicy, body: ApplicationCreate, role: str
-) -> dict[str, Any] | None:
-    if pair.challenger is None or pair.challenger_model is None:
-        return None
-    other = pair.challenger_model.explain_row(features)
-    decision = policies.decide(other.pd, policies.knockouts(active, features), active.config)
+def _shadow(
+    ref: ModelRef,
+    model: LoadedModel,
+    features: dict[str, Any],
+    result: Evaluation,
+    active: policies.ActivePolicy,
+    role: str,
+) -> dict[str, Any]:
+    """The other model's PD and decision on the same features (knock-outs do not depend on the model)."""
+    pd = model.predict_row(features)
     return {
-        "model_id": pair.challenger.id,
-        "version": pair.challenger.version,
-        "pd": other.pd,
-        "decision": decision,
+        "model_id": ref.id,
+        "version": ref.version,
+        "pd": pd,
+        "decision": policies.decide(pd, result.knockouts, active.config),
         "role": role,
     }
 
@@ -224,16 +226,9 @@ def decide_application(
         bureau_unavailable=bureau_unavailable,
     )
     if role == "champion_shadow":
-        champ = pair.champion_model.explain_row(features)
-        result.challenger = {
-            "model_id": pair.champion.id,
-            "version": pair.champion.version,
-            "pd": champ.pd,
-            "decision": policies.decide(champ.pd, result.knockouts, active.config),
-            "role": "champion_shadow",
-        }
-    else:
-        result.challenger = _challenger_view(pair, features, active, body, "shadow")
+        result.challenger = _shadow(pair.champion, pair.champion_model, features, result, active, role)
+    elif pair.challenger is not None and pair.challenger_model is not None:
+        result.challenger = _shadow(pair.challenger, pair.challenger_model, features, result, active, "shadow")
     result.bureau_reports = pulls
     SCORING_SECONDS.observe(time.perf_counter() - started)
     _store(session, application, ctx=ctx, body=body, payload=payload, result=result, active=active)

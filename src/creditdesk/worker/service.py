@@ -31,6 +31,14 @@ def _send_after_commit(session: Session) -> None:
         broker.send_job(job_id, max_attempts=max_attempts)
 
 
+def _send_when_committed(session: Session, job: Job) -> None:
+    """Queue the job's message for sending once this session's transaction commits."""
+    if "jobs_to_send" not in session.info:
+        session.info["jobs_to_send"] = []
+        event.listen(session, "after_commit", _send_after_commit, once=True)
+    session.info["jobs_to_send"].append((job.id, job.max_attempts))
+
+
 def enqueue(
     session: Session,
     *,
@@ -44,10 +52,7 @@ def enqueue(
     job = Job(kind=kind, tenant_id=tenant_id, payload=payload or {}, created_by=created_by, max_attempts=max_attempts)
     session.add(job)
     session.flush()
-    if "jobs_to_send" not in session.info:
-        session.info["jobs_to_send"] = []
-        event.listen(session, "after_commit", _send_after_commit, once=True)
-    session.info["jobs_to_send"].append((job.id, job.max_attempts))
+    _send_when_committed(session, job)
     return job
 
 
@@ -133,10 +138,7 @@ def requeue(session: Session, *, job_id: str, actor: Any) -> Job:
         raise NotFound("Dead letter not found") if job is None else Conflict(f"Job is {job.status}, not dead")
     # attempts are kept (the history stays honest); the new message brings a fresh set of retries
     job.status, job.error, job.finished_at, job.updated_at = "queued", None, None, utcnow()
-    if "jobs_to_send" not in session.info:
-        session.info["jobs_to_send"] = []
-        event.listen(session, "after_commit", _send_after_commit, once=True)
-    session.info["jobs_to_send"].append((job.id, job.max_attempts))
+    _send_when_committed(session, job)
     audit.record(
         session,
         actor=actor,
