@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     rate_limit_per_tenant: str = "6000/minute"
     rate_limit_per_api_key: str = "3000/minute"
     max_in_flight: int = 256
+    # requests beyond max_in_flight wait (without a thread) in a FIFO queue of this size, for at most
+    # queue_timeout_seconds; only beyond it are they refused with 503 + Retry-After
+    max_queue: int = 2048
+    queue_timeout_seconds: float = 10.0
     # threads running sync routes and dependencies per process. Keep it above the requests that can wait
     # on each other's row locks: a request holding locks needs a free thread to commit.
     threadpool_size: int = 40

@@ -11,10 +11,12 @@ Invariants:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
+from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -80,10 +82,18 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and serialised writes."""
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and serialised writes.
+
+    JSON columns are written and read with orjson (several JSON columns per decision).
+    """
+    json_args: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if is_sqlite(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -104,7 +114,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, **json_args)
 
 
 class Database:
@@ -118,6 +128,8 @@ class Database:
             self.engine.execution_options(creditdesk_read_only=True), expire_on_commit=False, autoflush=True
         )
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        #: Called by :meth:`dispose` first (e.g. to flush and stop this database's group-commit writers).
+        self.on_dispose: list[Callable[[], None]] = []
 
     def session(self, *, read_only: bool = False) -> Session:
         """Open a session whose first transaction sees all tenants (narrow it with set_tenant_scope).
@@ -132,7 +144,9 @@ class Database:
         return session
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop what writes through this database, then close every pooled connection."""
+        while self.on_dispose:
+            self.on_dispose.pop()()
         self.engine.dispose()
 
 
@@ -181,26 +195,37 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 before_commit_hooks: list[Callable[[Session, Request], None]] = []
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield a request-scoped session; commit when the route returns, roll back when it raises."""
-    session = get_database().session(read_only=request.method in SAFE_METHODS)
+def _finish(session: Session, request: Request, *, commit: bool, hooks: bool) -> None:
     try:
-        yield session
-        for hook in before_commit_hooks:
-            hook(session, request)
-    except AppError as exc:
-        if exc.commit_session:
+        if hooks:
+            for hook in before_commit_hooks:
+                hook(session, request)
+        if commit:
             session.commit()
         else:
             session.rollback()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    else:
-        session.commit()
     finally:
         session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield a request-scoped session; commit when the route returns, roll back when it raises.
+
+    The session is created on the event loop (no I/O until the route's first query, which also applies
+    the tenant scope) and finished — hooks, commit or rollback, close — in ONE worker-thread hop.
+    """
+    session = get_database().session(read_only=request.method in SAFE_METHODS)
+    try:
+        yield session
+    except AppError as exc:
+        keep = exc.commit_session
+        await to_thread.run_sync(lambda: _finish(session, request, commit=keep, hooks=False))
+        raise
+    except BaseException:
+        await to_thread.run_sync(lambda: _finish(session, request, commit=False, hooks=False))
+        raise
+    else:
+        await to_thread.run_sync(lambda: _finish(session, request, commit=True, hooks=True))
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -17,20 +17,24 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditdesk import __version__
 from creditdesk.api import api_router
 from creditdesk.audit.service import record_unaudited_request
+from creditdesk.auth.principal import forget_api_keys
 from creditdesk.bureaus.router import mount_simulators
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError
-from creditdesk.kit.load import ConcurrencyLimitMiddleware
+from creditdesk.kit import groupcommit
+from creditdesk.kit.load import AdmissionMiddleware
 from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import RequestContextMiddleware
-from creditdesk.kit.observability import current_trace_id, setup_tracing
+from creditdesk.kit.observability import current_trace_id, otlp_endpoint, setup_tracing
 from creditdesk.monitoring import app as monitoring_app
+from creditdesk.tenancy.deps import forget_tenants
 from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
 
 log = structlog.get_logger("creditdesk")
@@ -87,6 +91,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(request, name, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if groupcommit.is_unavailable(exc):  # e.g. PostgreSQL restarting: the pool reconnects by itself
+            log.warning("database unavailable", path=request.url.path, error=type(exc.orig).__name__)
+            return JSONResponse(
+                error_body(request, "ServiceUnavailable", "The database is unavailable; retry shortly"),
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -174,6 +189,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     db = init_database(settings.sqlalchemy_url)
+    forget_tenants()  # a new app starts with empty per-process caches (tests rebuild databases under one slug)
+    forget_api_keys()
     global _collector_registered
     if not _collector_registered:
         from prometheus_client import REGISTRY
@@ -194,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         monitoring_app.stop()
         log.info("stopping")
+        groupcommit.stop_all()  # flush decisions still queued for their commit
         if embedded:
             stop_worker()
 
@@ -220,22 +238,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Request-ID",
             ],
         )
-    if settings.tracing_enabled:
+    if settings.tracing_enabled and otlp_endpoint():  # spans cost CPU only when someone collects them
         setup_tracing(app, db.engine, trace_sql=settings.trace_sql)
-    # SQLite: a writer keeps the database lock across the thread hops of one request, so the pool must
-    # stay larger than the requests admitted at once (else lock waiters could hold every thread while
-    # the lock holder waits for one); PostgreSQL has no such lock and fewer threads mean less GIL churn.
+    # SQLite: a request that writes through its own session keeps the database lock across its thread
+    # hops, so the thread pool must stay larger than the requests admitted at once (else lock waiters
+    # could hold every thread while the lock holder waits for one). Decisions do not hold it (the
+    # group-commit writer does their writes), and the rest wait in the admission queue, not in threads.
     if db.is_postgres:
         threads, in_flight = settings.threadpool_size, settings.max_in_flight
     else:
         threads, in_flight = max(settings.threadpool_size, 40), min(settings.max_in_flight, 32)
-    app.add_middleware(ConcurrencyLimitMiddleware, max_in_flight=in_flight)
+    app.add_middleware(
+        AdmissionMiddleware,
+        max_in_flight=in_flight,
+        max_queue=settings.max_queue,
+        queue_timeout=settings.queue_timeout_seconds,
+    )
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
 
     @app.get("/healthz", tags=["service"], operation_id="healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
         return {"status": "ok"}
 

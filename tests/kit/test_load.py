@@ -1,4 +1,4 @@
-"""Load protection: per-tenant rate limits and the concurrency cap."""
+"""Load protection: per-tenant rate limits and admission (a cap, a bounded queue, fast 503 beyond it)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 from tests.factories import bearer, make_tenant, make_user
 
-from creditdesk.kit.load import ConcurrencyLimitMiddleware, api_rate_limiter
+from creditdesk.kit.load import AdmissionMiddleware, api_rate_limiter
 
 
 @pytest.fixture
@@ -36,28 +36,70 @@ def test_tenant_over_its_limit_gets_429_others_unaffected(settings, tight_limits
     assert client.get("/api/v1/auth/me", headers=bearer(quiet_user)).status_code == 200
 
 
-def test_concurrency_cap_sheds_fast_with_503():
-    release = asyncio.Event()
-
-    async def slow_app(scope, receive, send):
-        await release.wait()
+def _gated_app(release: asyncio.Event):
+    async def app(scope, receive, send):
+        if scope["path"] != "/healthz":
+            await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
 
-    app = ConcurrencyLimitMiddleware(slow_app, max_in_flight=2)
+    return app
+
+
+def test_requests_beyond_the_cap_queue_and_are_all_answered_in_order():
+    release = asyncio.Event()
+    app = AdmissionMiddleware(_gated_app(release), max_in_flight=2, max_queue=10)
 
     async def scenario():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            admitted = [asyncio.create_task(c.get("/api/x")) for _ in range(2)]
+            tasks = [asyncio.create_task(c.get(f"/api/{i}")) for i in range(8)]
+            await asyncio.sleep(0.05)
+            queued, in_flight = len(app._waiters), app.in_flight
+            health = await c.get("/healthz")  # never queued behind the others
+            release.set()
+            return queued, in_flight, health, await asyncio.gather(*tasks)
+
+    queued, in_flight, health, done = asyncio.run(scenario())
+    assert (in_flight, queued) == (2, 6)
+    assert health.status_code == 200
+    assert [r.status_code for r in done] == [200] * 8
+    assert app.in_flight == 0 and not app._waiters
+
+
+def test_a_full_queue_sheds_fast_with_503():
+    release = asyncio.Event()
+    app = AdmissionMiddleware(_gated_app(release), max_in_flight=2, max_queue=3)
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            admitted = [asyncio.create_task(c.get("/api/x")) for _ in range(5)]
             await asyncio.sleep(0.05)
             shed = await c.get("/api/x")
-            health = asyncio.create_task(c.get("/healthz"))  # exempt: waits like the others
             release.set()
-            done = await asyncio.gather(*admitted, health)
-            return shed, done
+            return shed, await asyncio.gather(*admitted)
 
     shed, done = asyncio.run(scenario())
     assert shed.status_code == 503 and shed.headers["retry-after"] == "1"
     assert shed.json()["error"] == "ServiceUnavailable"
-    assert [r.status_code for r in done] == [200, 200, 200]
+    assert [r.status_code for r in done] == [200] * 5
+    assert app.in_flight == 0
+
+
+def test_a_queued_request_gives_up_after_the_queue_timeout():
+    release = asyncio.Event()
+    app = AdmissionMiddleware(_gated_app(release), max_in_flight=1, max_queue=5, queue_timeout=0.05)
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            first = asyncio.create_task(c.get("/api/a"))
+            await asyncio.sleep(0.01)
+            late = await c.get("/api/b")  # waits 50 ms in the queue, then 503
+            release.set()
+            return late, await first
+
+    late, first = asyncio.run(scenario())
+    assert late.status_code == 503 and first.status_code == 200
+    assert app.in_flight == 0 and not app._waiters

@@ -119,7 +119,7 @@ def test_field_officer_sees_only_own_decisions(client, session, lender):
     )
 
 
-def test_stateless_scoring_stores_nothing(client, lender):
+def test_stateless_scoring_stores_nothing_not_even_an_audit_row(client, lender):
     tenant, officer, admin = lender
     r = client.post(f"/api/v1/tenants/{tenant.slug}/score", json=NO_PULL, headers=bearer(officer))
     assert r.status_code == 200 and set(r.json()) >= {"pd", "decision", "expected_loss", "reasons"}
@@ -131,7 +131,7 @@ def test_stateless_scoring_stores_nothing(client, lender):
     actions = [
         e["action"] for e in client.get(f"/api/v1/tenants/{tenant.slug}/audit", headers=bearer(admin)).json()["items"]
     ]
-    assert actions.count("score.stateless") == 2
+    assert not [a for a in actions if a.startswith(("score", "http.", "application"))]  # a pure what-if call
 
 
 def test_no_model_gives_a_clear_503(client, session):

@@ -90,9 +90,7 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
             tenant_id=tenant.id,
             tenant_slug=tenant.slug,
         )
-        created = batches.submit(
-            s, ctx=TenantContext(tenant=tenant, caller=caller), content=make_csv(rows), filename="big.csv"
-        )
+        created = batches.submit(s, ctx=TenantContext.of(tenant, caller, s), content=make_csv(rows), filename="big.csv")
         s.commit()
     job_id, batch_id = created["job_id"], created["batch_id"]
 

@@ -6,18 +6,21 @@ reordering any stored event is detected by :func:`verify`. High-volume events (d
 ``shard_key`` and go to one of ``DECISION_SHARDS`` sub-chains of their tenant (``<tenant>/07``), so
 concurrent decisions do not queue behind one chain lock; verification covers every sub-chain.
 Appends to one chain are serialised (PostgreSQL: a transaction-scoped advisory lock; SQLite: the
-database write lock), and the table rejects UPDATE and DELETE with a trigger.
+database write lock), and the table rejects UPDATE and DELETE with a trigger. The lock is held only
+for the appending transaction: decisions are appended in bulk by :func:`append_many` inside the
+decision writer's short group-commit transaction (``scoring/writer.py``), never across a request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from creditdesk.audit.models import AuditEvent
@@ -51,6 +54,8 @@ class Actor(Protocol):
 
 @dataclass(frozen=True)
 class SystemActor:
+    """A recorded actor that is not the request's principal: the system, or a user a job acts for."""
+
     actor_type: str = "system"
     id: str | None = None
     email: str | None = None
@@ -61,30 +66,136 @@ class SystemActor:
 SYSTEM = SystemActor()
 
 
-def _canonical(event: AuditEvent) -> bytes:
-    body = {
-        "chain": event.chain,
-        "seq": event.seq,
-        "tenant_id": event.tenant_id,
-        "actor_type": event.actor_type,
-        "actor_id": event.actor_id,
-        "actor_email": event.actor_email,
-        "action": event.action,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "outcome": event.outcome,
-        "request_id": event.request_id,
-        "ip": event.ip,
-        "details": event.details,
-        "created_at": event.created_at.isoformat(timespec="microseconds"),
-        "prev_hash": event.prev_hash,
-        "id": event.id,
-    }
+_HASHED = (
+    "chain",
+    "seq",
+    "tenant_id",
+    "actor_type",
+    "actor_id",
+    "actor_email",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "request_id",
+    "ip",
+    "details",
+    "prev_hash",
+    "id",
+)
+
+
+def _canonical_values(values: Mapping[str, Any]) -> bytes:
+    body = {k: values[k] for k in _HASHED}
+    body["created_at"] = values["created_at"].isoformat(timespec="microseconds")
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+    return _hash_values({k: getattr(event, k) for k in (*_HASHED, "created_at")})
+
+
+def _hash_values(values: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_canonical_values(values)).hexdigest()
+
+
+def chain_of(tenant_id: str | None, shard_key: str | None = None) -> str:
+    """The chain an event goes to: the tenant's (or the platform's), or one of its decision sub-chains."""
+    chain = tenant_id or PLATFORM_CHAIN
+    if shard_key is not None:
+        chain = f"{chain}/{int(hashlib.sha256(shard_key.encode()).hexdigest()[:8], 16) % DECISION_SHARDS:02d}"
+    return chain
+
+
+def _lock_key(chain: str) -> int:
+    """A signed 64-bit advisory-lock key per chain (computed here so bulk appends can lock in key order)."""
+    return int.from_bytes(hashlib.sha256(b"audit:" + chain.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_chains(session: Session, chains: Iterable[str]) -> None:
+    """Serialise appends to ``chains`` until this transaction ends (PostgreSQL; SQLite's write lock does it).
+
+    Locks are taken in key order, so two transactions locking overlapping sets cannot deadlock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({_lock_key(c) for c in chains}):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def _heads(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The last (seq, hash) of each chain, in one query."""
+    last = (
+        select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
+        .where(AuditEvent.chain.in_(chains))
+        .group_by(AuditEvent.chain)
+        .subquery()
+    )
+    rows = session.execute(
+        select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash).join(
+            last, (AuditEvent.chain == last.c.chain) & (AuditEvent.seq == last.c.seq)
+        )
+    )
+    return {r.chain: (r.seq, r.hash) for r in rows}
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event to append in bulk (see :func:`append_many`)."""
+
+    actor: Any
+    action: str
+    tenant_id: str | None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    details: dict[str, Any] | None = None
+    shard_key: str | None = None
+    outcome: str = "success"
+
+
+def append_many(session: Session, events: Sequence[PendingEvent]) -> int:
+    """Append events to their chains in one locked, bulk insert; return how many were written.
+
+    The chains are locked (in key order) for the rest of the caller's transaction, their heads read
+    in one query, the links computed here and every row written with one executemany statement.
+    """
+    if not events:
+        return 0
+    chained = [(chain_of(e.tenant_id, e.shard_key), e) for e in events]
+    chains = sorted({c for c, _ in chained})
+    lock_chains(session, chains)
+    heads = _heads(session, chains)
+    rows: list[dict[str, Any]] = []
+    for chain, e in chained:
+        seq, prev = heads.get(chain, (0, GENESIS))
+        values = {
+            "id": new_id(),
+            "chain": chain,
+            "seq": seq + 1,
+            "tenant_id": e.tenant_id,
+            "actor_type": e.actor.actor_type,
+            "actor_id": e.actor.id,
+            "actor_email": e.actor.email,
+            "action": e.action,
+            "resource_type": e.resource_type,
+            "resource_id": e.resource_id,
+            "outcome": e.outcome,
+            "request_id": e.actor.request_id,
+            "ip": e.actor.ip,
+            "details": _jsonable(e.details),
+            "created_at": utcnow(),
+            "prev_hash": prev,
+        }
+        values["hash"] = _hash_values(values)
+        heads[chain] = (seq + 1, values["hash"])
+        rows.append(values)
+    session.execute(insert(AuditEvent), rows)
+    session.info["audited"] = True
+    return len(rows)
+
+
+def _jsonable(details: dict[str, Any] | None) -> dict[str, Any]:
+    return json.loads(json.dumps(details or {}, default=str))
 
 
 def record(
@@ -100,11 +211,8 @@ def record(
     shard_key: str | None = None,
 ) -> AuditEvent:
     """Append an event to the tenant's chain (or the platform chain). Never pass a secret in details."""
-    chain = tenant_id or PLATFORM_CHAIN
-    if shard_key is not None:
-        chain = f"{chain}/{int(hashlib.sha256(shard_key.encode()).hexdigest()[:8], 16) % DECISION_SHARDS:02d}"
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": "audit:" + chain})
+    chain = chain_of(tenant_id, shard_key)
+    lock_chains(session, [chain])
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.chain == chain)
@@ -126,7 +234,7 @@ def record(
         outcome=outcome,
         request_id=actor.request_id,
         ip=actor.ip,
-        details=json.loads(json.dumps(details or {}, default=str)),
+        details=_jsonable(details),
         created_at=created,
         prev_hash=last.hash if last else GENESIS,
         hash="",

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import structlog
+from anyio import to_thread
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from creditdesk.auth import tokens
 from creditdesk.auth.models import ApiKey, RefreshToken
-from creditdesk.db import SessionDep, utcnow
+from creditdesk.db import get_database, utcnow
 from creditdesk.errors import Forbidden, Unauthorized
 from creditdesk.kit.crypto import constant_time_equals, sha256_hex
 from creditdesk.kit.load import enforce_rate_limits
@@ -55,8 +56,14 @@ def request_meta(request: Request) -> dict[str, Any]:
     }
 
 
-def _from_bearer(session: Any, token: str, meta: dict[str, Any]) -> Identity:
+def _from_bearer(token: str, meta: dict[str, Any]) -> Identity:
+    """Verify an access token and load its user (its own short read transaction; run off the event loop)."""
     claims = tokens.decode(token, typ="access")
+    with get_database().session(read_only=True) as session:
+        return _bearer_identity(session, claims, meta)
+
+
+def _bearer_identity(session: Any, claims: dict[str, Any], meta: dict[str, Any]) -> Identity:
     user = session.get(User, claims["sub"])
     if user is None or not user.is_active:
         raise Unauthorized("Invalid token")
@@ -98,25 +105,36 @@ def forget_api_keys() -> None:
     _key_cache.clear()
 
 
-def _from_api_key(session: Any, raw: str, meta: dict[str, Any]) -> Identity:
+def _key_prefix(raw: str) -> str:
     parts = raw.split("_")
     if len(parts) != 3 or parts[0] + "_" != API_KEY_PREFIX:
         raise Unauthorized("Invalid API key")
-    digest = sha256_hex(raw)
-    hit = _key_cache.get(parts[1])
-    if hit is not None and time.monotonic() - hit[0] < API_KEY_TTL_S and constant_time_equals(hit[1], digest):
+    return parts[1]
+
+
+def _cached_api_key(raw: str, meta: dict[str, Any]) -> Identity | None:
+    """The caller of a recently verified API key, without touching the database (None on a miss)."""
+    hit = _key_cache.get(_key_prefix(raw))
+    if hit is not None and time.monotonic() - hit[0] < API_KEY_TTL_S and constant_time_equals(hit[1], sha256_hex(raw)):
         return Identity(actor_type="api_key", **hit[2], **meta)
-    key = session.execute(select(ApiKey).where(ApiKey.prefix == parts[1])).scalar_one_or_none()
-    if key is None or key.revoked_at is not None or not constant_time_equals(key.key_hash, sha256_hex(raw)):
-        raise Unauthorized("Invalid API key")
-    tenant = session.get(Tenant, key.tenant_id)
-    if tenant is None or tenant.status != "active":
-        raise Unauthorized("Your organisation's access is suspended")
+    return None
+
+
+def _from_api_key(raw: str, meta: dict[str, Any]) -> Identity:
+    """Verify an API key against the database (its own short transactions; run off the event loop)."""
+    prefix = _key_prefix(raw)
+    db = get_database()
+    with db.session(read_only=True) as session:
+        key = session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+        if key is None or key.revoked_at is not None or not constant_time_equals(key.key_hash, sha256_hex(raw)):
+            raise Unauthorized("Invalid API key")
+        tenant = session.get(Tenant, key.tenant_id)
+        if tenant is None or tenant.status != "active":
+            raise Unauthorized("Your organisation's access is suspended")
     now = utcnow()
-    if not session.info.get("read_only") and (
-        key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60
-    ):
-        key.last_used_at = now
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        with db.session() as session, session.begin():
+            session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
     fields = {
         "id": key.id,
         "email": None,
@@ -130,8 +148,12 @@ def _from_api_key(session: Any, raw: str, meta: dict[str, Any]) -> Identity:
     return Identity(actor_type="api_key", **fields, **meta)
 
 
-def get_principal(request: Request, session: SessionDep) -> Identity:
-    """Authenticate the request by bearer token or ``X-API-Key``; 401 otherwise."""
+async def get_principal(request: Request) -> Identity:
+    """Authenticate the request by bearer token or ``X-API-Key``; 401 otherwise.
+
+    A recently verified API key costs no query and no thread hop; anything else is looked up in its
+    own short read transaction in a worker thread, never in the request's transaction.
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -139,9 +161,10 @@ def get_principal(request: Request, session: SessionDep) -> Identity:
     api_key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     if api_key:
-        principal = _from_api_key(session, api_key.strip(), meta)
+        raw = api_key.strip()
+        principal = _cached_api_key(raw, meta) or await to_thread.run_sync(_from_api_key, raw, meta)
     elif auth[:7].lower() == "bearer " and auth[7:].strip():
-        principal = _from_bearer(session, auth[7:].strip(), meta)
+        principal = await to_thread.run_sync(_from_bearer, auth[7:].strip(), meta)
     else:
         raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>' or 'X-API-Key'")
     request.state.principal = principal
@@ -158,7 +181,7 @@ Principal = Annotated[Identity, Depends(get_principal)]
 def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a type in signatures
     """Dependency: the caller must hold ``permission`` (403 otherwise)."""
 
-    def _require(principal: Principal) -> Identity:
+    async def _require(principal: Principal) -> Identity:
         if not principal.can(permission):
             raise Forbidden(f"Your role ({principal.role}) does not allow this action ({permission.value})")
         return principal

@@ -14,6 +14,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from creditdesk.errors import PayloadTooLarge
+from creditdesk.kit.observability import begin_request_trace
 
 HTTP_LATENCY = Histogram(
     "creditdesk_http_request_duration_seconds",
@@ -57,6 +58,7 @@ class RequestContextMiddleware:
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        begin_request_trace(headers.get(b"traceparent"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
         limit = self.max_upload if headers.get(b"content-type", b"").startswith(b"multipart/") else self.max_body

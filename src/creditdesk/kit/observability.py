@@ -1,14 +1,17 @@
 """Tracing (OpenTelemetry) and log hygiene (masking PANs, phone numbers and secrets).
 
-Tracing is always on in-process so every request has a trace id (returned in error bodies and bound
-to log lines); spans are exported over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
-``CREDITDESK_OTLP_ENDPOINT``) is set.
+Every request has a trace id (returned in error bodies and bound to log lines): the caller's W3C
+``traceparent`` when it sends one, else a fresh one. OpenTelemetry spans are recorded and exported
+over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``CREDITDESK_OTLP_ENDPOINT``) is set —
+without a collector, tracing costs a contextvar per request and nothing more.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import trace
@@ -17,6 +20,21 @@ _PAN = re.compile(r"\b([A-Z]{3})[ABCFGHLJPTK]([A-Z])(\d{4})([A-Z])\b")
 _PHONE = re.compile(r"(?<!\d)(\+?91[- ]?)?([6-9]\d{9})(?!\d)")
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
 _tracing_ready = False
+_request_trace_id: ContextVar[str | None] = ContextVar("creditdesk_trace_id", default=None)
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def otlp_endpoint() -> str | None:
+    """The OTLP collector spans go to, if one is configured."""
+    return os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("CREDITDESK_OTLP_ENDPOINT")
+
+
+def begin_request_trace(traceparent: bytes | None) -> str:
+    """Bind this request's trace id (the caller's ``traceparent`` if valid, else a new one) and return it."""
+    match = _TRACEPARENT.match(traceparent.decode("latin-1")) if traceparent else None
+    trace_id = match.group(1) if match and match.group(1) != "0" * 32 else uuid.uuid4().hex
+    _request_trace_id.set(trace_id)
+    return trace_id
 
 
 def mask_text(value: str) -> str:
@@ -41,18 +59,20 @@ def scrub_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> d
 
 
 def trace_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """structlog processor: add the current trace and span ids."""
+    """structlog processor: add the current trace (and span, when OpenTelemetry records one) ids."""
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:
         event_dict.setdefault("trace_id", format(ctx.trace_id, "032x"))
         event_dict.setdefault("span_id", format(ctx.span_id, "016x"))
+    elif trace_id := _request_trace_id.get():
+        event_dict.setdefault("trace_id", trace_id)
     return event_dict
 
 
 def current_trace_id() -> str | None:
     """Return the current trace id as hex, if any."""
     ctx = trace.get_current_span().get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+    return format(ctx.trace_id, "032x") if ctx.is_valid else _request_trace_id.get()
 
 
 def setup_tracing(app: Any, engine: Any, *, service_name: str = "creditdesk", trace_sql: bool = False) -> None:
@@ -64,7 +84,7 @@ def setup_tracing(app: Any, engine: Any, *, service_name: str = "creditdesk", tr
 
     if not _tracing_ready:
         provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("CREDITDESK_OTLP_ENDPOINT")
+        endpoint = otlp_endpoint()
         if endpoint:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             from opentelemetry.sdk.trace.export import BatchSpanProcessor

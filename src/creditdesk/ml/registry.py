@@ -171,11 +171,27 @@ def _ref(model: CreditModel | None) -> ModelRef | None:
     return ModelRef(model.id, model.version, model.checksum, model.feature_set, model.traffic)
 
 
-def active_refs(session: Session, *, tenant_id: str) -> tuple[ModelRef | None, ModelRef | None]:
-    """(champion, challenger) of a tenant; re-read at most every REFS_TTL_S seconds per process."""
+def cached_refs(tenant_id: str) -> tuple[ModelRef | None, ModelRef | None] | None:
+    """(champion, challenger) from this process's cache, or None when they must be re-read."""
     hit = _refs.get(tenant_id)
     if hit is not None and time.monotonic() - hit[0] < REFS_TTL_S:
         return hit[1], hit[2]
+    return None
+
+
+def cached_model(ref: ModelRef | None) -> LoadedModel | None:
+    """The loaded model of a ref if this process has it (None for a None ref or one not loaded yet)."""
+    if ref is None:
+        return None
+    with _lock:
+        return _loaded.get(f"{ref.id}:{ref.checksum}")
+
+
+def active_refs(session: Session, *, tenant_id: str) -> tuple[ModelRef | None, ModelRef | None]:
+    """(champion, challenger) of a tenant; re-read at most every REFS_TTL_S seconds per process."""
+    hit = cached_refs(tenant_id)
+    if hit is not None:
+        return hit
     champ, chall = _ref(champion(session, tenant_id=tenant_id)), _ref(challenger(session, tenant_id=tenant_id))
     _refs[tenant_id] = (time.monotonic(), champ, chall)
     return champ, chall
@@ -189,10 +205,11 @@ def forget_refs(tenant_id: str | None = None) -> None:
         _refs.pop(tenant_id, None)
 
 
-def loaded_ref(session: Session, ref: ModelRef) -> LoadedModel:
-    """Return the LoadedModel of a ref, reading the artifact from the database only on first use."""
-    with _lock:
-        hit = _loaded.get(f"{ref.id}:{ref.checksum}")
+def loaded_ref(session: Session, ref: ModelRef | None) -> LoadedModel | None:
+    """Return the LoadedModel of a ref (None for None), reading the artifact from the database only on first use."""
+    if ref is None:
+        return None
+    hit = cached_model(ref)
     if hit is not None:
         return hit
     row = session.get(CreditModel, ref.id)

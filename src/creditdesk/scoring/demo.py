@@ -19,7 +19,7 @@ from creditdesk.db import set_tenant_scope, utcnow
 from creditdesk.ml.synthetic import generate_book
 from creditdesk.scoring.models import Application
 from creditdesk.scoring.schemas import ApplicationCreate
-from creditdesk.scoring.service import decide_application
+from creditdesk.scoring.service import decide_now
 from creditdesk.tenancy.deps import TenantContext
 from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.permissions import permissions_for
@@ -47,7 +47,7 @@ def seed_applications(session: Session, settings: Settings) -> None:
         tenant_slug=tenant.slug,
         permissions=permissions_for("field_officer", platform_scoped=False),
     )
-    ctx = TenantContext(tenant=tenant, caller=caller)
+    ctx = TenantContext.of(tenant, caller, session)
     book = generate_book(n=DEMO_DECISIONS, seed=2026)
     rnd = random.Random(2026)
     now = utcnow()
@@ -55,8 +55,6 @@ def seed_applications(session: Session, settings: Settings) -> None:
         body = json.loads(json.dumps(body, default=str))
         body["external_ref"] = f"DEMO-{i + 1:05d}"
         body["applicant"]["name"] = f"Demo applicant {i + 1}"
-        response, _ = decide_application(
-            session, ctx=ctx, body=ApplicationCreate.model_validate(body), idempotency_key=None
-        )
+        response = decide_now(session, ctx=ctx, body=ApplicationCreate.model_validate(body))
         when = now - timedelta(days=rnd.uniform(0, 60))
         session.execute(update(Application).where(Application.id == response["application_id"]).values(created_at=when))

@@ -86,6 +86,14 @@ def _compile(version: int, config: PolicyIn) -> ActivePolicy:
     return ActivePolicy(version, config, tuple((r, zen.compile_expression(r.when)) for r in config.knockout_rules))
 
 
+def cached(tenant_id: str) -> ActivePolicy | None:
+    """The tenant's policy from this process's cache, or None when it must be re-checked."""
+    hit = _cache.get(tenant_id)
+    if hit is not None and time.monotonic() - _checked.get(tenant_id, 0.0) < VERSION_TTL_S:
+        return hit
+    return None
+
+
 def current(session: Session, *, tenant_id: str) -> ActivePolicy:
     """Return the tenant's policy in force (version 0 = built-in default until the first PUT).
 
@@ -93,13 +101,14 @@ def current(session: Session, *, tenant_id: str) -> ActivePolicy:
     ``VERSION_TTL_S`` seconds (a change made through this process applies at once, one made through
     another process within that time).
     """
-    cached = _cache.get(tenant_id)
-    if cached is not None and time.monotonic() - _checked.get(tenant_id, 0.0) < VERSION_TTL_S:
-        return cached
+    hit = cached(tenant_id)
+    if hit is not None:
+        return hit
+    previous = _cache.get(tenant_id)
     version = session.execute(scoped(select(func.max(Policy.version)), Policy, tenant_id)).scalar_one_or_none() or 0
     _checked[tenant_id] = time.monotonic()
-    if cached is not None and cached.version == version:
-        return cached
+    if previous is not None and previous.version == version:
+        return previous
     if version == 0:
         active = _compile(0, DEFAULT_POLICY)
     else:

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Header, Query, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from creditdesk.db import SessionDep
 from creditdesk.kit.pagination import PageDep
+from creditdesk.kit.responses import FastJSON
 from creditdesk.scoring import batches, service
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.schemas import (
@@ -27,7 +28,7 @@ from creditdesk.scoring.schemas import (
     ScoreBatchOut,
     ScoreOut,
 )
-from creditdesk.tenancy.deps import TenantAccess, TenantContext
+from creditdesk.tenancy.deps import TenantAccess, TenantCaller, TenantContext
 from creditdesk.tenancy.permissions import Permission as P
 
 router = APIRouter(tags=["scoring"])
@@ -37,15 +38,14 @@ Upload = Annotated[UploadFile, File(description="CSV, JSON or XLSX: one applicat
 @router.post(
     "/tenants/{tenant}/applications", status_code=201, response_model=DecisionOut, operation_id="createApplication"
 )
-def create_application(
+async def create_application(
     body: ApplicationCreate,
-    session: SessionDep,
-    ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)],
+    ctx: Annotated[TenantContext, TenantCaller(P.APPLICATIONS_CREATE)],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ):
     """Score and decide an application (pulling bureaus if asked); safe to retry with an Idempotency-Key."""
-    response, replayed = service.decide_application(session, ctx=ctx, body=body, idempotency_key=idempotency_key)
-    return JSONResponse(response, status_code=201, headers={"Idempotent-Replayed": "true"} if replayed else None)
+    response, replayed = await service.decide_application(ctx=ctx, body=body, idempotency_key=idempotency_key)
+    return FastJSON(response, status_code=201, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get("/tenants/{tenant}/applications", response_model=ApplicationPage, operation_id="listApplications")
@@ -82,19 +82,16 @@ def get_application(
 
 
 @router.post("/tenants/{tenant}/score", response_model=ScoreOut, operation_id="scoreStateless")
-def score(
-    body: ApplicationCreate, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)]
-):
-    """PD, decision and expected loss without storing the application (only an audit record)."""
-    return service.score_stateless(session, ctx=ctx, bodies=[body])[0]
+async def score(body: ApplicationCreate, ctx: Annotated[TenantContext, TenantCaller(P.APPLICATIONS_CREATE)]):
+    """What-if: PD, decision and expected loss by the champion. Nothing is stored or audited."""
+    (result,) = await service.score_stateless(ctx=ctx, bodies=[body])
+    return FastJSON(result)
 
 
 @router.post("/tenants/{tenant}/score/batch", response_model=ScoreBatchOut, operation_id="scoreStatelessBatch")
-def score_batch(
-    body: ScoreBatchIn, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)]
-):
-    """Stateless scoring of up to 1,000 applications."""
-    return {"results": service.score_stateless(session, ctx=ctx, bodies=body.applications)}
+async def score_batch(body: ScoreBatchIn, ctx: Annotated[TenantContext, TenantCaller(P.APPLICATIONS_CREATE)]):
+    """What-if scoring of up to 1,000 applications (vectorised). Nothing is stored or audited."""
+    return FastJSON({"results": await service.score_stateless(ctx=ctx, bodies=body.applications)})
 
 
 @router.post("/tenants/{tenant}/batches/preview", response_model=BatchPreviewOut, operation_id="previewBatch")

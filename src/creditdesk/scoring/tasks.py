@@ -1,4 +1,4 @@
-"""The batch-scoring job: vectorised features, batch TreeSHAP, committed chunks."""
+"""The batch-scoring job: the decision pipeline over committed chunks (vectorised TreeSHAP, bulk writes)."""
 
 from __future__ import annotations
 
@@ -7,43 +7,94 @@ from typing import Any
 from sqlalchemy import select
 
 from creditdesk.audit import service as audit
-from creditdesk.auth.principal import Identity
 from creditdesk.db import new_id
-from creditdesk.ml.features import build_frame
-from creditdesk.scoring import policy as policies
+from creditdesk.scoring import pipeline
 from creditdesk.scoring.batches import counts
-from creditdesk.scoring.models import Application, Batch, BatchRow
+from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.scoring.schemas import ApplicationCreate
-from creditdesk.scoring.service import _bureau_block, _store, evaluate, load_models, scoring_date
-from creditdesk.tenancy.deps import TenantContext
-from creditdesk.tenancy.models import Tenant
+from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.scope import get_owned, scoped
 from creditdesk.worker.broker import JobContext, handler
 
-CHUNK = 100  # rows per committed chunk: progress granularity and the most work a crash can redo
+CHUNK = 500  # rows per committed chunk: progress granularity and the most work a crash can redo
+
+
+def _submitter(session: Any, user_id: str | None) -> audit.SystemActor:
+    """The user who submitted the batch: its decisions are recorded (and audited) as theirs."""
+    user = session.get(User, user_id) if user_id else None
+    if user is None:
+        return audit.SYSTEM
+    return audit.SystemActor(actor_type="user", id=user.id, email=user.email)
+
+
+def _decide_chunk(
+    rt: pipeline.Runtime,
+    caller: pipeline.Caller,
+    batch_id: str,
+    rows: list[BatchRow],
+    prepared: list[pipeline.Prepared],
+    *,
+    as_of: Any,
+) -> list[pipeline.DecisionRecord]:
+    """Decide a chunk; each row is marked done (with its result) or failed (with its error)."""
+    ids = [new_id() for _ in rows]
+    live = [pipeline.live_model(rt, i) for i in ids]
+    explained: dict[int, pipeline.Explained] = {}
+    groups: dict[str, list[int]] = {}
+    for i, (ref, _model, _challenger) in enumerate(live):
+        groups.setdefault(ref.id, []).append(i)
+    for idx in groups.values():  # one vectorised explanation per live model (champion, challenger)
+        model = live[idx[0]][1]
+        for i, e in zip(idx, pipeline.explain_many(model, [prepared[i] for i in idx], as_of=as_of), strict=True):
+            explained[i] = e
+    records = []
+    for i, row in enumerate(rows):
+        body = prepared[i].body
+        try:
+            result = pipeline.decide(rt, explained[i], model=live[i][0], challenger_live=live[i][2])
+        except Exception as exc:  # noqa: BLE001 - one bad row must not sink the batch
+            row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"
+            continue
+        records.append(
+            pipeline.record(
+                application_id=ids[i],
+                caller=caller,
+                body=body,
+                payload=body.model_dump(mode="json"),
+                result=result,
+                rt=rt,
+                batch_id=batch_id,
+            )
+        )
+        row.state, row.application_id = "done", ids[i]
+        row.result = {
+            "score": result.score,
+            "credit_score": result.credit_score,
+            "pd": round(result.pd, 6),
+            "decision": result.decision,
+            "reasons": result.reasons,
+            "external_ref": body.external_ref,
+        }
+    return records
 
 
 @handler("batch.score")
 def score_batch(ctx: JobContext) -> dict[str, Any]:
-    """Score every pending row of a batch, committing after each chunk (a restart resumes)."""
+    """Score every pending row of a batch, committing after each chunk (a restart resumes).
+
+    Every decision is stored and audited exactly as a single application's is (same pipeline, same
+    rows, same audit chains); the batch's completion is one more audit event.
+    """
     session = ctx.session
     assert ctx.tenant_id is not None
     batch = get_owned(session, Batch, ctx.payload["batch_id"], ctx.tenant_id, what="Batch")
     tenant = session.get(Tenant, ctx.tenant_id)
     assert tenant is not None
-    caller = Identity(
-        actor_type="user",
-        id=ctx.payload.get("caller_id") or "system",
-        email=None,
-        name="batch",
-        role="",
-        tenant_id=tenant.id,
-        tenant_slug=tenant.slug,
-    )
-    tctx = TenantContext(tenant=tenant, caller=caller)
-    active = policies.current(session, tenant_id=tenant.id)
-    pair = load_models(session, tenant_id=tenant.id)
-    as_of = scoring_date(tenant.timezone)
+    actor = _submitter(session, ctx.payload.get("caller_id"))
+    caller = pipeline.Caller(actor, tenant.id)
+    rt = pipeline.runtime(session, tenant_id=tenant.id)
+    assert rt is not None
+    as_of = pipeline.scoring_date(tenant.timezone)
     pending = (
         scoped(select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == "pending"), BatchRow, tenant.id)
         .order_by(BatchRow.row_number)
@@ -54,50 +105,16 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
     )
     while rows := list(session.execute(pending).scalars()):
         bodies = [ApplicationCreate.model_validate(r.input) for r in rows]
-        prepared = [_bureau_block(session, tctx, b) for b in bodies]
-        frame = build_frame([p[0] for p in prepared], as_of=as_of)
-        explained = pair.champion_model.explain(frame)
-        records = frame.to_dict(orient="records")
-        for i, (row, body) in enumerate(zip(rows, bodies, strict=True)):
-            try:
-                result = evaluate(
-                    body=body,
-                    features=records[i],
-                    explanation=explained.row(i),
-                    active=active,
-                    model=pair.champion,
-                    bureau_unavailable=prepared[i][1],
-                )
-                result.bureau_reports = prepared[i][2]
-                app = Application(id=new_id(), tenant_id=tenant.id)
-                _store(
-                    session,
-                    app,
-                    ctx=tctx,
-                    body=body,
-                    payload=body.model_dump(mode="json"),
-                    result=result,
-                    active=active,
-                    batch_id=batch.id,
-                )
-                row.state, row.application_id = "done", app.id
-                row.result = {
-                    "score": result.score,
-                    "credit_score": result.credit_score,
-                    "pd": round(result.pd, 6),
-                    "decision": result.decision,
-                    "reasons": result.reasons,
-                    "external_ref": body.external_ref,
-                }
-            except Exception as exc:  # noqa: BLE001 - one bad row must not sink the batch
-                row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"
+        prepared = pipeline.prepare(session, tenant_id=tenant.id, bodies=bodies)
+        records = _decide_chunk(rt, caller, batch.id, rows, prepared, as_of=as_of)
+        pipeline.store(session, records)
         finished += len(rows)
         ctx.progress(finished / max(batch.rows, 1))  # rides on this chunk's commit on SQLite
         session.commit()
     by_state = counts(session, tenant_id=tenant.id, batch_id=batch.id)
     audit.record(
         session,
-        actor=caller,
+        actor=actor,
         action="batch.completed",
         tenant_id=tenant.id,
         resource_type="batch",

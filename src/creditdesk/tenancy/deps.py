@@ -1,54 +1,141 @@
-"""Route vocabulary for tenant-scoped endpoints: resolve ``{tenant}``, then check the permission."""
+"""Route vocabulary for tenant-scoped endpoints: resolve ``{tenant}``, then check the permission.
+
+Tenants are resolved from a per-process cache (``TENANT_TTL_S``; a change made through this process
+— suspension, rename, time zone — applies at once, one made through another process within the TTL),
+so a tenant-scoped request does not query the tenant table while nothing has changed.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Depends, Path
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from creditdesk.auth.principal import Identity, Principal
-from creditdesk.db import SessionDep, set_tenant_scope
+from creditdesk.db import SessionDep, get_database, set_tenant_scope
 from creditdesk.errors import Forbidden, NotFound
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission
+
+TENANT_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """What a request needs of its tenant (a snapshot; load the row with ``TenantContext.tenant``)."""
+
+    id: str
+    slug: str
+    name: str
+    status: str
+    timezone: str
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantRef:
+        return cls(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.timezone)
 
 
 @dataclass
 class TenantContext:
     """The tenant a request acts on and the caller acting."""
 
-    tenant: Tenant
+    ref: TenantRef
     caller: Identity
+    session: Session | None = None
 
     @property
     def tenant_id(self) -> str:
-        return self.tenant.id
+        return self.ref.id
+
+    @cached_property
+    def tenant(self) -> Tenant:
+        """The tenant's row, loaded in the request's session on first use."""
+        assert self.session is not None, "no session: use ctx.ref"
+        tenant = self.session.get(Tenant, self.ref.id)
+        if tenant is None:
+            raise NotFound(f"Tenant '{self.ref.slug}' not found")
+        return tenant
+
+    @classmethod
+    def of(cls, tenant: Tenant, caller: Identity, session: Session | None = None) -> TenantContext:
+        """A context for code that already holds the tenant's row (jobs, seeding)."""
+        ctx = cls(TenantRef.of(tenant), caller, session)
+        ctx.__dict__["tenant"] = tenant
+        return ctx
 
 
-def resolve_tenant(session: Any, caller: Identity, slug: str) -> Tenant:
-    """Return the tenant by slug if the caller may see it; 404 when it does not exist *or* is not theirs."""
-    tenant = session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
-    if tenant is None or (caller.tenant_id is not None and caller.tenant_id != tenant.id):
+_tenants: dict[tuple[str, str], tuple[float, TenantRef | None]] = {}
+_tenants_lock = threading.Lock()
+
+
+def forget_tenants() -> None:
+    """Drop cached tenants (after a tenant changes) so this process sees the change at once."""
+    with _tenants_lock:
+        _tenants.clear()
+
+
+def _lookup(db_url: str, slug: str) -> TenantRef | None:
+    with get_database().session(read_only=True) as session:
+        tenant = session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+        ref = TenantRef.of(tenant) if tenant is not None else None
+    with _tenants_lock:
+        _tenants[(db_url, slug)] = (time.monotonic(), ref)
+    return ref
+
+
+async def tenant_by_slug(slug: str) -> TenantRef | None:
+    """The tenant with this slug (cached; a miss is looked up in a worker thread)."""
+    db_url = get_database().url
+    hit = _tenants.get((db_url, slug))
+    if hit is not None and time.monotonic() - hit[0] < TENANT_TTL_S:
+        return hit[1]
+    return await to_thread.run_sync(_lookup, db_url, slug)
+
+
+def _visible(ref: TenantRef | None, caller: Identity, slug: str) -> TenantRef:
+    """The tenant if the caller may see it; 404 when it does not exist *or* is not theirs."""
+    if ref is None or (caller.tenant_id is not None and caller.tenant_id != ref.id):
         raise NotFound(f"Tenant '{slug}' not found")
-    return tenant
+    return ref
+
+
+def _check(permission: Permission, principal: Identity) -> None:
+    if not principal.can(permission):
+        raise Forbidden(f"Your role ({principal.role}) does not allow this action ({permission.value})")
+
+
+TenantSlug = Path(..., description="Tenant slug", max_length=40)
 
 
 def TenantAccess(permission: Permission) -> Any:  # noqa: N802 - reads as a type in signatures
     """Dependency for ``/tenants/{tenant}/…`` routes: 404 outside the caller's tenants, then 403
-    without ``permission``; narrows the database session to the tenant (row-level security)."""
+    without ``permission``; narrows the request's database session to the tenant (row-level security)."""
 
-    def _dep(
-        session: SessionDep,
-        principal: Principal,
-        tenant: str = Path(..., description="Tenant slug", max_length=40),
-    ) -> TenantContext:
-        resolved = resolve_tenant(session, principal, tenant)
-        if not principal.can(permission):
-            raise Forbidden(f"Your role ({principal.role}) does not allow this action ({permission.value})")
-        set_tenant_scope(session, resolved.id)
-        return TenantContext(tenant=resolved, caller=principal)
+    async def _dep(session: SessionDep, principal: Principal, tenant: str = TenantSlug) -> TenantContext:
+        ref = _visible(await tenant_by_slug(tenant), principal, tenant)
+        _check(permission, principal)
+        set_tenant_scope(session, ref.id)  # before the session's first query: no I/O here
+        return TenantContext(ref, principal, session)
+
+    _dep.required_permission = permission  # type: ignore[attr-defined]  # read by the permission-matrix test
+    return Depends(_dep)
+
+
+def TenantCaller(permission: Permission) -> Any:  # noqa: N802 - reads as a type in signatures
+    """Like :func:`TenantAccess` for routes that open no request session (the decision path, what-if
+    scoring): the same 404/403 checks, no session, no thread hop while the tenant is cached."""
+
+    async def _dep(principal: Principal, tenant: str = TenantSlug) -> TenantContext:
+        ref = _visible(await tenant_by_slug(tenant), principal, tenant)
+        _check(permission, principal)
+        return TenantContext(ref, principal)
 
     _dep.required_permission = permission  # type: ignore[attr-defined]  # read by the permission-matrix test
     return Depends(_dep)

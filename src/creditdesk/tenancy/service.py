@@ -11,6 +11,7 @@ from creditdesk.auth.principal import Identity, forget_api_keys
 from creditdesk.db import utcnow
 from creditdesk.errors import Conflict, Forbidden, NotFound
 from creditdesk.kit.pagination import Page, paginate
+from creditdesk.tenancy.deps import forget_tenants
 from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.permissions import PLATFORM_ROLES, TENANT_ROLES, Role
 from creditdesk.tenancy.schemas import PlatformUserCreate, TenantCreate, TenantUpdate, UserCreate, UserRead, UserUpdate
@@ -97,6 +98,7 @@ def update_tenant(session: Session, *, tenant: Tenant, data: TenantUpdate, actor
         setattr(tenant, field, value)
     tenant.updated_at = utcnow()
     forget_api_keys()  # a suspended tenant's keys stop working in this process at once
+    forget_tenants()
     action = {"suspended": "tenant.suspended", "active": "tenant.reactivated"}.get(
         changes.get("status", ""), "tenant.updated"
     )

@@ -1,0 +1,510 @@
+"""The one decision pipeline: prepare → explain → evaluate → store.
+
+Single applications (``POST …/applications``), batches (the ``batch.score`` job), stateless what-if
+scoring (``POST …/score``) and demo seeding all run these same steps:
+
+- :func:`runtime` — the tenant's policy and champion/challenger, cached per process (no query while
+  nothing changed);
+- :func:`prepare` — bureau pulls (the only step that does I/O) and the application block scored on;
+- :func:`explain_one` / :func:`explain_many` — features and exact TreeSHAP, one row or vectorised;
+- :func:`decide` — knock-outs, thresholds, limit, expected loss and the challenger's shadow decision;
+- :func:`record` and :func:`store` — the application row, its audit event, its outbox event and the
+  idempotency record, written with bulk Core statements in the caller's transaction (the request path
+  hands records to the group-commit writer in ``scoring/writer.py`` instead of writing itself).
+
+Invariant (model versions): every stored decision names the model id and version and the policy
+version that produced it, and keeps the feature values it was computed from, so it can be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from creditdesk.audit import service as audit
+from creditdesk.db import new_id, utcnow
+from creditdesk.errors import AppError, Conflict, ServiceUnavailable
+from creditdesk.kit import idempotency
+from creditdesk.ml import explain, registry, scales
+from creditdesk.ml.features import build_frame, feature_row
+from creditdesk.ml.model import LoadedModel, RowExplanation
+from creditdesk.ml.registry import ModelRef
+from creditdesk.scoring import policy as policies
+from creditdesk.scoring.models import Application
+from creditdesk.scoring.schemas import ApplicationCreate
+from creditdesk.tenancy.scope import select_owned
+from creditdesk.worker.models import OutboxEvent
+
+DECIDED = "application.decided"
+BUREAU_UNAVAILABLE = "Bureau data unavailable"
+DECISIONS = Counter("creditdesk_decisions_total", "Credit decisions by outcome", ["decision"])
+SCORING_SECONDS = Histogram(
+    "creditdesk_scoring_seconds",
+    "Model scoring latency (features, predict, SHAP, policy)",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+)
+
+
+# ---- runtime: what a tenant's decisions need, cached ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelPair:
+    """The champion and (optionally) a challenger of a tenant, loaded."""
+
+    champion: ModelRef
+    champion_model: LoadedModel
+    challenger: ModelRef | None = None
+    challenger_model: LoadedModel | None = None
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The policy in force and the models of one tenant, ready to decide."""
+
+    policy: policies.ActivePolicy
+    models: ModelPair
+
+
+def runtime(session: Session | None, *, tenant_id: str) -> Runtime | None:
+    """The tenant's decision runtime; from the process caches only when ``session`` is None (None if stale).
+
+    With a session, whatever is stale is re-read; 503 when the tenant has no champion model.
+    """
+    if session is None:
+        active, refs = policies.cached(tenant_id), registry.cached_refs(tenant_id)
+    else:
+        active, refs = (
+            policies.current(session, tenant_id=tenant_id),
+            registry.active_refs(session, tenant_id=tenant_id),
+        )
+    if active is None or refs is None:
+        return None
+    champ, chall = refs
+    if champ is None:
+        raise ServiceUnavailable("No champion model is available yet: train one and promote it to champion")
+    if chall is not None and chall.feature_set != "application":
+        chall = None  # a model trained on a custom dataset cannot score applications, not even in shadow
+    loaded = [registry.cached_model(r) if session is None else registry.loaded_ref(session, r) for r in (champ, chall)]
+    if loaded[0] is None or (chall is not None and loaded[1] is None):
+        return None
+    return Runtime(active, ModelPair(champ, loaded[0], chall, loaded[1]))
+
+
+def scoring_date(tz: str) -> date:
+    """Today in the tenant's time zone (ages are computed as of this date)."""
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+# ---- prepare ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One application ready to explain: the block scored on and what the bureaus said."""
+
+    body: ApplicationCreate
+    data: dict[str, Any]
+    bureau_unavailable: bool = False
+    pulls: tuple[dict[str, Any], ...] = ()
+
+
+def needs_pulls(bodies: list[ApplicationCreate]) -> bool:
+    """Whether preparing these bodies calls bureaus (I/O: run :func:`prepare` off the event loop)."""
+    return any(b.pull_bureaus for b in bodies)
+
+
+def prepare(session: Session | None, *, tenant_id: str, bodies: list[ApplicationCreate]) -> list[Prepared]:
+    """Pull the requested bureaus (needs a session) and merge their data into each application."""
+    out = []
+    for body in bodies:
+        data = body.model_dump(mode="json", exclude_none=True)
+        if not body.pull_bureaus:
+            out.append(Prepared(body, data))
+            continue
+        assert session is not None, "bureau pulls read the tenant's configuration"
+        from creditdesk.bureaus.service import pull_for_application
+
+        outcome = pull_for_application(
+            session,
+            tenant_id=tenant_id,
+            requested=body.pull_bureaus,
+            pan=body.applicant.pan,
+            applicant=data["applicant"],
+        )
+        if outcome.merged is not None:
+            merged = {k: v for k, v in outcome.merged.items() if v is not None}
+            data["bureau"] = {**data.get("bureau", {}), **merged}
+            if outcome.merged.get("score") is None:  # every bureau answered "no record": new to credit
+                data["bureau"].pop("score", None)
+        out.append(Prepared(body, data, outcome.all_failed, tuple(outcome.results)))
+    return out
+
+
+# ---- explain and decide -----------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """Everything a decision needs to be stored, returned and replayed."""
+
+    features: dict[str, Any]
+    pd: float
+    base_value: float
+    contributions: list[dict[str, Any]]
+    reasons: list[str]
+    positive_factors: list[str]
+    decision: str
+    knockouts: list[dict[str, Any]]
+    score: int
+    credit_score: int
+    expected_loss: Decimal
+    credit_limit: Decimal
+    model: ModelRef
+    challenger: dict[str, Any] | None = None
+    bureau_reports: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def evaluate(
+    *,
+    body: ApplicationCreate,
+    features: dict[str, Any],
+    explanation: RowExplanation,
+    active: policies.ActivePolicy,
+    model: ModelRef,
+    bureau_unavailable: bool = False,
+) -> Evaluation:
+    """Apply knock-outs, thresholds, limits and expected loss to one explained application."""
+    config = active.config
+    context = {**features, "monthly_income": body.applicant.monthly_income, "existing_emi": body.applicant.existing_emi}
+    fired = policies.knockouts(active, context)
+    pd = float(explanation.pd)
+    decision = policies.decide(pd, fired, config)
+    reasons = explain.reasons(explanation, n=3)
+    if bureau_unavailable:
+        decision = "Reject" if decision == "Reject" and fired else "Review"
+        reasons = [BUREAU_UNAVAILABLE, *[r for r in reasons if r != BUREAU_UNAVAILABLE]][:3]
+    if fired:
+        reasons = list(dict.fromkeys([f["reason"] for f in fired] + reasons))[: max(3, len(fired))]
+    positive = explain.positive_factors(explanation, n=3) if decision == "Approve" else []
+    ead = body.loan.amount
+    return Evaluation(
+        features={k: _clean(v) for k, v in features.items()},
+        pd=pd,
+        base_value=float(explanation.base_value),
+        contributions=explanation.as_list(),
+        reasons=reasons,
+        positive_factors=positive,
+        decision=decision,
+        knockouts=fired,
+        score=scales.score(pd),
+        credit_score=scales.credit_score(pd),
+        expected_loss=policies.expected_loss(pd, ead, config.lgd),
+        credit_limit=policies.credit_limit(
+            decision=decision,
+            monthly_income=body.applicant.monthly_income,
+            existing_emi=body.applicant.existing_emi,
+            annual_rate_pct=body.loan.interest_rate,
+            tenure_months=body.loan.tenure_months,
+            config=config,
+        ),
+        model=model,
+    )
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One prepared application with its features and the live model's explanation."""
+
+    prepared: Prepared
+    features: dict[str, Any]
+    explanation: RowExplanation
+
+
+def explain_one(model: LoadedModel, item: Prepared, *, as_of: date) -> Explained:
+    """Features and exact TreeSHAP for one application (the real-time path)."""
+    features = feature_row(item.data, as_of=as_of)
+    return Explained(item, features, model.explain_row(features))
+
+
+def explain_many(model: LoadedModel, items: list[Prepared], *, as_of: date) -> list[Explained]:
+    """Features and TreeSHAP for many applications at once (vectorised)."""
+    if not items:
+        return []
+    frame = build_frame([p.data for p in items], as_of=as_of)
+    explained = model.explain(frame)
+    records = frame.to_dict(orient="records")
+    return [Explained(p, records[i], explained.row(i)) for i, p in enumerate(items)]
+
+
+def _bucket(application_id: str) -> float:
+    """A stable number in [0, 1) per application: challenger traffic is deterministic by application."""
+    return int(hashlib.sha256(application_id.encode()).hexdigest()[:8], 16) / 2**32
+
+
+def live_model(rt: Runtime, application_id: str) -> tuple[ModelRef, LoadedModel, bool]:
+    """Which model decides this application: the challenger for its traffic share, else the champion."""
+    pair = rt.models
+    if (
+        pair.challenger is not None
+        and pair.challenger.traffic > 0
+        and _bucket(application_id) < pair.challenger.traffic
+    ):
+        assert pair.challenger_model is not None
+        return pair.challenger, pair.challenger_model, True
+    return pair.champion, pair.champion_model, False
+
+
+def decide(
+    rt: Runtime, item: Explained, *, model: ModelRef, challenger_live: bool = False, shadow: bool = True
+) -> Evaluation:
+    """Knock-outs, thresholds, limit and expected loss; the other model's PD and decision in ``shadow``."""
+    p = item.prepared
+    result = evaluate(
+        body=p.body,
+        features=item.features,
+        explanation=item.explanation,
+        active=rt.policy,
+        model=model,
+        bureau_unavailable=p.bureau_unavailable,
+    )
+    pair = rt.models
+    other_model = None
+    if shadow and challenger_live:
+        other_model = (pair.champion, pair.champion_model, "champion_shadow")
+    elif shadow and pair.challenger is not None and pair.challenger_model is not None:
+        other_model = (pair.challenger, pair.challenger_model, "shadow")
+    if other_model is not None:
+        ref, other, role = other_model
+        pd = other.predict_row(item.features)
+        result.challenger = {
+            "model_id": ref.id,
+            "version": ref.version,
+            "pd": pd,
+            "decision": policies.decide(pd, result.knockouts, rt.policy.config),
+            "role": role,
+        }
+    result.bureau_reports = list(p.pulls)
+    return result
+
+
+def what_if(result: Evaluation, rt: Runtime) -> dict[str, Any]:
+    """The stateless ``/score`` answer of an evaluation."""
+    return {
+        "pd": result.pd,
+        "score": result.score,
+        "credit_score": result.credit_score,
+        "decision": result.decision,
+        "expected_loss": result.expected_loss,
+        "reasons": result.reasons,
+        "model": {"id": result.model.id, "version": result.model.version},
+        "policy_version": rt.policy.version,
+    }
+
+
+# ---- records and storage ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked for the decision (an Identity or a system actor): recorded on the row and the audit event."""
+
+    actor: Any
+    tenant_id: str
+
+
+@dataclass
+class DecisionRecord:
+    """Everything one stored decision writes: its row, audit event, outbox event and idempotency record."""
+
+    application: dict[str, Any]
+    audit: audit.PendingEvent
+    outbox: dict[str, Any]
+    response: dict[str, Any]
+    idempotency: tuple[str, str] | None = None  # (key, request hash)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The answer to one stored (or replayed) decision."""
+
+    response: dict[str, Any]
+    replayed: bool = False
+
+
+def record(
+    *,
+    application_id: str,
+    caller: Caller,
+    body: ApplicationCreate,
+    payload: dict[str, Any],
+    result: Evaluation,
+    rt: Runtime,
+    batch_id: str | None = None,
+    idempotency_key: tuple[str, str] | None = None,
+) -> DecisionRecord:
+    """Build the rows of one decision (nothing is written here)."""
+    now = utcnow()
+    row = {
+        "id": application_id,
+        "tenant_id": caller.tenant_id,
+        "created_at": now,
+        "external_ref": body.external_ref,
+        "applicant_name": body.applicant.name,
+        "created_by": caller.actor.id,
+        "batch_id": batch_id,
+        "request": payload,
+        "features": result.features,
+        "loan_amount": body.loan.amount,
+        "pd": result.pd,
+        "score": result.score,
+        "credit_score": result.credit_score,
+        "decision": result.decision,
+        "reasons": result.reasons,
+        "positive_factors": result.positive_factors,
+        "contributions": result.contributions,
+        "base_value": result.base_value,
+        "expected_loss": result.expected_loss,
+        "credit_limit": result.credit_limit,
+        "model_id": result.model.id,
+        "model_version": result.model.version,
+        "policy_version": rt.policy.version,
+        "knockouts": result.knockouts,
+        "bureau_reports": result.bureau_reports,
+        "challenger": result.challenger,
+    }
+    event = audit.PendingEvent(
+        actor=caller.actor,
+        action=DECIDED,
+        tenant_id=caller.tenant_id,
+        resource_type="application",
+        resource_id=application_id,
+        shard_key=application_id,  # decisions spread over the tenant's audit sub-chains
+        details={
+            "decision": result.decision,
+            "pd": round(result.pd, 6),
+            "model_version": result.model.version,
+            "policy_version": rt.policy.version,
+            "external_ref": body.external_ref,
+            **({"batch_id": batch_id} if batch_id else {}),
+        },
+    )
+    outbox = {
+        "id": new_id(),
+        "tenant_id": caller.tenant_id,
+        "kind": DECIDED,
+        "created_at": now,
+        "payload": {
+            "application_id": application_id,
+            "external_ref": body.external_ref,
+            "decision": result.decision,
+            "pd": result.pd,
+            "score": result.score,
+        },
+    }
+    return DecisionRecord(row, event, outbox, decision_response(row), idempotency_key)
+
+
+def decision_response(app: Any) -> dict[str, Any]:
+    """The §5 decision body of a stored application (an ORM row or the row's values)."""
+    get = app.get if isinstance(app, dict) else lambda k: getattr(app, k)
+    return {
+        "application_id": get("id"),
+        "external_ref": get("external_ref"),
+        "score": get("score"),
+        "credit_score": get("credit_score"),
+        "pd": get("pd"),
+        "decision": get("decision"),
+        "shap_explanation": get("reasons"),
+        "positive_factors": get("positive_factors") or [],
+        "contributions": get("contributions"),
+        "base_value": get("base_value"),
+        "expected_loss": str(get("expected_loss")),
+        "credit_limit": str(get("credit_limit")),
+        "model": {"id": get("model_id"), "version": get("model_version")},
+        "policy_version": get("policy_version"),
+        "knockouts": get("knockouts") or [],
+        "bureau_reports": get("bureau_reports") or [],
+        "created_at": get("created_at").isoformat(),
+    }
+
+
+def _claim_keys(session: Session, records: list[DecisionRecord]) -> dict[int, Stored | AppError]:
+    """Insert the idempotency records (in key order, so concurrent writers cannot deadlock).
+
+    A key already used (and not expired) is not stored again: its decision is not written and the
+    first response is replayed — or 409 when the body differs.
+    """
+    answered: dict[int, Stored | AppError] = {}
+    keyed = sorted(
+        (i for i, r in enumerate(records) if r.idempotency is not None),
+        key=lambda i: (records[i].application["tenant_id"], records[i].idempotency[0]),  # type: ignore[index]
+    )
+    if not keyed:
+        return answered
+    table = idempotency.IdempotencyRecord
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    for i in keyed:
+        rec = records[i]
+        key, body_hash = rec.idempotency  # type: ignore[misc]
+        tenant_id = rec.application["tenant_id"]
+        values = {
+            "tenant_id": tenant_id,
+            "key": key,
+            "request_hash": body_hash,
+            "status_code": 201,
+            "response": rec.response,
+            "created_at": now,
+            "expires_at": now + idempotency.TTL,
+        }
+        stmt = upsert(table).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.tenant_id, table.key],
+            set_={k: stmt.excluded[k] for k in values if k not in ("tenant_id", "key")},
+            where=table.expires_at < now,  # an expired key is reused
+        ).returning(table.key)
+        if session.execute(stmt).first() is not None:
+            continue
+        first = session.execute(select_owned(table, tenant_id).where(table.key == key)).scalar_one()
+        if first.request_hash != body_hash:
+            answered[i] = Conflict("This Idempotency-Key was already used with a different request body")
+        else:
+            answered[i] = Stored(first.response or {}, replayed=True)
+    return answered
+
+
+def store(session: Session, records: list[DecisionRecord]) -> list[Stored | AppError]:
+    """Write decisions in the caller's transaction: bulk inserts for rows, audit events and outbox events.
+
+    Returns one outcome per record: the stored response, a replay of an idempotency key's first
+    response, or the error to raise (409 for a key reused with another body).
+    """
+    answered = _claim_keys(session, records)
+    fresh = [r for i, r in enumerate(records) if i not in answered]
+    if fresh:
+        session.execute(insert(Application), [r.application for r in fresh])
+        session.execute(insert(OutboxEvent), [r.outbox for r in fresh])
+        audit.append_many(session, [r.audit for r in fresh])
+        for r in fresh:
+            DECISIONS.labels(r.application["decision"]).inc()
+    return [answered.get(i) or Stored(r.response) for i, r in enumerate(records)]
