@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # threads running sync routes and dependencies per process. Keep it above the requests that can wait
     # on each other's row locks: a request holding locks needs a free thread to commit.
     threadpool_size: int = 40
+    # how often (ms) the interpreter hands the GIL to a waiting thread (Python's default is 5 ms)
+    gil_switch_interval_ms: float = 0.5
     tracing_enabled: bool = True
     trace_sql: bool = False  # a span per SQL statement: useful when debugging, costly on the hot path
 

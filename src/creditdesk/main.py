@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -203,6 +204,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        # The group-commit writer and the DB threads wake from I/O and need the GIL back promptly: with
+        # the default 5 ms switch interval every round trip of theirs could wait 5 ms behind the loop.
+        sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
@@ -216,6 +220,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_worker()
 
     app = FastAPI(
+        # FastAPI's native OpenTelemetry would look up the global providers on every request; spans come
+        # from our own instrumentation (setup_tracing), and only when a collector is configured
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="CreditDesk API",
         version=__version__,
         lifespan=lifespan,

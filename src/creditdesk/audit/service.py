@@ -119,8 +119,9 @@ def lock_chains(session: Session, chains: Iterable[str]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted({_lock_key(c) for c in chains}):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    keys = sorted({_lock_key(c) for c in chains})
+    # one round trip: unnest yields the keys in array order, so they are locked in that order
+    session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
 
 
 def _heads(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
@@ -189,7 +190,7 @@ def append_many(session: Session, events: Sequence[PendingEvent]) -> int:
         values["hash"] = _hash_values(values)
         heads[chain] = (seq + 1, values["hash"])
         rows.append(values)
-    session.execute(insert(AuditEvent), rows)
+    session.connection().execute(insert(AuditEvent.__table__), rows)
     session.info["audited"] = True
     return len(rows)
 

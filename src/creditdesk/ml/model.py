@@ -453,11 +453,12 @@ class LoadedModel:
             config = self._init_fast(predict_type)
         result = np.empty(width, dtype=np.float64)
         out_len = ctypes.c_int64(0)
+        x = np.ascontiguousarray(x, dtype=np.float64)
         status = _lib().LGBM_BoosterPredictForMatSingleRowFast(
             config,
-            x.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_void_p(x.ctypes.data),  # raw addresses: ndarray.ctypes.data_as costs more than the prediction
             ctypes.byref(out_len),
-            result.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            ctypes.c_void_p(result.ctypes.data),
         )
         if status != 0 or out_len.value != width:
             raise RuntimeError(_last_error())

@@ -502,8 +502,9 @@ def store(session: Session, records: list[DecisionRecord]) -> list[Stored | AppE
     answered = _claim_keys(session, records)
     fresh = [r for i, r in enumerate(records) if i not in answered]
     if fresh:
-        session.execute(insert(Application), [r.application for r in fresh])
-        session.execute(insert(OutboxEvent), [r.outbox for r in fresh])
+        conn = session.connection()  # Core executemany: no ORM bookkeeping for rows nobody loads back
+        conn.execute(insert(Application.__table__), [r.application for r in fresh])
+        conn.execute(insert(OutboxEvent.__table__), [r.outbox for r in fresh])
         audit.append_many(session, [r.audit for r in fresh])
         for r in fresh:
             DECISIONS.labels(r.application["decision"]).inc()

@@ -126,9 +126,14 @@ def fan_out(session: Session, event: OutboxEvent) -> None:
     """Outbox consumer: one delivery (and job) per subscribed endpoint; idempotent per (event, endpoint)."""
     if event.tenant_id is None:
         return
-    endpoints = session.execute(
-        select_owned(WebhookEndpoint, event.tenant_id).where(WebhookEndpoint.active.is_(True))
-    ).scalars()
+    known = session.info.setdefault("webhook_endpoints", {})  # once per tenant per relay transaction
+    if event.tenant_id not in known:
+        known[event.tenant_id] = list(
+            session.execute(
+                select_owned(WebhookEndpoint, event.tenant_id).where(WebhookEndpoint.active.is_(True))
+            ).scalars()
+        )
+    endpoints = known[event.tenant_id]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     body = {"id": event.id, "type": event.kind, "created_at": event.created_at.isoformat(), "data": event.payload}
     for endpoint in endpoints:
