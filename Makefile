@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= var
 
-.PHONY: demo setup web test test-py test-web lint bench clean screenshots
+.PHONY: demo setup web test test-py test-web lint bench soak clean screenshots
 
 FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
@@ -48,10 +48,16 @@ screenshots: web ## refresh docs/screenshots/ (every page, and scoring at phone 
 lint: setup
 	$(BIN)/ruff check src tests
 
-bench: setup ## measure: the HTTP decision path with wrk (1/50/200 connections) + batch rows/s, then the in-process ML path
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python benchmarks/http_bench.py
+WRK := command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: setup ## measure: embedded (SQLite) and PostgreSQL modes over HTTP with wrk at 1-2000 connections vs a minimal FastAPI app, a 100k-row batch, then the in-process ML path (BENCH_ARGS=--quick for a smoke check; see benchmarks/README.md)
+	$(WRK)
+	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/ml_bench.py
+
+soak: setup ## 20 minutes at 50 connections on the full decision path (PostgreSQL, 2 processes), server memory every 10 s (SOAK_ARGS="--embedded", "--minutes 5", "--quick")
+	$(WRK)
+	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache $(FRONTEND)/node_modules src/creditdesk/static test-results

@@ -1,285 +1,234 @@
-"""End-to-end decision benchmark: the real server, real HTTP, the full decision path.
+"""HTTP benchmark: the real server, real HTTP, both deployment modes, against a minimal FastAPI reference.
 
-`make bench` runs this. It prepares a database (PostgreSQL on 127.0.0.1 when reachable — the
-production shape — else SQLite), trains and registers a champion, creates a tenant and an API key,
-starts ``creditdesk serve`` in production mode, and drives ``POST /api/v1/tenants/{t}/applications``
-(features, inline bureau data, TreeSHAP, policy, audit, outbox, commit) with wrk at 1, 50 and 200
-connections. It then times a 10,000-row CSV batch end to end. Results print as JSON and are appended
-to ``benchmarks/results.jsonl``; copy the table into benchmarks/README.md.
+`make bench` runs this (then ml_bench.py). For each mode —
 
-    .venv/bin/python benchmarks/http_bench.py [--duration 15] [--workers 2] [--sqlite]
+* ``embedded``: ``creditdesk serve`` on SQLite, one process (the in-process worker runs batches);
+* ``postgres``: ``creditdesk serve --workers 2`` against a fresh PostgreSQL database;
+
+it prepares the database in a child process (migrations, a champion trained on 20,000 synthetic rows,
+a tenant, an API key), starts the server in production mode, and drives two targets with ``wrk -t2``
+at each connection count (default 1, 50, 100, 200, 2000):
+
+* ``applications`` — ``POST /api/v1/tenants/{t}/applications``, the full decision path (validation,
+  features, inline bureau data, TreeSHAP, policy, the stored application, audit, outbox, commit);
+* ``score`` — ``POST /api/v1/tenants/{t}/score``, the same body decided statelessly (nothing stored).
+
+Then it uploads a 100,000-row CSV batch and polls it to the end (rows/s end to end). The reference —
+``benchmarks/minimal_app.py`` under uvicorn, one process — is driven at the same connection counts
+with the same body. During runs at ≥ 2,000 connections ``GET /healthz`` is probed every 200 ms.
+
+Every run records requests/s, goodput (2xx/s), P50/P90/P99 latency, non-2xx by status, socket errors,
+server CPU per 2xx (utime+stime of the server and its worker processes, from /proc) and server memory.
+Results: ``benchmarks/results/<date>.json`` and charts in ``benchmarks/charts/`` (``--quick`` writes
+to the ``quick/`` sub-folders, which git ignores). ``benchmarks/report.py`` renders the README tables.
+
+    .venv/bin/python benchmarks/http_bench.py [--duration 15] [--modes embedded,postgres]
+        [--connections 1,50,100,200,2000] [--targets applications,score] [--skip-batch] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
-import os
-import platform
-import re
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = os.environ.get("CREDITDESK_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-ROLE = "creditdesk_test"
-DB = "creditdesk_bench"
+import harness  # noqa: E402
+from harness import log  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def postgres_url() -> str | None:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE}).first():
-                conn.execute(text(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-            conn.execute(text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {DB} OWNER {ROLE}"))
-        return admin.url.set(username=ROLE, password=None, database=DB).render_as_string(hide_password=False)
-    except Exception as exc:  # noqa: BLE001
-        print(f"PostgreSQL not available ({type(exc).__name__}); benchmarking on SQLite", file=sys.stderr)
-        return None
+MODES: dict[str, dict[str, Any]] = {
+    "embedded": {"database": "sqlite", "workers": 1},
+    "postgres": {"database": "postgresql", "workers": 2},
+}
+TARGETS = {"applications": "/api/v1/tenants/{t}/applications", "score": "/api/v1/tenants/{t}/score"}
+PG_DATABASE = "creditdesk_bench"
 
 
-def prepare(env: dict[str, str]) -> dict[str, str]:
-    """Migrate, register a champion, create a tenant and an API key (in a child process with ``env``)."""
-    code = r"""
-import json
-from creditdesk.config import get_settings
-from creditdesk.migrations import upgrade
-from creditdesk.db import init_database
-from creditdesk.ml import registry
-from creditdesk.ml.training import train_default_model
-from creditdesk.tenancy.models import Tenant
-from creditdesk.auth.service import create_api_key
-from creditdesk.auth.schemas import ApiKeyCreate
-from creditdesk.auth.principal import Identity
-from creditdesk.tenancy.permissions import permissions_for
-s = get_settings(); upgrade(s.sqlalchemy_url); db = init_database(s.sqlalchemy_url)
-result = train_default_model(seed=1, n=20000, swap_set=False)
-with db.session() as session, session.begin():
-    registry.register(session, tenant_id=None, result=result, name="bench", dataset="synthetic", target="default",
-                      created_by=None, status="champion")
-    tenant = Tenant(slug="bench-nbfc", name="Bench NBFC"); session.add(tenant); session.flush()
-    admin = Identity(actor_type="system", id="bench", email=None, name="bench", role="tenant_admin",
-                     tenant_id=tenant.id, tenant_slug=tenant.slug,
-                     permissions=permissions_for("tenant_admin", platform_scoped=False))
-    key = create_api_key(session, tenant=tenant, data=ApiKeyCreate(name="bench", role="field_officer"), actor=admin)
-print(json.dumps({"tenant": "bench-nbfc", "key": key.key, "model_trees": result.report.get("best_iteration")}))
-"""
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 15; 2 with --quick)")
+    p.add_argument("--modes", default="embedded,postgres", help="comma list of: embedded, postgres")
+    p.add_argument(
+        "--connections", default=None, help="comma list of connection counts (1,50,100,200,2000; --quick: 1,50)"
+    )
+    p.add_argument("--targets", default="applications,score", help="comma list of: applications, score")
+    p.add_argument("--batch-rows", type=int, default=None, help="CSV batch size (default 100000; 2000 with --quick)")
+    p.add_argument("--skip-batch", action="store_true", help="no CSV batch")
+    p.add_argument("--skip-reference", action="store_true", help="no minimal-FastAPI reference runs")
+    p.add_argument("--timeout", type=float, default=10, help="wrk --timeout in seconds (default 10)")
+    p.add_argument("--warmup", type=float, default=None, help="warm-up seconds per target at 10 connections (3)")
+    p.add_argument("--probe-from", type=int, default=2000, help="probe /healthz in runs with ≥ this many connections")
+    p.add_argument("--quick", action="store_true", help="smoke check: 2 s runs at 1 and 50 connections")
+    p.add_argument("--out", type=Path, default=None, help="results JSON path (default benchmarks/results/<date>.json)")
+    p.add_argument("--no-charts", action="store_true")
+    p.add_argument("--keep", action="store_true", help="keep the scratch directory (server logs, SQLite file)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.duration = args.duration or 2
+        args.connections = args.connections or "1,50"
+        args.batch_rows = args.batch_rows or 2000
+        args.warmup = 1 if args.warmup is None else args.warmup
+    args.duration = args.duration or 15
+    args.connections = args.connections or "1,50,100,200,2000"
+    args.batch_rows = args.batch_rows or 100_000
+    args.warmup = 3 if args.warmup is None else args.warmup
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
+    unknown = set(args.modes) - set(MODES) or set(args.targets) - set(TARGETS)
+    if unknown:
+        p.error(f"unknown mode/target: {', '.join(sorted(unknown))}")
+    return args
 
 
-WRK_LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "{key}"
-wrk.body = [[{body}]]
-"""
-
-
-def parse_wrk(text: str) -> dict[str, float]:
-    def ms(value: str) -> float:
-        number, unit = float(re.match(r"[\d.]+", value).group()), re.sub(r"[\d.]+", "", value)
-        return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-    out: dict[str, float] = {}
-    for pct in ("50", "75", "90", "99"):
-        m = re.search(rf"^\s+{pct}%\s+(\S+)", text, re.M)
-        if m:
-            out[f"p{pct}_ms"] = round(ms(m.group(1)), 2)
-    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    out["rps"] = float(m.group(1)) if m else 0.0
-    m = re.search(r"(\d+) requests in", text)
-    out["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    out["non_2xx"] = int(m.group(1)) if m else 0
-    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    out["socket_errors"] = sum(int(g) for g in errs.groups()) if errs else 0
-    return out
-
-
-def batch_rows_per_second(base: str, tenant: str, key: str, rows: int = 10000) -> dict[str, float]:
-    sample = json.loads((ROOT / "data" / "sample_application.json").read_text())
-    a, loan, b, alt = sample["applicant"], sample["loan"], sample["bureau"], sample["alt_data"]
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    cols = [
-        "external_ref",
-        "name",
-        "date_of_birth",
-        "employment_type",
-        "monthly_income",
-        "existing_emi",
-        "loan_amount",
-        "tenure_months",
-        "interest_rate",
-        "purpose",
-        "bureau_score",
-        "bureau_utilization",
-        "alt_avg_monthly_inflow",
-        "alt_inflow_regularity",
-    ]
-    w.writerow(cols)
-    for i in range(rows):
-        w.writerow(
-            [
-                f"BB-{i}",
-                a["name"],
-                a["date_of_birth"],
-                a["employment_type"],
-                a["monthly_income"] + i % 50 * 100,
-                a["existing_emi"],
-                loan["amount"],
-                loan["tenure_months"],
-                loan["interest_rate"],
-                loan["purpose"],
-                b["score"] - i % 200,
-                b["utilization"],
-                alt["avg_monthly_inflow"],
-                alt["inflow_regularity"],
-            ]
+def drive(
+    server: harness.Server, url: str, *, args: argparse.Namespace, body_file: Path, key: str | None, label: str
+) -> list[dict[str, Any]]:
+    """Warm up, then one wrk run per connection count, letting the server go idle between runs."""
+    if args.warmup > 0:
+        harness.run_wrk(url, connections=10, duration=args.warmup, body_file=body_file, api_key=key, server=server)
+    runs = []
+    for conns in args.connections:
+        waited = server.settle()
+        run = harness.run_wrk(
+            url,
+            connections=conns,
+            duration=args.duration,
+            body_file=body_file,
+            api_key=key,
+            server=server,
+            timeout_s=args.timeout,
+            probe=conns >= args.probe_from,
         )
-    headers = {"X-API-Key": key}
-    started = time.perf_counter()
-    r = httpx.post(
-        f"{base}/api/v1/tenants/{tenant}/batches",
-        headers=headers,
-        timeout=120,
-        files={"file": ("bench.csv", buf.getvalue().encode(), "text/csv")},
-    )
-    r.raise_for_status()
-    batch = r.json()
-    while True:
-        status = httpx.get(f"{base}/api/v1/tenants/{tenant}/batches/{batch['batch_id']}", headers=headers).json()
-        if status["status"] in ("succeeded", "failed", "dead"):
-            break
-        time.sleep(0.25)
-    elapsed = time.perf_counter() - started
-    return {
-        "rows": rows,
-        "seconds": round(elapsed, 2),
-        "rows_per_s": round(rows / elapsed, 1),
-        "status": status["status"],
-        "done": status["done"],
-    }
+        run["settled_before_s"] = waited
+        log(harness.describe_run(label, run))
+        runs.append(run)
+    return runs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--sqlite", action="store_true", help="benchmark the embedded SQLite mode instead")
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install wrk")
-    data_dir = Path(tempfile.mkdtemp(prefix="creditdesk-bench-"))
-    url = None if args.sqlite else postgres_url()
-    from creditdesk.config import generate_encryption_key
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_")}
-    env.update(
-        {
-            "CREDITDESK_MODE": "production",
-            "CREDITDESK_DATA_DIR": str(data_dir),
-            "CREDITDESK_JWT_SECRET": "bench-" + "x" * 40,
-            "CREDITDESK_ENCRYPTION_KEYS": generate_encryption_key("b1"),
-            "CREDITDESK_RATE_LIMIT_PER_TENANT": "100000000/minute",
-            "CREDITDESK_RATE_LIMIT_PER_API_KEY": "100000000/minute",
-            "CREDITDESK_LOG_LEVEL": "WARNING",
-            "OMP_NUM_THREADS": "1",
-        }
-    )
-    if url:
-        env["CREDITDESK_DATABASE_URL"] = url
-    info = prepare(env)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "creditdesk.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def run_reference(args: argparse.Namespace, scratch: Path, body_file: Path) -> dict[str, Any]:
+    server = harness.reference_server(scratch).start()
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        sample = json.loads((ROOT / "data" / "sample_application.json").read_text())
-        sample.pop("pull_bureaus")
-        lua = data_dir / "post.lua"
-        lua.write_text(WRK_LUA.format(key=info["key"], body=json.dumps(sample)))
-        target = f"{base}/api/v1/tenants/{info['tenant']}/applications"
-        check = httpx.post(target, json=sample, headers={"X-API-Key": info["key"]})
-        assert check.status_code == 201, check.text
-        subprocess.run(["wrk", "-t1", "-c10", "-d3s", "-s", str(lua), target], capture_output=True)  # warm-up
-        results = {}
-        for conns in (1, 50, 200):
-            threads = 1 if conns == 1 else 2
-            out = subprocess.run(
-                [
-                    "wrk",
-                    f"-t{threads}",
-                    f"-c{conns}",
-                    f"-d{args.duration}s",
-                    "--latency",
-                    "--timeout",
-                    "5s",
-                    "-s",
-                    str(lua),
-                    target,
-                ],
-                capture_output=True,
-                text=True,
-            ).stdout
-            results[f"c{conns}"] = parse_wrk(out)
-            print(f"{conns:>3} connections: {results[f'c{conns}']}", file=sys.stderr)
-        results["batch"] = batch_rows_per_second(base, info["tenant"], info["key"])
-        metrics = httpx.get(f"{base}/metrics").text
-        shed = re.search(r"^creditdesk_http_shed_total\S* ([\d.e+]+)", metrics, re.M)
-        results["shed_total"] = float(shed.group(1)) if shed else 0.0
+        log(f"reference: minimal FastAPI app on {server.base} (started in {server.startup_s} s)")
+        runs = drive(server, server.base + "/score", args=args, body_file=body_file, key=None, label="reference")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    report = {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": "postgresql" if url else "sqlite",
-        "workers": args.workers,
-        "duration_s": args.duration,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_before": os.getloadavg(),
-        },
-        **results,
+        server.stop()
+    return {
+        "app": "benchmarks/minimal_app.py",
+        "path": "POST /score",
+        "processes": 1,
+        "runs": runs,
     }
-    with open(ROOT / "benchmarks" / "results.jsonl", "a") as fh:
-        fh.write(json.dumps(report) + "\n")
-    print(json.dumps(report, indent=2))
-    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run_mode(mode: str, args: argparse.Namespace, scratch: Path, body_file: Path) -> dict[str, Any]:
+    spec = MODES[mode]
+    data_dir = scratch / mode
+    data_dir.mkdir()
+    url = harness.postgres_database(PG_DATABASE) if spec["database"] == "postgresql" else None
+    log(f"{mode}: preparing the database ({spec['database']}) and a champion model")
+    t0 = time.perf_counter()
+    server, info = harness.creditdesk_server(mode, workers=spec["workers"], database_url=url, data_dir=data_dir)
+    prepare_s = round(time.perf_counter() - t0, 1)
+    result: dict[str, Any] = {
+        "database": spec["database"],
+        "processes": spec["workers"],
+        "prepare_s": prepare_s,
+        "model_trees": info.get("model_trees"),
+        "settings": {
+            k: v
+            for k, v in server.env.items()
+            if k.startswith("CREDITDESK_")
+            and "SECRET" not in k
+            and "KEYS" not in k
+            and "DATABASE_URL" not in k
+            and "DATA_DIR" not in k
+        },
+        "targets": {},
+    }
+    server.start()
+    result["startup_s"] = server.startup_s
+    log(f"{mode}: serving on {server.base} with {spec['workers']} process(es), pids {server.pids()}")
+    try:
+        import httpx
+
+        body = json.loads(body_file.read_text())
+        for target in args.targets:
+            path = TARGETS[target].format(t=info["tenant"])
+            check = httpx.post(server.base + path, json=body, headers={"X-API-Key": info["key"]}, timeout=30)
+            if check.status_code not in (200, 201):
+                raise RuntimeError(f"{mode} {target}: {check.status_code} {check.text[:500]}")
+            runs = drive(
+                server, server.base + path, args=args, body_file=body_file, key=info["key"], label=f"{mode}/{target}"
+            )
+            result["targets"][target] = {"path": f"POST {TARGETS[target]}", "runs": runs}
+        if not args.skip_batch:
+            server.settle()
+            log(f"{mode}: CSV batch of {args.batch_rows:,} rows")
+            batch = harness.run_batch(server, tenant=info["tenant"], key=info["key"], rows=args.batch_rows)
+            log(f"{mode}: batch {batch}")
+            result["batch"] = batch
+        result["shed_total"] = server.counter("creditdesk_http_shed_total")
+        result["rate_limited_total"] = server.counter("creditdesk_rate_limited_total")
+        result["server_memory_end"] = server.memory()
+    finally:
+        server.stop()
+        result["server_log"] = server.log_problems()
+        if url:
+            harness.drop_postgres_database(PG_DATABASE)
+    if result["server_log"]["tracebacks"] or result["server_log"]["error_events"]:
+        log(f"{mode}: the server logged problems: {result['server_log']}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    nofile = harness.raise_nofile()
+    if max(args.connections) + 100 > nofile:
+        sys.exit(f"open-file limit {nofile} is too low for {max(args.connections)} connections")
+    report: dict[str, Any] = {
+        "at": harness.now_iso(),
+        "quick": args.quick,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "targets": args.targets,
+        "wrk": {"threads": 2, "timeout_s": args.timeout, "script": "benchmarks/wrk_report.lua"},
+        "healthz_probe": {"interval_ms": 200, "from_connections": args.probe_from},
+        "machine": harness.machine(),
+        "reference": None,
+        "modes": {},
+    }
+    started = time.perf_counter()
+    with harness.scratch_dir("creditdesk-bench-", keep=args.keep) as scratch:
+        body_file = scratch / "body.json"
+        body_file.write_text(json.dumps(harness.application_body()))
+        if not args.skip_reference:
+            report["reference"] = run_reference(args, scratch, body_file)
+        for mode in args.modes:
+            report["modes"][mode] = run_mode(mode, args, scratch, body_file)
+    report["total_s"] = round(time.perf_counter() - started, 1)
+    results_dir = harness.BENCH / "results" / ("quick" if args.quick else "")
+    out = args.out or harness.dated_path(results_dir, harness.today())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    log(f"results: {out}")
+    if not args.no_charts:
+        import charts
+
+        chart_dir = harness.BENCH / "charts" / ("quick" if args.quick else "")
+        for path in charts.render(report, chart_dir):
+            log(f"chart: {path}")
+    import report as report_md
+
+    print(report_md.render(report))
+    return out
 
 
 if __name__ == "__main__":
