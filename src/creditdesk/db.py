@@ -10,6 +10,8 @@ Invariants:
 
 from __future__ import annotations
 
+import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -39,9 +41,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_entropy = threading.local()
+_ENTROPY_CHUNK = 16 * 256
+
+
+def random_bytes16() -> bytes:
+    """16 bytes from the OS CSPRNG, read 4 KiB at a time per thread (one getrandom call per 256 ids)."""
+    buf: bytes | None = getattr(_entropy, "buf", None)
+    pos: int = getattr(_entropy, "pos", _ENTROPY_CHUNK)
+    if buf is None or pos >= _ENTROPY_CHUNK:
+        buf, pos = os.urandom(_ENTROPY_CHUNK), 0
+        _entropy.buf = buf
+    _entropy.pos = pos + 16
+    return buf[pos : pos + 16]
+
+
 def new_id() -> str:
-    """Return a new opaque identifier."""
-    return str(uuid.uuid4())
+    """Return a new opaque identifier (a random UUID, version 4)."""
+    return str(uuid.UUID(bytes=random_bytes16(), version=4))
+
+
+def new_hex_id() -> str:
+    """Return 32 random hex digits (request and trace ids)."""
+    return random_bytes16().hex()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -286,6 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
+            registry.register(_StateCollector())  # scrape-time gauges are not in the per-process files
         return PlainTextResponse(
             generate_latest(registry) if registry else generate_latest(), media_type=CONTENT_TYPE_LATEST
         )

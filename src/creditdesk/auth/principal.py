@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from creditdesk.auth import tokens
 from creditdesk.auth.models import ApiKey, RefreshToken
 from creditdesk.db import get_database, utcnow
 from creditdesk.errors import Forbidden, Unauthorized
+from creditdesk.kit import singleflight
 from creditdesk.kit.crypto import constant_time_equals, sha256_hex
 from creditdesk.kit.load import enforce_rate_limits
 from creditdesk.tenancy.models import Tenant, User
@@ -162,7 +164,10 @@ async def get_principal(request: Request) -> Identity:
     auth = request.headers.get("authorization", "")
     if api_key:
         raw = api_key.strip()
-        principal = _cached_api_key(raw, meta) or await to_thread.run_sync(_from_api_key, raw, meta)
+        principal = _cached_api_key(raw, meta)
+        if principal is None:  # concurrent first uses of one key share one lookup (a wrong key just fails)
+            principal = await singleflight.run_once(("api-key", sha256_hex(raw)), _from_api_key, raw, {})
+            principal = dataclasses.replace(principal, **meta)
     elif auth[:7].lower() == "bearer " and auth[7:].strip():
         principal = await to_thread.run_sync(_from_bearer, auth[7:].strip(), meta)
     else:

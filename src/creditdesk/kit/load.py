@@ -22,8 +22,8 @@ from creditdesk.errors import RateLimited
 from creditdesk.kit.ratelimit import RateLimiter
 
 SHED = Counter("creditdesk_http_shed_total", "Requests refused by the concurrency cap")
-IN_FLIGHT = Gauge("creditdesk_http_in_flight", "Requests being processed")
-QUEUED = Gauge("creditdesk_http_queued", "Requests waiting for admission")
+IN_FLIGHT = Gauge("creditdesk_http_in_flight", "Requests being processed", multiprocess_mode="livesum")
+QUEUED = Gauge("creditdesk_http_queued", "Requests waiting for admission", multiprocess_mode="livesum")
 RATE_LIMITED = Counter("creditdesk_rate_limited_total", "Requests refused by a rate limit", ["scope"])
 
 _EXEMPT = ("/healthz", "/readyz", "/metrics")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
 
+from creditdesk.db import new_hex_id
 from creditdesk.errors import PayloadTooLarge
 from creditdesk.kit.observability import begin_request_trace
 
@@ -56,7 +56,7 @@ class RequestContextMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_hex_id()
         scope.setdefault("state", {})["request_id"] = request_id
         begin_request_trace(headers.get(b"traceparent"))
         structlog.contextvars.bind_contextvars(request_id=request_id)

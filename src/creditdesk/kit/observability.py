@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,8 +30,10 @@ def otlp_endpoint() -> str | None:
 
 def begin_request_trace(traceparent: bytes | None) -> str:
     """Bind this request's trace id (the caller's ``traceparent`` if valid, else a new one) and return it."""
+    from creditdesk.db import new_hex_id
+
     match = _TRACEPARENT.match(traceparent.decode("latin-1")) if traceparent else None
-    trace_id = match.group(1) if match and match.group(1) != "0" * 32 else uuid.uuid4().hex
+    trace_id = match.group(1) if match and match.group(1) != "0" * 32 else new_hex_id()
     _request_trace_id.set(trace_id)
     return trace_id
 

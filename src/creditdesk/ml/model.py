@@ -15,6 +15,7 @@ are exact TreeSHAP values (``pred_contrib``); for a scorecard they are the linea
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import math
@@ -454,7 +455,7 @@ class LoadedModel:
         result = np.empty(width, dtype=np.float64)
         out_len = ctypes.c_int64(0)
         x = np.ascontiguousarray(x, dtype=np.float64)
-        status = _lib().LGBM_BoosterPredictForMatSingleRowFast(
+        status = _gil_lib().LGBM_BoosterPredictForMatSingleRowFast(
             config,
             ctypes.c_void_p(x.ctypes.data),  # raw addresses: ndarray.ctypes.data_as costs more than the prediction
             ctypes.byref(out_len),
@@ -517,6 +518,16 @@ def _lib() -> Any:
     from lightgbm.basic import _LIB
 
     return _LIB
+
+
+@functools.cache
+def _gil_lib() -> Any:
+    """LightGBM's library through ``ctypes.PyDLL``: calls keep the GIL.
+
+    A single-row prediction takes tens of microseconds; releasing the GIL for it (as ``CDLL`` does)
+    lets another thread take it, and getting it back can cost more than the prediction itself.
+    """
+    return ctypes.PyDLL(_lib()._name)
 
 
 def _last_error() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.db import get_database, new_id
 from creditdesk.errors import AppError, NotFound, ValidationFailed
-from creditdesk.kit import idempotency
+from creditdesk.kit import idempotency, singleflight
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.scoring import pipeline
@@ -31,19 +31,27 @@ from creditdesk.tenancy.permissions import Permission
 from creditdesk.tenancy.scope import get_owned, select_owned
 
 
-def _load(tenant_id: str, bodies: list[ApplicationCreate]) -> tuple[Runtime, list[pipeline.Prepared]]:
-    """Re-read what the caches miss and pull bureaus, in one short read transaction (a worker thread)."""
+def _load_runtime(tenant_id: str) -> Runtime:
+    """Re-read what the runtime caches miss, in a short read transaction (a worker thread)."""
     with get_database().session(read_only=True) as session:
         rt = pipeline.runtime(session, tenant_id=tenant_id)
         assert rt is not None
-        return rt, pipeline.prepare(session, tenant_id=tenant_id, bodies=bodies)
+        return rt
+
+
+def _prepare_with_pulls(tenant_id: str, bodies: list[ApplicationCreate]) -> list[pipeline.Prepared]:
+    """Pull bureaus (real HTTP) with the tenant's configuration, in a worker thread."""
+    with get_database().session(read_only=True) as session:
+        return pipeline.prepare(session, tenant_id=tenant_id, bodies=bodies)
 
 
 async def _runtime_and_prepared(ctx: TenantContext, bodies: list[ApplicationCreate]) -> tuple[Runtime, list[Any]]:
     rt = pipeline.runtime(None, tenant_id=ctx.tenant_id)
-    if rt is not None and not pipeline.needs_pulls(bodies):
-        return rt, pipeline.prepare(None, tenant_id=ctx.tenant_id, bodies=bodies)
-    return await to_thread.run_sync(_load, ctx.tenant_id, bodies)
+    if rt is None:  # concurrent misses share one lookup
+        rt = await singleflight.run_once(("decision-runtime", ctx.tenant_id), _load_runtime, ctx.tenant_id)
+    if pipeline.needs_pulls(bodies):
+        return rt, await to_thread.run_sync(_prepare_with_pulls, ctx.tenant_id, bodies)
+    return rt, pipeline.prepare(None, tenant_id=ctx.tenant_id, bodies=bodies)
 
 
 def _decide_one(rt: Runtime, ctx: TenantContext, item: pipeline.Prepared, **record: Any) -> pipeline.DecisionRecord:

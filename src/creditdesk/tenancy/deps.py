@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from anyio import to_thread
 from fastapi import Depends, Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from creditdesk.auth.principal import Identity, Principal
 from creditdesk.db import SessionDep, get_database, set_tenant_scope
 from creditdesk.errors import Forbidden, NotFound
+from creditdesk.kit import singleflight
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission
 
@@ -96,7 +96,7 @@ async def tenant_by_slug(slug: str) -> TenantRef | None:
     hit = _tenants.get((db_url, slug))
     if hit is not None and time.monotonic() - hit[0] < TENANT_TTL_S:
         return hit[1]
-    return await to_thread.run_sync(_lookup, db_url, slug)
+    return await singleflight.run_once(("tenant", db_url, slug), _lookup, db_url, slug)
 
 
 def _visible(ref: TenantRef | None, caller: Identity, slug: str) -> TenantRef:
