@@ -364,6 +364,7 @@ def creditdesk_server(
     env = server_env(data_dir, database_url, extra_env)
     info = prepare(env)
     port = free_port()
+    env["CREDITDESK_HEALTH_PORT"] = str(free_port())  # the probes' own listener (kit/health.py)
     cmd = [sys.executable, "-m", "creditdesk.cli", "serve", "--port", str(port), "--workers", str(workers)]
     return Server(name, cmd, env, port, data_dir / f"{name}-server.log"), info
 
@@ -549,7 +550,10 @@ def run_wrk(
     pg_before, busy_before = cpu_seconds(pg), system_busy_seconds()
     wall = time.perf_counter()
     prober = HealthProbe(server.base) if (probe and server) else None
-    with prober or contextlib.nullcontext():
+    health_port = server.env.get("CREDITDESK_HEALTH_PORT") if server else None
+    # the same probe on the health listener (its own thread and port), which orchestrators should use
+    port_prober = HealthProbe(f"http://127.0.0.1:{health_port}") if (probe and health_port) else None
+    with prober or contextlib.nullcontext(), port_prober or contextlib.nullcontext():
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
         # measured when wrk stops (before waiting for the last probes): CPU spent on requests still queued
         # when the run ends is part of the cost of the 2xx answered in it, CPU after it is not
@@ -583,12 +587,16 @@ def run_wrk(
         result["server_memory"] = server.memory()
     if prober:
         result["healthz"] = prober.summary()
+    if port_prober:
+        result["healthz_port"] = port_prober.summary()
     return result
 
 
 def describe_run(label: str, r: dict[str, Any]) -> str:
     lat = r["latency_ms"] or {}
     extra = f" healthz max {r['healthz']['max_ms']} ms p99 {r['healthz']['p99_ms']} ms" if r.get("healthz") else ""
+    if r.get("healthz_port"):
+        extra += f" (health port: max {r['healthz_port']['max_ms']} ms p99 {r['healthz_port']['p99_ms']} ms)"
     return (
         f"{label} c={r['connections']:<5} {r['rps']:>8.1f} req/s  goodput {r['goodput_rps']:>8.1f}/s  "
         f"p50 {lat.get('p50', '-')} p90 {lat.get('p90', '-')} p99 {lat.get('p99', '-')} ms  "

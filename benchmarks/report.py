@@ -44,8 +44,8 @@ def socket_errors(run: dict[str, Any]) -> str:
     return f"{total:,} ({parts})"
 
 
-def healthz(run: dict[str, Any]) -> str:
-    h = run.get("healthz")
+def healthz(run: dict[str, Any], key: str = "healthz") -> str:
+    h = run.get(key)
     if not h:
         return ""
     failed = sum(h["failures"].values())
@@ -59,8 +59,8 @@ def runs_table(runs: list[dict[str, Any]], *, with_probe: bool) -> list[str]:
     )
     rule = "|---:|---:|---:|---:|---:|---:|---|---|---:|"
     if with_probe:
-        head += " `/healthz` max / P99 |"
-        rule += "---|"
+        head += " `/healthz` max / P99 | health port max / P99 |"
+        rule += "---|---|"
     lines = [head, rule]
     for r in runs:
         lat = r["latency_ms"] or {}
@@ -70,7 +70,7 @@ def runs_table(runs: list[dict[str, Any]], *, with_probe: bool) -> list[str]:
             f"{ms(r.get('cpu_ms_per_2xx'))} |"
         )
         if with_probe:
-            row += f" {healthz(r) or '—'} |"
+            row += f" {healthz(r) or '—'} | {healthz(r, 'healthz_port') or '—'} |"
         lines.append(row)
     return lines
 

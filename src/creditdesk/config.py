@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # threads running sync routes and dependencies per process. Keep it above the requests that can wait
     # on each other's row locks: a request holding locks needs a free thread to commit.
     threadpool_size: int = 40
+    # a second listener for /healthz and /readyz on its own thread (answered while the event loop is busy);
+    # off unless set — point liveness/readiness probes at it in production
+    health_port: int | None = None
+    health_host: str = "127.0.0.1"
     # how often (ms) the interpreter hands the GIL to a waiting thread (Python's default is 5 ms)
     gil_switch_interval_ms: float = 0.5
     tracing_enabled: bool = True

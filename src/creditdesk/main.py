@@ -30,6 +30,7 @@ from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError
 from creditdesk.kit import groupcommit
+from creditdesk.kit.health import HealthServer
 from creditdesk.kit.load import AdmissionMiddleware
 from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import RequestContextMiddleware
@@ -208,6 +209,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the default 5 ms switch interval every round trip of theirs could wait 5 ms behind the loop.
         sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
+        health = None
+        if settings.health_port is not None:  # probes answered off the event loop (see kit/health.py)
+            health = HealthServer(
+                settings.health_host, settings.health_port, lambda: readiness_checks(settings)
+            ).start()
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
             start_worker(settings, recover=True)
@@ -216,6 +222,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         monitoring_app.stop()
         log.info("stopping")
         groupcommit.stop_all()  # flush decisions still queued for their commit
+        if health is not None:
+            health.stop()
         if embedded:
             stop_worker()
 

@@ -1,0 +1,75 @@
+"""A health listener on its own port and thread, answered even while the event loop is saturated.
+
+``/healthz`` on the main port shares the event loop with every other connection: under thousands of
+busy connections one turn of the loop can take longer than a probe's timeout, and an orchestrator
+would restart a process that is working fine. With ``CREDITDESK_HEALTH_PORT`` set, each API process
+also answers ``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: database, broker, Redis) on
+that port from a small threaded HTTP server. Worker processes share the port (``SO_REUSEPORT``).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("creditdesk.health")
+
+ReadyCheck = Callable[[], dict[str, str]]
+
+
+class _ReusePortServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def server_bind(self) -> None:
+        if hasattr(socket, "SO_REUSEPORT"):
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
+
+
+def _handler(ready: ReadyCheck) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+            if self.path == "/healthz":
+                status, body = 200, {"status": "ok"}
+            elif self.path == "/readyz":
+                checks = ready()
+                ok = all(v == "ok" for v in checks.values())
+                status, body = (200 if ok else 503), {"status": "ok" if ok else "unavailable", "checks": checks}
+            else:
+                status, body = 404, {"error": "NotFound", "detail": "Only /healthz and /readyz are served here"}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - probes are not access-logged
+            return
+
+    return Handler
+
+
+class HealthServer:
+    """``/healthz`` and ``/readyz`` on ``host:port`` from a daemon thread."""
+
+    def __init__(self, host: str, port: int, ready: ReadyCheck):
+        self._server = _ReusePortServer((host, port), _handler(ready))
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        log.info("health listener", port=self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
