@@ -172,12 +172,12 @@ def redis_backed(settings, redis_url):  # type: ignore[no-untyped-def]
 def test_with_redis_the_cache_and_breakers_are_shared(redis_backed, session, lender, live_simulators):
     import redis
 
-    from creditdesk.kit.cache import RedisCache
+    from creditdesk.kit.cache import FallbackCache, RedisCache
     from creditdesk.kit.resilience import BreakerRegistry
 
     tenant_id, _, _ = lender
     runtime = get_runtime()
-    assert isinstance(runtime.cache, RedisCache)
+    assert isinstance(runtime.cache, FallbackCache) and isinstance(runtime.cache.primary, RedisCache)
     pan = pan_for_persona("subprime", 4)
     assert [r["cached"] for r in pull(session, tenant_id, pan).results] == [False] * 3
     assert [r["cached"] for r in pull(session, tenant_id, pan).results] == [True] * 3

@@ -1,16 +1,23 @@
-"""TTL cache: the in-process and Redis backends keep the same contract."""
+"""TTL cache: the in-process and Redis backends keep the same contract; a dead Redis falls back to memory."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import redis
+from prometheus_client import REGISTRY
+from tests.worker.faults import SilentServer, TcpProxy
 
-from creditdesk.kit.cache import Cache, MemoryCache, RedisCache, make_cache
+from creditdesk.kit import cache as cache_module
+from creditdesk.kit.cache import Cache, FallbackCache, MemoryCache, RedisCache, make_cache
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 class FakeClock:
@@ -32,14 +39,24 @@ def _redis_url() -> str:
     return url
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("fallback", marks=pytest.mark.redis),
+        "fallback-dead",
+    ]
+)
 def cache(request: pytest.FixtureRequest) -> Iterator[Cache]:
     if request.param == "memory":
         yield MemoryCache()
         return
+    if request.param == "fallback-dead":  # Redis configured but down: the in-process fallback serves
+        yield FallbackCache(RedisCache(DEAD_REDIS), component=f"test-{uuid.uuid4().hex[:8]}")
+        return
     namespace = f"creditdesk-test:{uuid.uuid4().hex}:"
     backend = RedisCache(_redis_url(), namespace=namespace)
-    yield backend
+    yield backend if request.param == "redis" else FallbackCache(backend, component="test-cache")
     backend.delete_prefix("")
 
 
@@ -161,4 +178,144 @@ def test_memory_cache_survives_concurrent_use() -> None:
 
 def test_make_cache_picks_the_backend() -> None:
     assert isinstance(make_cache(None), MemoryCache)
-    assert isinstance(make_cache("redis://127.0.0.1:6379/0"), RedisCache)
+    cache = make_cache("redis://127.0.0.1:6379/0")
+    assert isinstance(cache, FallbackCache) and isinstance(cache.primary, RedisCache)
+
+
+class FakeLog:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def warning(self, event: str, **_: object) -> None:
+        self.events.append(("warning", event))
+
+    def info(self, event: str, **_: object) -> None:
+        self.events.append(("info", event))
+
+
+def _fallback_gauge(component: str) -> float | None:
+    return REGISTRY.get_sample_value("creditdesk_redis_fallback", {"component": component})
+
+
+def test_a_dead_redis_is_tried_once_per_back_off_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_log = FakeLog()
+    monkeypatch.setattr(cache_module, "log", fake_log)
+    clock = FakeClock()
+    cache = FallbackCache(RedisCache(DEAD_REDIS), component="test-dead", retry_after_s=5, clock=clock)
+    started = time.perf_counter()
+    for i in range(200):
+        cache.set(f"k{i}", i, 60)
+        assert cache.get(f"k{i}") == i  # served by the in-process fallback
+    assert time.perf_counter() - started < 2.0  # generous: 400 calls against a refused port
+    assert cache.guard.redis_attempts == 1 and cache.degraded
+    assert _fallback_gauge("test-dead") == 1.0
+    assert fake_log.events == [("warning", "redis unavailable; using the in-process fallback")]  # once
+
+    clock.now += 4.9
+    cache.get("k1")
+    assert cache.guard.redis_attempts == 1  # still backing off
+    clock.now += 0.2
+    assert cache.get("k1") == 1  # one probe (fails again), then the fallback answers
+    assert cache.guard.redis_attempts == 2
+    for _ in range(50):
+        cache.get("k1")
+    assert cache.guard.redis_attempts == 2
+    assert len(fake_log.events) == 1
+
+
+def test_a_hung_redis_costs_one_short_timeout_per_period() -> None:
+    with SilentServer() as hung:
+        cache = FallbackCache(RedisCache(f"redis://127.0.0.1:{hung.port}/0"), component="test-hung")
+        started = time.perf_counter()
+        cache.set("k", "v", 60)
+        first = time.perf_counter() - started
+        for _ in range(100):
+            assert cache.get("k") == "v"
+        total = time.perf_counter() - started
+    assert cache.degraded and cache.guard.redis_attempts == 1
+    assert 0.2 <= first < 2.0  # the 0.25 s socket timeout, no client-side retries
+    assert total - first < 1.0
+
+
+@pytest.mark.redis
+def test_the_cache_returns_to_redis_and_replays_deletes_made_while_it_was_away(monkeypatch) -> None:
+    fake_log = FakeLog()
+    monkeypatch.setattr(cache_module, "log", fake_log)
+    target = urlsplit(_redis_url())
+    namespace = f"creditdesk-test:{uuid.uuid4().hex}:"
+    direct = RedisCache(_redis_url(), namespace=namespace)
+    clock = FakeClock()
+    with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        cache = FallbackCache(
+            RedisCache(f"redis://127.0.0.1:{proxy.port}{target.path or '/0'}", namespace=namespace),
+            component="test-return",
+            retry_after_s=5,
+            clock=clock,
+        )
+        try:
+            cache.set("report:a", "A", 60)
+            cache.set("report:b", "B", 60)
+            cache.set("other", "O", 60)
+            assert direct.get("report:a") == "A" and not cache.degraded  # really in Redis
+
+            proxy.down()
+            assert cache.get("report:a") is None  # Redis is away: a miss from the empty fallback
+            assert cache.degraded and _fallback_gauge("test-return") == 1.0
+            cache.set("during", "D", 60)
+            assert cache.get("during") == "D"
+            cache.delete("other")
+            cache.delete_prefix("report:")  # invalidations while Redis is away …
+            assert direct.get("report:a") == "A"  # … cannot reach it yet
+
+            proxy.up()
+            assert cache.get("during") == "D"  # still backing off: the fallback answers
+            clock.now += 5.1
+            assert cache.get("report:a") is None  # the probe replays the deletes first
+            assert not cache.degraded and _fallback_gauge("test-return") == 0.0
+            assert direct.get("report:b") is None and direct.get("other") is None
+            assert cache.get("during") is None  # values written during the outage are dropped
+            assert len(cache.fallback) == 0
+            cache.set("after", "X", 60)
+            assert direct.get("after") == "X"
+            assert fake_log.events == [
+                ("warning", "redis unavailable; using the in-process fallback"),
+                ("info", "redis is back; leaving the in-process fallback"),
+            ]
+        finally:
+            direct.delete_prefix("")
+
+
+def test_too_many_deletes_during_an_outage_drop_the_whole_namespace_on_return() -> None:
+    class Recorder(RedisCache):
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str]] = []
+            self.up = False
+
+        def get(self, key: str):  # type: ignore[no-untyped-def]
+            self.ping()
+            return None
+
+        def ping(self) -> bool:
+            if not self.up:
+                raise redis.ConnectionError("down")
+            return True
+
+        def delete(self, key: str) -> bool:
+            self.calls.append(("key", key))
+            return True
+
+        def delete_prefix(self, prefix: str) -> int:
+            self.calls.append(("prefix", prefix))
+            return 0
+
+    primary = Recorder()
+    clock = FakeClock()
+    cache = FallbackCache(primary, component="test-overflow", max_pending_deletes=3, clock=clock)
+    cache.get("x")
+    for i in range(5):
+        cache.delete(f"k{i}")
+    primary.calls.clear()
+    primary.up = True
+    clock.now += 10
+    cache.get("x")
+    assert primary.calls[0] == ("prefix", "") and not cache.degraded

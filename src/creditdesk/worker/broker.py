@@ -9,6 +9,19 @@ Every job runs through :func:`_run_job`: claim (with a lease) → handler in a t
 commit → succeeded. A :class:`PermanentJobError` fails the job at once; any other exception is retried
 with exponential backoff and, after the last attempt, the job is ``dead`` (listed at
 ``/api/v1/ops/dead-letters``, requeueable) and the message goes to the broker's dead-letter queue.
+
+Broker outages: a job row is committed before its message is sent, so a failed send (broker down)
+is logged and counted (``creditdesk_job_send_failures_total``) and never raised into the request that
+created the job — the job simply stays ``queued``. After a failure this process sends nothing for
+``SEND_RETRY_AFTER_S`` (jobs created meanwhile stay queued too), so a dead broker costs one failed
+connection attempt per period, not one per request. Every ``creditdesk worker`` runs a sweep
+(:class:`JobResendThread`, every ``RESEND_SWEEP_SECONDS``) that re-sends jobs still ``queued`` after
+``RESEND_AFTER_S`` (retries waiting out their back-off: after the longest back-off too). (A job
+``running`` on a worker that died needs no sweep: its unacknowledged message is redelivered by the
+broker, and the message re-sends itself until the lease lapses.) It runs in the worker, not the API: the worker is
+the process that needs the broker anyway, and without a live worker no job would run either. A
+re-sent job may end up with two messages; that is harmless — :func:`service.claim` lets exactly one
+run it, and a message that finds its job finished is dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -24,18 +38,33 @@ import structlog
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 from prometheus_client import Counter, Histogram
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
-from creditdesk.db import Database, get_database, set_tenant_scope
+from creditdesk.db import Database, get_database, set_tenant_scope, utcnow
 from creditdesk.worker import service
 from creditdesk.worker.errors import PermanentJobError
+from creditdesk.worker.models import Job
 
 QUEUE = "creditdesk"
 log = structlog.get_logger("creditdesk.worker")
 
 JOBS_FINISHED = Counter("creditdesk_jobs_total", "Jobs finished by kind and outcome", ["kind", "outcome"])
 JOB_SECONDS = Histogram("creditdesk_job_duration_seconds", "Job run time by kind", ["kind"])
+SEND_FAILURES = Counter(
+    "creditdesk_job_send_failures_total",
+    "Job messages not sent (the job stays queued for the re-send sweep)",
+    ["reason"],  # error: the send failed; skipped: a recent failure, not tried
+)
+JOBS_RESENT = Counter("creditdesk_jobs_resent_total", "Jobs re-sent by the sweep (their message was missing)")
+
+#: After a failed send, this process does not try the broker again for this long (seconds).
+SEND_RETRY_AFTER_S = 2.0
+#: A job queued (or with a lapsed lease) for this long has its message re-sent by the sweep (seconds).
+RESEND_AFTER_S = 30.0
+#: How often ``creditdesk worker`` runs the re-send sweep (seconds).
+RESEND_SWEEP_SECONDS = 10.0
 
 
 @dataclass
@@ -84,20 +113,41 @@ def _load_handlers() -> None:
 
 
 _broker: dramatiq.Broker | None = None
+_broker_url: str | None = None
 _actor: dramatiq.Actor[Any, Any] | None = None
 _worker: dramatiq.Worker | None = None
 _relay: Any = None  # the OutboxRelayThread, once started
+_resender: Any = None  # the JobResendThread, once started
+_send_blocked_until = 0.0  # monotonic time before which send_job does not try the broker
 _lock = threading.Lock()
 
 
+def _shorten_timeouts(params: Any, url: str) -> None:
+    """Shorter socket timeouts than pika's 10 s / 15 s, unless the URL sets them.
+
+    The API sends job messages from request threads; a broker that does not answer must not hold them long.
+    """
+    query = url.partition("?")[2]
+    if "socket_timeout" not in query:
+        params.socket_timeout = 2.0
+    if "stack_timeout" not in query:
+        params.stack_timeout = 4.0
+
+
 def get_broker(settings: Settings | None = None) -> dramatiq.Broker:
-    """Create (once per process) the broker named by the settings and declare the job actor."""
-    global _broker, _actor
+    """Create (once per process) the broker named by the settings and declare the job actor.
+
+    Settings naming another broker URL (tests switch between them) replace the broker.
+    """
+    global _broker, _broker_url, _actor
+    settings = settings or get_settings()
+    url = settings.broker_url or None
     with _lock:
-        if _broker is not None:
+        if _broker is not None and url == _broker_url:
             return _broker
-        settings = settings or get_settings()
-        url = settings.broker_url
+        if _broker is not None:
+            _close_quietly(_broker)
+            _broker = None
         broker: dramatiq.Broker
         if not url:
             broker = StubBroker()
@@ -106,6 +156,8 @@ def get_broker(settings: Settings | None = None) -> dramatiq.Broker:
             from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
             broker = RabbitmqBroker(url=url)
+            for params in broker.parameters if isinstance(broker.parameters, list) else [broker.parameters]:
+                _shorten_timeouts(params, url)
         elif url.startswith("redis"):
             from dramatiq.brokers.redis import RedisBroker
 
@@ -124,16 +176,117 @@ def get_broker(settings: Settings | None = None) -> dramatiq.Broker:
             max_backoff=settings.job_max_backoff_ms,
             time_limit=6 * 3600 * 1000,
         )
-        _broker = broker
+        _broker, _broker_url = broker, url
         _load_handlers()
         return broker
 
 
-def send_job(job_id: str, *, max_attempts: int = 4, delay_ms: int | None = None) -> None:
-    """Send a job's message (called after the creating transaction commits)."""
-    get_broker()
-    assert _actor is not None
-    _actor.send_with_options(args=(job_id,), max_retries=max(0, max_attempts - 1), delay=delay_ms)
+def _close_quietly(broker: dramatiq.Broker) -> None:
+    try:
+        broker.close()
+    except Exception as exc:  # noqa: BLE001 - a broker being replaced may already be gone
+        log.debug("closing the previous broker failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def reset_broker() -> None:
+    """Close and forget this process's broker (tests; the next use builds it from the settings again)."""
+    global _broker, _broker_url, _actor, _send_blocked_until
+    with _lock:
+        if _broker is not None:
+            _close_quietly(_broker)
+        _broker, _broker_url, _actor, _send_blocked_until = None, None, None, 0.0
+
+
+def send_job(job_id: str, *, max_attempts: int = 4, delay_ms: int | None = None) -> bool:
+    """Send a job's message (called after the creating transaction commits); True when it was sent.
+
+    Never raises: when the broker cannot take the message the failure is logged and counted, and the
+    job stays ``queued`` in the database for the re-send sweep. After a failure, sends are not even
+    tried for ``SEND_RETRY_AFTER_S``.
+    """
+    global _send_blocked_until
+    if time.monotonic() < _send_blocked_until:
+        SEND_FAILURES.labels("skipped").inc()
+        log.info("job message deferred; the broker failed recently", job_id=job_id)
+        return False
+    try:
+        get_broker()
+        assert _actor is not None
+        _actor.send_with_options(args=(job_id,), max_retries=max(0, max_attempts - 1), delay=delay_ms)
+    except Exception as exc:  # noqa: BLE001 - the job is committed; the sweep re-sends it
+        _send_blocked_until = time.monotonic() + SEND_RETRY_AFTER_S
+        SEND_FAILURES.labels("error").inc()
+        log.warning(
+            "job message not sent; the job stays queued for the re-send sweep",
+            job_id=job_id,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return False
+    return True
+
+
+def resend_stale_jobs(
+    db: Database,
+    *,
+    older_than_s: float = RESEND_AFTER_S,
+    backoff_s: float | None = None,
+    limit: int = 500,
+) -> int:
+    """Re-send the messages of jobs that have waited too long; return how many were sent.
+
+    Candidates: ``queued`` jobs untouched for ``older_than_s``; those waiting out a retry back-off
+    (they carry the last error) only after ``backoff_s`` more, default the longest job back-off.
+    Each re-send touches the job's ``updated_at`` in a conditional update first, so concurrent
+    sweeps (one per worker process) do not both send it, and a job is re-sent at most once per
+    ``older_than_s``. Stops at the first failed send (the broker is still down).
+    """
+    if backoff_s is None:
+        backoff_s = get_settings().job_max_backoff_ms / 1000
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_s)
+    retry_cutoff = cutoff - timedelta(seconds=backoff_s)
+    touched = func.coalesce(Job.updated_at, Job.created_at)
+    stale = (Job.status == "queued") & or_(
+        Job.error.is_(None) & (touched < cutoff), Job.error.is_not(None) & (touched < retry_cutoff)
+    )
+    with db.session(read_only=True) as session:
+        candidates = session.execute(
+            select(Job.id, Job.max_attempts).where(stale).order_by(Job.created_at).limit(limit)
+        ).all()
+    sent = 0
+    for job_id, max_attempts in candidates:
+        with db.session() as session, session.begin():
+            claimed = session.execute(update(Job).where(Job.id == job_id, stale).values(updated_at=now)).rowcount
+        if claimed != 1:
+            continue  # another sweep took it, or it has moved on
+        if not send_job(job_id, max_attempts=max_attempts):
+            break
+        sent += 1
+        JOBS_RESENT.inc()
+    if sent:
+        log.info("re-sent job messages", jobs=sent)
+    return sent
+
+
+class JobResendThread(threading.Thread):
+    """Run :func:`resend_stale_jobs` every ``interval`` seconds until stopped; errors are logged, not fatal."""
+
+    def __init__(self, interval: float = RESEND_SWEEP_SECONDS, older_than_s: float = RESEND_AFTER_S):
+        super().__init__(name="job-resend", daemon=True)
+        self.interval = interval
+        self.older_than_s = older_than_s
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                resend_stale_jobs(get_database(), older_than_s=self.older_than_s)
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is restarting: try again next time
+                log.warning("job re-send sweep failed", error=f"{type(exc).__name__}: {exc}")
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
 
 
 def _run_job(job_id: str) -> None:
@@ -192,8 +345,12 @@ def is_embedded(settings: Settings | None = None) -> bool:
 
 
 def start_worker(settings: Settings, *, recover: bool) -> None:
-    """Start a Dramatiq worker and the outbox relay in this process; re-send unfinished jobs if asked."""
-    global _worker, _relay
+    """Start a Dramatiq worker and the outbox relay in this process; re-send unfinished jobs if asked.
+
+    With an external broker the job re-send sweep runs here too (embedded mode needs none: its
+    in-process broker cannot fail a send, and unfinished jobs are re-sent at start).
+    """
+    global _worker, _relay, _resender
     from creditdesk.worker.outbox import OutboxRelayThread
 
     broker = get_broker(settings)
@@ -208,11 +365,17 @@ def start_worker(settings: Settings, *, recover: bool) -> None:
     _worker.start()
     _relay = OutboxRelayThread(interval=settings.outbox_poll_seconds)
     _relay.start()
+    if not isinstance(broker, StubBroker):
+        _resender = JobResendThread()
+        _resender.start()
 
 
 def stop_worker() -> None:
-    """Stop the in-process worker and relay (graceful: running jobs finish first)."""
-    global _worker, _relay
+    """Stop the in-process worker, relay and re-send sweep (graceful: running jobs finish first)."""
+    global _worker, _relay, _resender
+    if _resender is not None:
+        _resender.stop()
+        _resender = None
     if _relay is not None:
         _relay.stop()
         _relay = None

@@ -3,11 +3,18 @@
 Consumers must be idempotent by event id (each receives the relay's session and the ``OutboxEvent``;
 what they write commits with the event's publication). On PostgreSQL several
 relays may run (one per worker process); ``FOR UPDATE SKIP LOCKED`` keeps them off each other's rows.
+
+The relay outlives outages: a poll that fails (database restarting, …) rolls back — nothing is marked
+published — and the next poll tries again; the first failure is logged as a warning, repeats only
+every ``LOG_EVERY_S`` while it lasts, and the recovery is logged. Jobs a consumer creates (webhook
+deliveries) are committed with the event; a broker that is down only delays their messages (see
+``creditdesk.worker.broker``: the job stays queued and the re-send sweep sends it).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
@@ -20,6 +27,8 @@ from creditdesk.worker.models import OutboxEvent
 
 log = structlog.get_logger("creditdesk.outbox")
 EVENTS_RELAYED = Counter("creditdesk_events_relayed_total", "Outbox events relayed by kind", ["kind"])
+RELAY_FAILURES = Counter("creditdesk_outbox_relay_failures_total", "Outbox relay polls that failed")
+LOG_EVERY_S = 60.0
 
 Consumer = Callable[[Session, OutboxEvent], None]
 _CONSUMERS: list[tuple[str, Consumer]] = []
@@ -57,18 +66,34 @@ def relay_once(batch: int = 200) -> int:
 class OutboxRelayThread(threading.Thread):
     """Poll the outbox every ``interval`` seconds until stopped."""
 
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, relay: Callable[[], int] = relay_once):
         super().__init__(name="outbox-relay", daemon=True)
         self.interval = interval
+        self._relay = relay
         self._stop_event = threading.Event()
+        self.failures = 0  # consecutive failed polls
+        self._logged_at = 0.0
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
-            try:
-                while relay_once() > 0:
-                    pass
-            except Exception as exc:  # noqa: BLE001 - keep relaying; the error is logged
-                log.warning("outbox relay failed", error=f"{type(exc).__name__}: {exc}")
+            self.poll()
+
+    def poll(self) -> None:
+        """Relay until the outbox is empty; never raises (a failure is retried at the next poll)."""
+        try:
+            while self._relay() > 0 and not self._stop_event.is_set():
+                pass
+        except Exception as exc:  # noqa: BLE001 - keep relaying; the error is logged
+            RELAY_FAILURES.inc()
+            self.failures += 1
+            now = time.monotonic()
+            if self.failures == 1 or now - self._logged_at >= LOG_EVERY_S:
+                self._logged_at = now
+                log.warning("outbox relay failed", error=f"{type(exc).__name__}: {exc}", failures=self.failures)
+            return
+        if self.failures:
+            log.info("outbox relay recovered", failed_polls=self.failures)
+            self.failures = 0
 
     def stop(self) -> None:
         self._stop_event.set()
