@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -259,3 +260,15 @@ def test_registry_is_thread_safe_for_first_use() -> None:
     for t in threads:
         t.join()
     assert len({id(b) for b in seen}) == 1
+
+
+def test_breakers_work_in_process_while_redis_is_unreachable():
+    from creditdesk.kit.resilience import BreakerRegistry
+
+    breakers = BreakerRegistry(fail_max=2, reset_timeout_s=30, redis_url="redis://127.0.0.1:1/0")
+    breaker = breakers.get("t1", "cibil")  # creating it must not raise with Redis down
+    assert breakers.is_open("t1", "cibil") is False
+    for _ in range(2):
+        with contextlib.suppress(httpx.ConnectError):
+            breaker.call(lambda: (_ for _ in ()).throw(httpx.ConnectError("down")))
+    assert breakers.is_open("t1", "cibil") is True  # the state is kept in this process meanwhile

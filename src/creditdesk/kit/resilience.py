@@ -29,9 +29,13 @@ from typing import Any, TypeVar
 import httpx
 import pybreaker
 import redis
+import structlog
 import tenacity
 
 T = TypeVar("T")
+log = structlog.get_logger("creditdesk.resilience")
+#: How long a breaker made while Redis was unreachable keeps its state in process before Redis is tried again.
+LOCAL_BREAKER_S = 30.0
 
 BreakerKey = tuple[str, str]
 """(tenant, name) — for bureau calls ``(tenant_id, bureau)``."""
@@ -119,10 +123,11 @@ class BreakerRegistry:
         self._redis = None
         if redis_url:
             # pybreaker's Redis storage expects bytes replies.
-            self._redis = redis.Redis.from_url(
-                redis_url, decode_responses=False, socket_timeout=1.0, socket_connect_timeout=1.0
-            )
+            from creditdesk.kit.cache import redis_client_options
+
+            self._redis = redis.Redis.from_url(redis_url, decode_responses=False, **redis_client_options())
         self._breakers: dict[BreakerKey, pybreaker.CircuitBreaker] = {}
+        self._local_until: dict[BreakerKey, float] = {}  # breakers kept in process while Redis was down
         self._lock = threading.Lock()
 
     def get(self, tenant: str, name: str) -> pybreaker.CircuitBreaker:
@@ -130,12 +135,22 @@ class BreakerRegistry:
         key = (tenant, name)
         with self._lock:
             breaker = self._breakers.get(key)
+            if breaker is not None and key in self._local_until and time.monotonic() > self._local_until[key]:
+                breaker = None  # Redis was down when this breaker was made: try to share its state again
             if breaker is None:
                 storage = None
+                self._local_until.pop(key, None)
                 if self._redis is not None:
-                    storage = pybreaker.CircuitRedisStorage(
-                        pybreaker.STATE_CLOSED, self._redis, namespace=f"{self._namespace}:{tenant}:{name}"
-                    )
+                    try:
+                        storage = pybreaker.CircuitRedisStorage(
+                            pybreaker.STATE_CLOSED, self._redis, namespace=f"{self._namespace}:{tenant}:{name}"
+                        )
+                    except (redis.RedisError, OSError) as exc:
+                        # Redis down: this process keeps the breaker's state itself for a while
+                        log.warning(
+                            "breaker state kept in process", breaker=f"{tenant}:{name}", error=type(exc).__name__
+                        )
+                        self._local_until[key] = time.monotonic() + LOCAL_BREAKER_S
                 breaker = pybreaker.CircuitBreaker(
                     fail_max=self.fail_max,
                     reset_timeout=self.reset_timeout_s,
@@ -150,9 +165,12 @@ class BreakerRegistry:
     def retry_in_s(self, tenant: str, name: str) -> float:
         """Return seconds until an open breaker lets a trial call through (0 when calls may go)."""
         breaker = self.get(tenant, name)
-        if breaker.current_state != pybreaker.STATE_OPEN:
-            return 0.0
-        opened_at = breaker._state_storage.opened_at  # pybreaker exposes no public getter
+        try:
+            if breaker.current_state != pybreaker.STATE_OPEN:
+                return 0.0
+            opened_at = breaker._state_storage.opened_at  # pybreaker exposes no public getter
+        except (redis.RedisError, OSError):
+            return 0.0  # shared state unreadable (Redis down): let the call try; its own failures count
         if opened_at is None:
             return 0.0
         remaining = opened_at + timedelta(seconds=breaker.reset_timeout) - datetime.now(UTC)
