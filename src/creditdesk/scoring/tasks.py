@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from creditdesk.audit import service as audit
 from creditdesk.db import new_id
@@ -31,13 +31,13 @@ def _decide_chunk(
     rt: pipeline.Runtime,
     caller: pipeline.Caller,
     batch_id: str,
-    rows: list[BatchRow],
+    row_numbers: list[int],
     prepared: list[pipeline.Prepared],
     *,
     as_of: Any,
-) -> list[pipeline.DecisionRecord]:
-    """Decide a chunk; each row is marked done (with its result) or failed (with its error)."""
-    ids = [new_id() for _ in rows]
+) -> tuple[list[pipeline.DecisionRecord], list[dict[str, Any]]]:
+    """Decide a chunk: the decisions to store, and each row's new state (done with its result, or failed)."""
+    ids = [new_id() for _ in row_numbers]
     live = [pipeline.live_model(rt, i) for i in ids]
     explained: dict[int, pipeline.Explained] = {}
     groups: dict[str, list[int]] = {}
@@ -47,13 +47,15 @@ def _decide_chunk(
         model = live[idx[0]][1]
         for i, e in zip(idx, pipeline.explain_many(model, [prepared[i] for i in idx], as_of=as_of), strict=True):
             explained[i] = e
-    records = []
-    for i, row in enumerate(rows):
+    records, outcomes = [], []
+    for i, row_number in enumerate(row_numbers):
         body = prepared[i].body
+        outcome = {"b_row": row_number, "state": "failed", "application_id": None, "result": None, "error": None}
+        outcomes.append(outcome)
         try:
             result = pipeline.decide(rt, explained[i], model=live[i][0], challenger_live=live[i][2])
         except Exception as exc:  # noqa: BLE001 - one bad row must not sink the batch
-            row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
             continue
         records.append(
             pipeline.record(
@@ -66,16 +68,19 @@ def _decide_chunk(
                 batch_id=batch_id,
             )
         )
-        row.state, row.application_id = "done", ids[i]
-        row.result = {
-            "score": result.score,
-            "credit_score": result.credit_score,
-            "pd": round(result.pd, 6),
-            "decision": result.decision,
-            "reasons": result.reasons,
-            "external_ref": body.external_ref,
-        }
-    return records
+        outcome.update(
+            state="done",
+            application_id=ids[i],
+            result={
+                "score": result.score,
+                "credit_score": result.credit_score,
+                "pd": round(result.pd, 6),
+                "decision": result.decision,
+                "reasons": result.reasons,
+                "external_ref": body.external_ref,
+            },
+        )
+    return records, outcomes
 
 
 @handler("batch.score")
@@ -96,18 +101,28 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
     assert rt is not None
     as_of = pipeline.scoring_date(tenant.timezone)
     pending = (
-        scoped(select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == "pending"), BatchRow, tenant.id)
+        scoped(
+            select(BatchRow.row_number, BatchRow.input).where(
+                BatchRow.batch_id == batch.id, BatchRow.state == "pending"
+            ),
+            BatchRow,
+            tenant.id,
+        )
         .order_by(BatchRow.row_number)
         .limit(CHUNK)
+    )
+    mark = scoped(update(BatchRow.__table__), BatchRow, tenant.id).where(
+        BatchRow.batch_id == batch.id, BatchRow.row_number == bindparam("b_row")
     )
     finished = sum(
         n for state, n in counts(session, tenant_id=tenant.id, batch_id=batch.id).items() if state != "pending"
     )
-    while rows := list(session.execute(pending).scalars()):
+    while rows := session.execute(pending).all():
         bodies = [ApplicationCreate.model_validate(r.input) for r in rows]
         prepared = pipeline.prepare(session, tenant_id=tenant.id, bodies=bodies)
-        records = _decide_chunk(rt, caller, batch.id, rows, prepared, as_of=as_of)
+        records, outcomes = _decide_chunk(rt, caller, batch.id, [r.row_number for r in rows], prepared, as_of=as_of)
         pipeline.store(session, records)
+        session.connection().execute(mark, outcomes)  # one executemany for the chunk's rows
         finished += len(rows)
         ctx.progress(finished / max(batch.rows, 1))  # rides on this chunk's commit on SQLite
         session.commit()
