@@ -177,3 +177,76 @@ def test_bad_files(client, officer_ctx, monkeypatch):
     monkeypatch.setattr(get_settings(), "max_batch_rows", 10)
     r = client.post(url, files={"file": ("a.csv", make_csv(11), "text/csv")}, headers=bearer(officer))
     assert r.status_code == 413 and "limit" in r.json()["detail"]
+
+
+def test_batch_history_lists_each_batch_with_its_progress_and_reopens_its_results(client, session, officer_ctx):
+    tenant, officer = officer_ctx
+    other = make_user(session, tenant, "field_officer")
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    url = f"/api/v1/tenants/{tenant.slug}/batches"
+    first = client.post(url, files={"file": ("a.csv", make_csv(5), "text/csv")}, headers=bearer(officer)).json()
+    second = client.post(
+        url, files={"file": ("b.csv", make_csv(7, bad_row=2), "text/csv")}, headers=bearer(officer)
+    ).json()
+    theirs = client.post(url, files={"file": ("c.csv", make_csv(3), "text/csv")}, headers=bearer(other)).json()
+    for created, who in ((first, officer), (second, officer), (theirs, other)):
+        wait_for_job(client, tenant.slug, created["job_id"], bearer(who))
+
+    mine = client.get(url, headers=bearer(officer)).json()
+    assert [b["batch_id"] for b in mine["items"]] == [second["batch_id"], first["batch_id"]]  # newest first
+    assert mine["total"] == 2  # a field officer sees the batches they sent
+    latest = mine["items"][0]
+    assert (latest["filename"], latest["rows"], latest["done"], latest["failed"]) == ("b.csv", 7, 6, 1)
+    assert latest["status"] == "succeeded" and latest["progress"] == 1.0
+    assert client.get(url, headers=bearer(admin)).json()["total"] == 3  # the tenant admin sees them all
+    again = client.get(f"{url}/{latest['batch_id']}/results.csv", headers=bearer(officer))
+    assert again.status_code == 200 and len(list(csv.DictReader(io.StringIO(again.text)))) == 7
+
+    outsider = make_user(session, make_tenant(session), "tenant_admin")
+    session.commit()
+    assert client.get(url, headers=bearer(outsider)).status_code == 404
+
+
+def test_results_carry_knockouts_limit_and_expected_loss(client, officer_ctx):
+    tenant, officer = officer_ctx
+    rows = make_csv(2).decode().splitlines()
+    young = rows[2].split(",")
+    young[3] = "2008-01-15"  # under 21: the default policy's knock-out rejects
+    data = "\n".join([rows[0], rows[1], ",".join(young)]).encode()
+    created = client.post(
+        f"/api/v1/tenants/{tenant.slug}/batches", files={"file": ("k.csv", data, "text/csv")}, headers=bearer(officer)
+    ).json()
+    wait_for_job(client, tenant.slug, created["job_id"], bearer(officer))
+    res = client.get(
+        f"/api/v1/tenants/{tenant.slug}/batches/{created['batch_id']}/results.csv", headers=bearer(officer)
+    )
+    out = list(csv.DictReader(io.StringIO(res.text)))
+    assert {"expected_loss", "credit_limit", "knockouts"} <= set(out[0])
+    assert out[1]["decision"] == "Reject" and out[1]["knockouts"] == "minimum_age"
+    assert out[1]["credit_limit"] == "0.00" and float(out[1]["expected_loss"]) > 0
+    assert out[0]["knockouts"] == "" and float(out[0]["expected_loss"]) > 0
+
+
+def test_the_template_validates_and_errors_are_in_plain_words(client, officer_ctx):
+    tenant, officer = officer_ctx
+    r = client.get(f"/api/v1/tenants/{tenant.slug}/batches/template.csv", headers=bearer(officer))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    template = r.text
+    header = template.splitlines()[0].split(",")
+    assert {"pan", "date_of_birth", "loan_amount", "bureau_score", "alt_upi_txn_per_month"} <= set(header)
+    preview = f"/api/v1/tenants/{tenant.slug}/batches/preview"
+    ok = client.post(preview, files={"file": ("t.csv", template, "text/csv")}, headers=bearer(officer)).json()
+    assert ok["valid_rows"] == 1 and ok["errors"] == [] and ok["unknown_columns"] == []
+
+    example = dict(zip(header, list(csv.reader(io.StringIO(template)))[1], strict=True))
+    bad = {**example, "pan": "ABC123", "date_of_birth": "1990-02-31", "employment_type": "banker"}
+    body = ",".join(header) + "\n" + ",".join(bad[c] for c in header) + "\n"
+    errors = client.post(preview, files={"file": ("t.csv", body, "text/csv")}, headers=bearer(officer)).json()["errors"]
+    by_field = {e["field"]: e["message"] for e in errors}
+    assert all(e["row"] == 1 for e in errors)
+    assert by_field["pan"].startswith("must be a PAN: 5 letters, 4 digits, 1 letter") and "'ABC123'" in by_field["pan"]
+    assert by_field["date_of_birth"].startswith("must be a real date written YYYY-MM-DD")
+    assert by_field["employment_type"].startswith("must be one of") and "'salaried'" in by_field["employment_type"]
+    assert "String should match pattern" not in str(errors)  # no raw validator text

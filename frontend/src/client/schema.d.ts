@@ -427,7 +427,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Batches
+         * @description Batch history, newest first, with progress (field officers see the batches they sent).
+         */
+        get: operations["listBatches"];
         put?: never;
         /**
          * Create Batch
@@ -494,6 +498,26 @@ export interface paths {
          * @description Parse a batch file: first rows, unknown columns and every row's validation errors.
          */
         post: operations["previewBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/batches/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Batch Template
+         * @description A CSV template: every column a batch file may have and one valid example row.
+         */
+        get: operations["getBatchTemplate"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1171,7 +1195,7 @@ export interface paths {
         put?: never;
         /**
          * Score
-         * @description PD, decision and expected loss without storing the application (only an audit record).
+         * @description What-if: PD, decision and expected loss by the champion. Nothing is stored or audited.
          */
         post: operations["scoreStateless"];
         delete?: never;
@@ -1191,7 +1215,7 @@ export interface paths {
         put?: never;
         /**
          * Score Batch
-         * @description Stateless scoring of up to 1,000 applications.
+         * @description What-if scoring of up to 1,000 applications (vectorised). Nothing is stored or audited.
          */
         post: operations["scoreStatelessBatch"];
         delete?: never;
@@ -1246,6 +1270,70 @@ export interface paths {
          * @description Change a user's name, role, password or active flag.
          */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The tenant's webhook endpoints (secrets redacted).
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create
+         * @description Register a receiver for domain events; the signing secret is shown once.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deactivate
+         * @description Stop sending events to an endpoint.
+         */
+        delete: operations["deactivateWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries
+         * @description The newest deliveries to an endpoint with their status.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/healthz": {
@@ -1629,6 +1717,34 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** BatchItem */
+        BatchItem: {
+            /** Batch Id */
+            batch_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Done */
+            done: number;
+            /** Error */
+            error?: string | null;
+            /** Failed */
+            failed: number;
+            /** Filename */
+            filename: string;
+            /** Job Id */
+            job_id: string;
+            /** Progress */
+            progress: number;
+            /** Rows */
+            rows: number;
+            /** Status */
+            status: string;
+        };
         /** BatchOut */
         BatchOut: {
             /** Batch Id */
@@ -1654,6 +1770,17 @@ export interface components {
             rows: number;
             /** Status */
             status: string;
+        };
+        /** BatchPage */
+        BatchPage: {
+            /** Items */
+            items: components["schemas"]["BatchItem"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
         };
         /** BatchPreviewOut */
         BatchPreviewOut: {
@@ -2131,6 +2258,33 @@ export interface components {
             month: string;
             /** Outstanding */
             outstanding: string;
+        };
+        /** DeliveryList */
+        DeliveryList: {
+            /** Items */
+            items: components["schemas"]["DeliveryRead"][];
+        };
+        /** DeliveryRead */
+        DeliveryRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Kind */
+            kind: string;
+            /** Response Status */
+            response_status: number | null;
+            /** Status */
+            status: string;
         };
         /** Drift */
         Drift: {
@@ -3660,6 +3814,73 @@ export interface components {
             /** Vintages */
             vintages: components["schemas"]["VintageCurve"][];
         };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /** Events */
+            events: ("application.decided" | "loan.disbursed" | "payment.received" | "alert.raised")[];
+            /**
+             * Secret
+             * @description Signing secret; generated (and shown once) when omitted
+             */
+            secret?: string | null;
+            /**
+             * Url
+             * @description https:// URL that receives POSTed events
+             */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /**
+             * Secret
+             * @description Redacted: at most the last 4 characters
+             */
+            secret: string;
+            /**
+             * Signing Secret
+             * @description The full secret. Shown once; store it now.
+             */
+            signing_secret: string;
+            /** Url */
+            url: string;
+        };
+        /** WebhookList */
+        WebhookList: {
+            /** Items */
+            items: components["schemas"]["WebhookRead"][];
+        };
+        /** WebhookRead */
+        WebhookRead: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /**
+             * Secret
+             * @description Redacted: at most the last 4 characters
+             */
+            secret: string;
+            /** Url */
+            url: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -4449,6 +4670,43 @@ export interface operations {
             };
         };
     };
+    listBatches: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–500) */
+                limit?: number;
+                /** @description Rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Tenant slug */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     createBatch: {
         parameters: {
             query?: never;
@@ -4574,6 +4832,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BatchPreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getBatchTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant slug */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                    "text/plain": string;
                 };
             };
             /** @description Validation Error */
@@ -6084,6 +6375,140 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant slug */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant slug */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deactivateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant slug */
+                tenant: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant slug */
+                tenant: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
                 };
             };
             /** @description Validation Error */

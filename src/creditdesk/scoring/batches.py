@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.errors import PayloadTooLarge, ValidationFailed
+from creditdesk.kit.pagination import Page, paginate
 from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.scoring.schemas import AltData, Applicant, BureauData
 from creditdesk.scoring.schemas import ApplicationCreate as AppIn
 from creditdesk.tenancy.deps import TenantContext
-from creditdesk.tenancy.scope import get_owned, scoped
+from creditdesk.tenancy.permissions import Permission
+from creditdesk.tenancy.scope import get_owned, scoped, select_owned
 from creditdesk.worker import service as jobs
 from creditdesk.worker.models import Job
 
@@ -53,6 +55,9 @@ RESULT_COLUMNS = [
     "reason_2",
     "reason_3",
     "error",
+    "expected_loss",
+    "credit_limit",
+    "knockouts",
 ]
 
 
@@ -122,6 +127,30 @@ def _flat_field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+#: What a field must look like, in words a person can act on (pattern and format errors only; the
+#: validator's own message already lists the allowed values of a choice field).
+FIELD_HINTS = {
+    "pan": "must be a PAN: 5 letters, 4 digits, 1 letter, e.g. ABCPV1234K",
+    "phone": "must be a phone number of 10 to 13 digits, optionally starting with +, e.g. +919812345678",
+    "date_of_birth": "must be a real date written YYYY-MM-DD, e.g. 1990-02-28",
+}
+_FORMAT_ERRORS = ("string_pattern_mismatch", "date_parsing", "date_from_datetime_parsing", "date_type")
+
+
+def plain_message(field: str, err: dict[str, Any]) -> str:
+    """The validator's message in plain words: the field's expected form, and the value that was given."""
+    leaf = field.rsplit(".", 1)[-1]
+    given = err.get("input")
+    shown = f" (got {given!r})" if isinstance(given, str | int | float) and not isinstance(given, bool) else ""
+    if err["type"] in _FORMAT_ERRORS and leaf in FIELD_HINTS:
+        return FIELD_HINTS[leaf] + shown
+    if err["type"] == "missing":
+        return "is required but empty or missing"
+    if err["type"] in ("literal_error", "enum"):
+        return err["msg"].replace("Input should be", "must be one of") + shown
+    return err["msg"].replace("Input should be", "must be").replace("Value error, ", "") + shown
+
+
 def _validate(row: int, raw: dict[str, Any], body: dict[str, Any], flat: bool) -> ParsedRow:
     parsed = ParsedRow(row=row, raw=raw)
     try:
@@ -129,9 +158,8 @@ def _validate(row: int, raw: dict[str, Any], body: dict[str, Any], flat: bool) -
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            parsed.errors.append(
-                {"row": row, "field": _flat_field(loc) if flat else ".".join(map(str, loc)), "message": err["msg"]}
-            )
+            field = _flat_field(loc) if flat else ".".join(map(str, loc))
+            parsed.errors.append({"row": row, "field": field, "message": plain_message(field, err)})
     return parsed
 
 
@@ -289,8 +317,12 @@ def counts(session: Session, *, tenant_id: str, batch_id: str) -> dict[str, int]
 def status(session: Session, *, ctx: TenantContext, batch_id: str) -> dict[str, Any]:
     """Batch progress: rows, done, failed, job status."""
     batch = get_owned(session, Batch, batch_id, ctx.tenant_id, what="Batch")
-    job = session.get(Job, batch.job_id)
-    by_state = counts(session, tenant_id=ctx.tenant_id, batch_id=batch.id)
+    return _status_row(
+        batch, session.get(Job, batch.job_id), counts(session, tenant_id=ctx.tenant_id, batch_id=batch.id)
+    )
+
+
+def _status_row(batch: Batch, job: Job | None, by_state: dict[str, int]) -> dict[str, Any]:
     done, failed = by_state.get("done", 0), by_state.get("failed", 0)
     return {
         "batch_id": batch.id,
@@ -302,8 +334,80 @@ def status(session: Session, *, ctx: TenantContext, batch_id: str) -> dict[str, 
         "failed": failed,
         "progress": round((done + failed) / batch.rows, 4) if batch.rows else 1.0,
         "created_at": batch.created_at,
+        "created_by": batch.created_by,
         "error": job.error if job else None,
     }
+
+
+def list_batches(session: Session, *, ctx: TenantContext, limit: int, offset: int) -> Page[dict[str, Any]]:
+    """The tenant's batches, newest first, with their progress (field officers see the ones they sent).
+
+    Three queries per page whatever its size: the batches, their jobs, their row counts by state.
+    """
+    stmt = select_owned(Batch, ctx.tenant_id)
+    if not ctx.caller.can(Permission.APPLICATIONS_READ):
+        stmt = stmt.where(Batch.created_by == ctx.caller.id)
+    page = paginate(session, stmt.order_by(Batch.created_at.desc()), limit=limit, offset=offset)
+    ids = [b.id for b in page.items]
+    jobs_by_id = {
+        j.id: j
+        for j in session.execute(
+            select_owned(Job, ctx.tenant_id).where(Job.id.in_([b.job_id for b in page.items]))
+        ).scalars()
+    }
+    by_batch: dict[str, dict[str, int]] = {}
+    count_stmt = scoped(
+        select(BatchRow.batch_id, BatchRow.state, func.count()).where(BatchRow.batch_id.in_(ids)),
+        BatchRow,
+        ctx.tenant_id,
+    ).group_by(BatchRow.batch_id, BatchRow.state)
+    for batch_id, state, n in session.execute(count_stmt):
+        by_batch.setdefault(batch_id, {})[state] = n
+    items = [_status_row(b, jobs_by_id.get(b.job_id), by_batch.get(b.id, {})) for b in page.items]
+    return Page(items=items, total=page.total, limit=limit, offset=offset)
+
+
+#: The template's example row: DESIGN.md §5's sample application, flat.
+TEMPLATE_EXAMPLE = {
+    "external_ref": "LOS-000123",
+    "name": "Asha Verma",
+    "pan": "ABCPV1234K",
+    "date_of_birth": "1998-04-12",
+    "phone": "+919812345678",
+    "email": "asha@example.com",
+    "employment_type": "salaried",
+    "employment_years": 3,
+    "monthly_income": 65000,
+    "existing_emi": 8000,
+    "residence_type": "rented",
+    "city_tier": 1,
+    "state": "Maharashtra",
+    "loan_amount": 300000,
+    "tenure_months": 24,
+    "interest_rate": 16.5,
+    "purpose": "personal",
+    "bureau_score": 712,
+    "bureau_utilization": 0.42,
+    "bureau_dpd_30_last_12m": 0,
+    "bureau_max_dpd_last_24m": 0,
+    "bureau_enquiries_last_6m": 2,
+    "bureau_credit_history_months": 48,
+    "bureau_active_accounts": 3,
+    "alt_avg_monthly_inflow": 70000,
+    "alt_inflow_regularity": 0.9,
+    "alt_bounced_emis_last_6m": 0,
+    "alt_upi_txn_per_month": 45,
+}
+TEMPLATE_COLUMNS = ["external_ref", *APPLICANT_COLUMNS, *LOAN_COLUMNS, *BUREAU_COLUMNS, *ALT_COLUMNS]
+
+
+def template_csv() -> str:
+    """A CSV template: every column a batch file may have, and one filled example row (which validates)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(TEMPLATE_COLUMNS)
+    writer.writerow([TEMPLATE_EXAMPLE.get(c, "") for c in TEMPLATE_COLUMNS])
+    return buf.getvalue()
 
 
 def results_csv(session: Session, *, ctx: TenantContext, batch_id: str) -> Iterator[str]:
@@ -335,6 +439,9 @@ def results_csv(session: Session, *, ctx: TenantContext, batch_id: str) -> Itera
                 reasons[1],
                 reasons[2],
                 error or "",
+                res.get("expected_loss", ""),
+                res.get("credit_limit", ""),
+                "; ".join(res.get("knockouts") or []),
             ]
         )
         yield buf.getvalue()

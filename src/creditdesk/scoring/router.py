@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Header, Query, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from creditdesk.db import SessionDep
 from creditdesk.kit.pagination import PageDep
@@ -18,6 +18,7 @@ from creditdesk.scoring.schemas import (
     ApplicationPage,
     BatchCreated,
     BatchOut,
+    BatchPage,
     BatchPreviewOut,
     DecisionOut,
     PolicyIn,
@@ -92,6 +93,27 @@ async def score(body: ApplicationCreate, ctx: Annotated[TenantContext, TenantCal
 async def score_batch(body: ScoreBatchIn, ctx: Annotated[TenantContext, TenantCaller(P.APPLICATIONS_CREATE)]):
     """What-if scoring of up to 1,000 applications (vectorised). Nothing is stored or audited."""
     return FastJSON({"results": await service.score_stateless(ctx=ctx, bodies=body.applications)})
+
+
+@router.get("/tenants/{tenant}/batches", response_model=BatchPage, operation_id="listBatches")
+def list_batches(session: SessionDep, page: PageDep, ctx: Annotated[TenantContext, TenantAccess(P.BATCHES_CREATE)]):
+    """Batch history, newest first, with progress (field officers see the batches they sent)."""
+    return batches.list_batches(session, ctx=ctx, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/tenants/{tenant}/batches/template.csv",
+    operation_id="getBatchTemplate",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def batch_template(ctx: Annotated[TenantContext, TenantCaller(P.BATCHES_CREATE)]):
+    """A CSV template: every column a batch file may have and one valid example row."""
+    return PlainTextResponse(
+        batches.template_csv(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="creditdesk-batch-template.csv"'},
+    )
 
 
 @router.post("/tenants/{tenant}/batches/preview", response_model=BatchPreviewOut, operation_id="previewBatch")

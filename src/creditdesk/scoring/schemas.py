@@ -233,6 +233,17 @@ class BatchOut(BaseModel):
     error: str | None = None
 
 
+class BatchItem(BatchOut):
+    created_by: str | None = None
+
+
+class BatchPage(BaseModel):
+    items: list[BatchItem]
+    total: int
+    limit: int
+    offset: int
+
+
 class RowError(BaseModel):
     row: int
     field: str | None

@@ -16,7 +16,7 @@ from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.scope import get_owned, scoped
 from creditdesk.worker.broker import JobContext, handler
 
-CHUNK = 500  # rows per committed chunk: progress granularity and the most work a crash can redo
+CHUNK = 250  # rows per committed chunk: progress granularity and the most work a crash can redo
 
 
 def _submitter(session: Any, user_id: str | None) -> audit.SystemActor:
@@ -78,6 +78,9 @@ def _decide_chunk(
                 "decision": result.decision,
                 "reasons": result.reasons,
                 "external_ref": body.external_ref,
+                "expected_loss": str(result.expected_loss),
+                "credit_limit": str(result.credit_limit),
+                "knockouts": [k["name"] for k in result.knockouts],
             },
         )
     return records, outcomes
