@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Select, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from creditdesk.audit.models import AuditEvent
@@ -124,19 +124,33 @@ def lock_chains(session: Session, chains: Iterable[str]) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
 
 
+def _head_of(chain: str) -> Select[Any]:
+    """The newest event of one chain: a backward scan of the (chain, seq) index, O(log n)."""
+    return (
+        select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+
+
 def _heads(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """The last (seq, hash) of each chain, in one query."""
-    last = (
-        select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
-        .where(AuditEvent.chain.in_(chains))
-        .group_by(AuditEvent.chain)
-        .subquery()
-    )
-    rows = session.execute(
-        select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash).join(
-            last, (AuditEvent.chain == last.c.chain) & (AuditEvent.seq == last.c.seq)
-        )
-    )
+    """The last (seq, hash) of each chain, each found through the index (never a scan of the chain).
+
+    PostgreSQL: one statement (a LATERAL lookup per chain); SQLite (in process): one lookup per chain.
+    A ``max(seq) … GROUP BY chain`` would read every event of the chains, and grow with them.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT e.chain, e.seq, e.hash FROM unnest(CAST(:chains AS text[])) AS c(chain) "
+                "CROSS JOIN LATERAL (SELECT chain, seq, hash FROM audit_event WHERE chain = c.chain "
+                "ORDER BY seq DESC LIMIT 1) AS e"
+            ),
+            {"chains": list(chains)},
+        ).all()
+    else:
+        rows = [r for c in chains for r in session.execute(_head_of(c)).all()]
     return {r.chain: (r.seq, r.hash) for r in rows}
 
 
@@ -214,12 +228,7 @@ def record(
     """Append an event to the tenant's chain (or the platform chain). Never pass a secret in details."""
     chain = chain_of(tenant_id, shard_key)
     lock_chains(session, [chain])
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
+    last = session.execute(_head_of(chain)).first()
     created = utcnow()
     event = AuditEvent(
         id=new_id(),

@@ -8,10 +8,13 @@ import { PageHeader } from '@/components/PageHeader';
 import { StatCard } from '@/components/StatCard';
 import { NotAvailable } from '@/components/StatusPanels';
 import { ApiError } from '@/lib/errors';
-import { formatNumber } from '@/lib/format';
+import { formatDateTime, formatNumber } from '@/lib/format';
+import { useQueryClient } from '@tanstack/react-query';
 import { useCreateBatch } from '../api/create-batch';
 import { useDownloadBatchResults } from '../api/download-batch-results';
+import { useDownloadBatchTemplate } from '../api/download-batch-template';
 import { FINISHED, useBatch } from '../api/get-batch';
+import { useBatches } from '../api/list-batches';
 import { usePreviewBatch, type BatchPreview } from '../api/preview-batch';
 
 const ACCEPT = [
@@ -88,7 +91,83 @@ export function PreviewTable({ preview }: { preview: BatchPreview }) {
   );
 }
 
+function statusColor(status: string): string {
+  if (status === 'succeeded') return 'teal';
+  return FINISHED.includes(status) ? 'red' : 'blue';
+}
+
+/** Earlier batches: reopen their results after leaving the page. */
+function BatchHistory({ tenant }: { tenant: string }) {
+  const batches = useBatches(tenant);
+  const download = useDownloadBatchResults(tenant);
+  if (batches.isError) return <ErrorAlert error={batches.error} onRetry={() => void batches.refetch()} />;
+  const items = batches.data?.items ?? [];
+  return (
+    <Paper withBorder p="md" radius="md" data-testid="batch-history">
+      <Title order={2} size="h5" mb="xs">
+        Recent batches
+      </Title>
+      {batches.isPending ? (
+        <Text size="sm" c="dimmed" role="status">
+          Loading batches…
+        </Text>
+      ) : items.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          No batches yet: the files you submit are listed here with their results.
+        </Text>
+      ) : (
+        <ScrollArea>
+          <Table striped verticalSpacing="xs" miw={560}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>File</Table.Th>
+                <Table.Th>Submitted</Table.Th>
+                <Table.Th ta="right">Rows</Table.Th>
+                <Table.Th ta="right">Done / failed</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th />
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((b) => (
+                <Table.Tr key={b.batch_id}>
+                  <Table.Td>{b.filename}</Table.Td>
+                  <Table.Td>{formatDateTime(b.created_at)}</Table.Td>
+                  <Table.Td ta="right">{formatNumber(b.rows)}</Table.Td>
+                  <Table.Td ta="right">
+                    {formatNumber(b.done)} / {formatNumber(b.failed)}
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge color={statusColor(b.status)} variant="light">
+                      {b.status}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <Button
+                      size="compact-sm"
+                      variant="subtle"
+                      leftSection={<IconDownload size={14} />}
+                      disabled={!FINISHED.includes(b.status)}
+                      onClick={() => download.mutate(b.batch_id)}
+                      aria-label={`Download the results of ${b.filename}`}
+                    >
+                      results.csv
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </ScrollArea>
+      )}
+      {download.isError && <ErrorAlert error={download.error} title="Download failed" />}
+    </Paper>
+  );
+}
+
 function Batches({ tenant }: { tenant: string }) {
+  const queryClient = useQueryClient();
+  const template = useDownloadBatchTemplate(tenant);
   const [file, setFile] = useState<File | null>(null);
   const [batchId, setBatchId] = useState<string | null>(null);
   const preview = usePreviewBatch(tenant);
@@ -116,6 +195,12 @@ function Batches({ tenant }: { tenant: string }) {
         title="Batch scoring"
         description="Score a file of applications: CSV or XLSX (one row per application; loan_amount, bureau_score, alt_… columns) or a JSON list of API bodies."
       />
+      <Group mb="sm">
+        <Button variant="light" leftSection={<IconDownload size={16} />} loading={template.isPending} onClick={() => template.mutate()}>
+          Download CSV template
+        </Button>
+        {template.isError && <ErrorAlert error={template.error} title="Download failed" />}
+      </Group>
       {anyMissing ? (
         <NotAvailable feature="Batch scoring" />
       ) : (
@@ -191,7 +276,15 @@ function Batches({ tenant }: { tenant: string }) {
               <Group justify="flex-end">
                 <Button
                   leftSection={<IconSend size={16} />}
-                  onClick={() => file && create.mutate(file, { onSuccess: (b) => setBatchId(b.batch_id) })}
+                  onClick={() =>
+                    file &&
+                    create.mutate(file, {
+                      onSuccess: (b) => {
+                        setBatchId(b.batch_id);
+                        void queryClient.invalidateQueries({ queryKey: ['batches', tenant] });
+                      },
+                    })
+                  }
                   loading={create.isPending}
                   disabled={!!batchId}
                 >
@@ -245,6 +338,7 @@ function Batches({ tenant }: { tenant: string }) {
               )}
             </Paper>
           )}
+          <BatchHistory tenant={tenant} />
         </Stack>
       )}
     </>
