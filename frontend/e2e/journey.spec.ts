@@ -133,6 +133,11 @@ test('3. the tenant’s field officer scores a sample JSON application, then a C
     .split(/\r?\n/);
   expect(csv[0]).toContain('decision');
   expect(csv).toHaveLength(1 + 5);
+  // the batch stays reachable after leaving the page: the history lists it with its results
+  await page.reload();
+  const history = page.getByTestId('batch-history');
+  await expect(history).toContainText('applications.csv');
+  await expect(history.getByRole('button', { name: 'Download the results of applications.csv' })).toBeEnabled();
 });
 
 test('4. the risk analyst sees the delinquency trend and the embedded dashboard', async ({ page, request }) => {

@@ -133,3 +133,26 @@ def test_platform_chain_and_permissions(client, session):
     assert client.get(f"/api/v1/tenants/{tenant.slug}/audit", headers=bearer(officer)).status_code == 403
     assert client.get(f"/api/v1/tenants/{tenant.slug}/audit", headers=bearer(auditor)).status_code == 200
     assert client.get("/api/v1/audit", headers=bearer(auditor)).status_code == 403
+
+
+def test_a_chain_head_is_found_through_the_index_not_by_reading_the_chain(db):
+    """Appending must cost the same with a million events as with ten (the soak caught a GROUP BY max)."""
+    from sqlalchemy import event
+
+    from creditdesk.audit.service import _heads
+
+    if not db.is_postgres:
+        return  # SQLite runs one ORDER BY seq DESC LIMIT 1 per chain on the same unique index
+    seen = []
+    listener = lambda conn, cur, statement, params, ctx, many: seen.append((statement, params))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with db.session() as s:
+            _heads(s, ["t/00", "t/01"])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    statement, params = next((st, p) for st, p in seen if "audit_event" in st)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")  # the plan a large table gets, even on an empty one
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+    assert "Index Scan Backward" in plan and "Aggregate" not in plan, plan

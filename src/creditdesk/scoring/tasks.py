@@ -106,7 +106,9 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
     pending = (
         scoped(
             select(BatchRow.row_number, BatchRow.input).where(
-                BatchRow.batch_id == batch.id, BatchRow.state == "pending"
+                BatchRow.batch_id == batch.id,
+                BatchRow.row_number > bindparam("after"),  # a range scan of the key from where we are
+                BatchRow.state == "pending",
             ),
             BatchRow,
             tenant.id,
@@ -120,7 +122,9 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
     finished = sum(
         n for state, n in counts(session, tenant_id=tenant.id, batch_id=batch.id).items() if state != "pending"
     )
-    while rows := session.execute(pending).all():
+    after = 0  # chunks walk the primary key forward: re-reading the rows already done made batches quadratic
+    while rows := session.execute(pending, {"after": after}).all():
+        after = rows[-1].row_number
         bodies = [ApplicationCreate.model_validate(r.input) for r in rows]
         prepared = pipeline.prepare(session, tenant_id=tenant.id, bodies=bodies)
         records, outcomes = _decide_chunk(rt, caller, batch.id, [r.row_number for r in rows], prepared, as_of=as_of)
