@@ -142,6 +142,13 @@ def readiness_checks(settings: Settings) -> dict[str, str]:
     return checks
 
 
+def readiness(settings: Settings) -> tuple[int, dict[str, Any]]:
+    """The readiness answer (status code and body), for ``/readyz`` on either port."""
+    checks = readiness_checks(settings)
+    ok = all(v == "ok" for v in checks.values())
+    return (200 if ok else 503), {"status": "ok" if ok else "unavailable", "checks": checks}
+
+
 class _StateCollector:
     """Scrape-time gauges: circuit-breaker states (this process) and the job queue (the database)."""
 
@@ -211,9 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
         health = None
         if settings.health_port is not None:  # probes answered off the event loop (see kit/health.py)
-            health = HealthServer(
-                settings.health_host, settings.health_port, lambda: readiness_checks(settings)
-            ).start()
+            health = HealthServer(settings.health_host, settings.health_port, lambda: readiness(settings)).start()
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
             start_worker(settings, recover=True)
@@ -281,9 +286,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/readyz", tags=["service"], operation_id="readyz")
     def readyz() -> JSONResponse:
         """Readiness: the database (and broker/Redis when configured) answer."""
-        checks = readiness_checks(settings)
-        ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        status, body = readiness(settings)
+        return JSONResponse(body, status_code=status)
 
     @app.get("/metrics", tags=["service"], include_in_schema=False)
     def metrics() -> PlainTextResponse:

@@ -9,7 +9,12 @@ from creditdesk.kit.health import HealthServer
 
 def test_health_listener_answers_liveness_and_readiness():
     checks = {"database": "ok"}
-    server = HealthServer("127.0.0.1", 0, lambda: dict(checks)).start()
+
+    def ready():
+        ok = all(v == "ok" for v in checks.values())
+        return (200 if ok else 503), {"status": "ok" if ok else "unavailable", "checks": dict(checks)}
+
+    server = HealthServer("127.0.0.1", 0, ready).start()
     base = f"http://127.0.0.1:{server.port}"
     try:
         assert httpx.get(base + "/healthz").json() == {"status": "ok"}

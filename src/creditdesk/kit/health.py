@@ -20,7 +20,7 @@ import structlog
 
 log = structlog.get_logger("creditdesk.health")
 
-ReadyCheck = Callable[[], dict[str, str]]
+ReadyCheck = Callable[[], tuple[int, dict[str, Any]]]  # (status code, body), as /readyz answers
 
 
 class _ReusePortServer(ThreadingHTTPServer):
@@ -39,9 +39,7 @@ def _handler(ready: ReadyCheck) -> type[BaseHTTPRequestHandler]:
             if self.path == "/healthz":
                 status, body = 200, {"status": "ok"}
             elif self.path == "/readyz":
-                checks = ready()
-                ok = all(v == "ok" for v in checks.values())
-                status, body = (200 if ok else 503), {"status": "ok" if ok else "unavailable", "checks": checks}
+                status, body = ready()
             else:
                 status, body = 404, {"error": "NotFound", "detail": "Only /healthz and /readyz are served here"}
             data = json.dumps(body).encode()
