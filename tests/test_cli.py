@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -105,3 +106,45 @@ def test_serve_demo_over_real_http(tmp_path):
     log.seek(0)
     output = log.read()
     assert "admin@creditdesk.demo" in output and "password: creditdesk-demo-2026" in output
+    assert proc.returncode == 0
+    assert all(json.loads(line) for line in output.splitlines())
+
+
+def _serve_until_healthy(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], Path]:
+    out = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=_env(tmp_path, CREDITDESK_MODE="dev"),
+        stdout=out.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, out
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail("server did not start:\n" + out.read_text()[-3000:])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_serve_writes_only_json_lines_and_a_stop_signal_exits_0(tmp_path, stop):
+    port = _free_port()
+    proc, out = _serve_until_healthy(tmp_path, port)
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/tenants/nobody/bureaus")  # 401: still one request line
+    finally:
+        proc.send_signal(stop)
+        returncode = proc.wait(timeout=60)
+
+    assert returncode == 0  # `make demo` reports no "Error 143"
+    lines = [json.loads(line) for line in out.read_text().splitlines()]  # uvicorn's and the CLI's lines too
+    events = [line["event"] for line in lines]
+    assert f"Serving on http://127.0.0.1:{port}  (API docs at /docs)" in events
+    assert f"Uvicorn running on http://127.0.0.1:{port} (Press CTRL+C to quit)" in events
+    assert events[-1].startswith("Finished server process")
+    (request,) = [line for line in lines if line.get("route") == "/api/v1/tenants/{tenant}/bureaus"]
+    assert request["status"] == 401 and request["tenant"] == "nobody"

@@ -50,28 +50,39 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Upgrade the database, seed demo data if asked, and serve the API and portal."""
+    """Upgrade the database, seed demo data if asked, and serve the API and portal.
+
+    Everything the process writes is JSON lines on stderr (see ``kit/logging.py``), and a stop signal
+    (Ctrl-C, SIGTERM) is a clean shutdown with exit code 0.
+    """
+    import structlog
     import uvicorn
 
     from creditdesk.config import ConfigError
+    from creditdesk.kit.logging import configure_logging
 
+    configure_logging()  # until the settings name the level
+    _stop_cleanly_on_signals()
+    log = structlog.get_logger("creditdesk.cli")
     reachable_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - demo bureau configs call back here
     os.environ.setdefault("CREDITDESK_PUBLIC_BASE_URL", f"http://{reachable_host}:{port}")
     try:
         settings = _settings(demo)
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        log.error(f"error: {exc}")
         raise typer.Exit(2) from None
+    configure_logging(settings.log_level)
     _prepare(settings)
     if demo or settings.mode == "demo":
         from creditdesk.demo import seed_demo
         from creditdesk.tenancy.demo import PLATFORM_USERS, TENANT_USERS
 
         seed_demo(settings)
-        typer.echo("CreditDesk demo is ready. Sign in with any of:")
-        for email, _, role in PLATFORM_USERS + TENANT_USERS:
-            typer.echo(f"  {email:32} {role.value}")
-        typer.echo(f"  password: {settings.demo_password.get_secret_value()}  (set CREDITDESK_DEMO_PASSWORD to change)")
+        log.info(
+            "CreditDesk demo is ready: sign in with any of these users and "
+            f"password: {settings.demo_password.get_secret_value()}  (set CREDITDESK_DEMO_PASSWORD to change)",
+            users={email: role.value for email, _, role in PLATFORM_USERS + TENANT_USERS},
+        )
     if workers > 1:  # aggregate Prometheus metrics across processes
         import shutil
 
@@ -79,18 +90,35 @@ def serve(
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    typer.echo(f"Serving on http://{host}:{port}  (API docs at /docs)")
+    log.info(f"Serving on http://{host}:{port}  (API docs at /docs)", host=host, port=port, workers=workers)
     uvicorn.run(
         "creditdesk.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
+        log_config=None,  # uvicorn's lines go through our JSON handler
         timeout_graceful_shutdown=20,
+        timeout_keep_alive=settings.keep_alive_seconds,
         proxy_headers=True,
-        access_log=False,
+        access_log=False,  # RequestContextMiddleware logs each request
     )
+
+
+def _stop_cleanly_on_signals() -> None:
+    """Make Ctrl-C and SIGTERM a clean exit (code 0, no traceback), before and after uvicorn serves.
+
+    While it serves, uvicorn handles both signals (graceful shutdown) and then re-raises the signal it
+    caught against the handler it found — this one — instead of dying by it (exit 143, which `make demo`
+    would report as "Error 143").
+    """
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
 
 
 @app.command()
@@ -115,7 +143,9 @@ def worker(
     configure_logging(settings.log_level)
     settings.worker_threads = threads
     start_worker(settings, recover=False)
-    typer.echo(f"worker running with {threads} threads; Ctrl-C to stop")
+    import structlog
+
+    structlog.get_logger("creditdesk.cli").info(f"worker running with {threads} threads; Ctrl-C to stop")
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

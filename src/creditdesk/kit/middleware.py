@@ -14,6 +14,7 @@ from prometheus_client import Counter, Histogram
 
 from creditdesk.db import new_hex_id
 from creditdesk.errors import PayloadTooLarge
+from creditdesk.kit.logging import bind_request_scope, unbind_request_scope
 from creditdesk.kit.observability import begin_request_trace
 
 HTTP_LATENCY = Histogram(
@@ -60,6 +61,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         begin_request_trace(headers.get(b"traceparent"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope_token = bind_request_scope(scope)  # tenant routes name their tenant on every line
 
         limit = self.max_upload if headers.get(b"content-type", b"").startswith(b"multipart/") else self.max_body
         declared = headers.get(b"content-length")
@@ -111,6 +113,7 @@ class RequestContextMiddleware:
                 user=getattr(principal, "id", None),
             )
             structlog.contextvars.clear_contextvars()
+            unbind_request_scope(scope_token)
 
 
 def route_template(scope: dict[str, Any]) -> str:
