@@ -12,16 +12,37 @@ import { formatDateTime, formatNumber } from '@/lib/format';
 import { useBreakers } from '../api/list-breakers';
 import { useBureauConfigs, type BureauConfig } from '../api/list-bureau-configs';
 import { usePutBureauConfig } from '../api/put-bureau-config';
-import { useTestBureau } from '../api/test-bureau';
+import { useBureauTest } from '../api/test-bureau';
 import { BUREAU_META, secretFields, secretLabel } from './bureau-meta';
+import { ConnectionResult } from './ConnectionResult';
 import { EditBureauModal } from './EditBureauModal';
 
 const BREAKER_COLOR: Record<string, string> = { closed: 'teal', open: 'red', half_open: 'yellow', 'half-open': 'yellow' };
 
+function StatusBadge({ config }: { config: BureauConfig }) {
+  if (!config.configured) {
+    return (
+      <Badge color="gray" variant="outline" data-testid={`status-${config.bureau}`}>
+        Not configured
+      </Badge>
+    );
+  }
+  return config.enabled ? (
+    <Badge color="teal" variant="filled" data-testid={`status-${config.bureau}`}>
+      On · used in decisions
+    </Badge>
+  ) : (
+    <Badge color="orange" variant="light" data-testid={`status-${config.bureau}`}>
+      Off · not used in decisions
+    </Badge>
+  );
+}
+
 function BureauCard({ tenant, config, breaker }: { tenant: string; config: BureauConfig; breaker?: string }) {
   const meta = BUREAU_META[config.bureau];
+  const name = meta?.name ?? config.bureau;
   const [opened, { open, close }] = useDisclosure(false);
-  const test = useTestBureau(tenant, config.bureau);
+  const test = useBureauTest(tenant, config);
   const save = usePutBureauConfig(tenant);
   const { can } = useAuth();
   const configured = config.configured && !!config.endpoint_url;
@@ -33,7 +54,7 @@ function BureauCard({ tenant, config, breaker }: { tenant: string; config: Burea
         onSuccess: () =>
           notifications.show({
             color: enabled ? 'teal' : 'gray',
-            message: `${meta?.name ?? config.bureau} ${enabled ? 'enabled' : 'disabled'}`,
+            message: enabled ? `${name} is on: decisions pull its reports` : `${name} is off: decisions no longer pull its reports`,
           }),
         onError: (err) => notifications.show({ color: 'red', title: 'Could not change', message: errorMessage(err) }),
       },
@@ -42,9 +63,9 @@ function BureauCard({ tenant, config, breaker }: { tenant: string; config: Burea
   return (
     <Card withBorder radius="md" padding="lg" data-testid={`bureau-${config.bureau}`}>
       <Group justify="space-between" align="flex-start" wrap="nowrap">
-        <div>
+        <div style={{ minWidth: 0 }}>
           <Title order={2} size="h4">
-            {meta?.name ?? config.bureau}
+            {name}
           </Title>
           <Text size="xs" c="dimmed">
             {meta?.blurb}
@@ -54,10 +75,12 @@ function BureauCard({ tenant, config, breaker }: { tenant: string; config: Burea
           checked={config.enabled}
           onChange={(e) => toggle(e.currentTarget.checked)}
           disabled={!can('bureaus:manage') || !configured || save.isPending}
-          aria-label={`${meta?.name ?? config.bureau} enabled`}
-          label={config.enabled ? 'On' : 'Off'}
-          labelPosition="left"
+          aria-label={`${name} enabled`}
+          size="md"
         />
+      </Group>
+      <Group mt="xs">
+        <StatusBadge config={config} />
       </Group>
       <Table mt="md" variant="vertical" layout="fixed" withRowBorders={false} verticalSpacing={4} fz="sm">
         <Table.Tbody>
@@ -118,42 +141,28 @@ function BureauCard({ tenant, config, breaker }: { tenant: string; config: Burea
           </Table.Tr>
         </Table.Tbody>
       </Table>
-      {test.data && (
-        <Badge
-          mt="sm"
-          size="lg"
-          variant="light"
-          color={test.data.ok ? 'teal' : 'red'}
-          style={{ textTransform: 'none', whiteSpace: 'normal', height: 'auto' }}
-          data-testid={`test-result-${config.bureau}`}
-        >
-          {test.data.ok
-            ? `Connected in ${formatNumber(test.data.latency_ms)} ms`
-            : `Failed${test.data.latency_ms != null ? ` after ${formatNumber(test.data.latency_ms)} ms` : ''}: ${test.data.error ?? 'unknown error'}`}
-        </Badge>
-      )}
-      {test.isError && (
-        <Text c="red" size="sm" mt="sm" role="alert">
-          {errorMessage(test.error)}
-        </Text>
+      {test.outcome && (
+        <ConnectionResult
+          bureau={config.bureau}
+          name={name}
+          outcome={test.outcome}
+          enabled={config.enabled}
+          onEnable={can('bureaus:manage') ? () => toggle(true) : undefined}
+          enabling={save.isPending}
+        />
       )}
       <Group mt="md" gap="xs">
         <Can need="bureaus:manage">
-          <Button
-            variant="light"
-            leftSection={<IconSettings size={16} />}
-            onClick={open}
-            aria-label={`Configure ${meta?.name ?? config.bureau}`}
-          >
+          <Button variant="light" leftSection={<IconSettings size={16} />} onClick={open} aria-label={`Configure ${name}`}>
             {configured ? 'Edit / replace secret' : 'Configure'}
           </Button>
           <Button
             variant="default"
             leftSection={<IconPlugConnected size={16} />}
-            onClick={() => test.mutate()}
+            onClick={test.run}
             loading={test.isPending}
             disabled={!configured}
-            aria-label={`Test connection to ${meta?.name ?? config.bureau}`}
+            aria-label={`Test connection to ${name}`}
           >
             Test connection
           </Button>

@@ -3,10 +3,11 @@ import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { IconFlask } from '@tabler/icons-react';
 import { ErrorAlert } from '@/components/ErrorAlert';
-import { errorMessage, fieldErrors } from '@/lib/errors';
+import { fieldErrors } from '@/lib/errors';
 import { useSandboxCredentials } from '../api/get-sandbox-credentials';
 import type { BureauConfig } from '../api/list-bureau-configs';
 import { usePutBureauConfig, type BureauConfigWrite } from '../api/put-bureau-config';
+import { useForgetBureauTest } from '../api/test-bureau';
 import { BUREAU_META, secretFields, secretLabel } from './bureau-meta';
 
 interface Values {
@@ -30,12 +31,15 @@ export function EditBureauModal({
   onClose: () => void;
 }) {
   const fields = secretFields(config.bureau, config.credentials);
+  const name = BUREAU_META[config.bureau]?.name ?? config.bureau;
   const save = usePutBureauConfig(tenant);
   const sandbox = useSandboxCredentials();
+  const forgetTest = useForgetBureauTest(tenant, config.bureau);
   const stored = (f: string) => !!config.credentials?.[f];
   const form = useForm<Values>({
     initialValues: {
-      enabled: config.enabled,
+      // a first configuration is meant to be used: on unless the analyst turns it off
+      enabled: config.configured ? config.enabled : true,
       endpoint_url: config.endpoint_url ?? '',
       member_id: config.member_id ?? '',
       timeout_ms: config.timeout_ms ?? 3000,
@@ -66,9 +70,7 @@ export function EditBureauModal({
           member_id: kit.member_id,
           secrets: { ...form.values.secrets, ...kit.credentials },
         });
-        notifications.show({ color: 'blue', message: 'Filled in the simulator’s sandbox credentials. Save to store them.' });
       },
-      onError: (err) => notifications.show({ color: 'red', title: 'No sandbox kit', message: errorMessage(err) }),
     });
 
   const submit = form.onSubmit((v) => {
@@ -83,8 +85,14 @@ export function EditBureauModal({
     save.mutate(
       { bureau: config.bureau, body },
       {
-        onSuccess: () => {
-          notifications.show({ color: 'teal', message: `${BUREAU_META[config.bureau]?.name ?? config.bureau} saved` });
+        onSuccess: (saved) => {
+          if (Object.keys(credentials).length) forgetTest(); // a test of the old secrets says nothing now
+          notifications.show({
+            color: 'teal',
+            message: saved.enabled
+              ? `${name} saved and on. Test the connection to check it.`
+              : `${name} saved but off: decisions do not pull its reports.`,
+          });
           onClose();
         },
         onError: (err) => {
@@ -96,11 +104,19 @@ export function EditBureauModal({
   });
 
   return (
-    <Modal opened={opened} onClose={onClose} title={`Configure ${BUREAU_META[config.bureau]?.name ?? config.bureau}`} size="lg">
+    <Modal opened={opened} onClose={onClose} title={`Configure ${name}`} size="lg">
       <form onSubmit={submit} noValidate aria-label={`Configure ${config.bureau}`}>
         <Stack gap="sm">
           {save.isError && <ErrorAlert error={save.error} title="Could not save" />}
-          <Switch label="Enabled for scoring" {...form.getInputProps('enabled', { type: 'checkbox' })} />
+          <Switch
+            label="Enabled for scoring"
+            description={
+              form.values.enabled
+                ? 'Decisions pull this bureau’s report once saved.'
+                : 'Saved but not used: decisions do not pull this bureau.'
+            }
+            {...form.getInputProps('enabled', { type: 'checkbox' })}
+          />
           <TextInput label="Endpoint URL" placeholder="https://…" required {...form.getInputProps('endpoint_url')} />
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput label="Member id" required {...form.getInputProps('member_id')} />
@@ -126,6 +142,12 @@ export function EditBureauModal({
               />
             ))}
           </SimpleGrid>
+          {sandbox.isSuccess && (
+            <Alert variant="light" color="blue" p="xs" data-testid="sandbox-filled">
+              <Text size="xs">Filled in the simulator’s sandbox credentials. Save to store them.</Text>
+            </Alert>
+          )}
+          {sandbox.isError && <ErrorAlert error={sandbox.error} title="No sandbox kit" />}
           <Group justify="space-between" mt="sm">
             <Button variant="subtle" leftSection={<IconFlask size={16} />} onClick={fillSandbox} loading={sandbox.isPending} size="sm">
               Use simulator sandbox kit
