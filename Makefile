@@ -12,8 +12,8 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed
 # Debian's chromium (/usr/bin/chromium) runs the browser tests; npm never downloads a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-demo: setup web ## set up and run the embedded demo (SQLite, in-process worker, demo data)
-	CREDITDESK_DATA_DIR=$(DATA) $(BIN)/creditdesk serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+demo: setup web ## set up and run the embedded demo (SQLite, in-process worker, demo data); PORT=, HOST=, DATA= (default 8000, 127.0.0.1, var)
+	exec env CREDITDESK_DATA_DIR=$(DATA) $(BIN)/creditdesk serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 setup: $(STAMP)
 

@@ -3,13 +3,16 @@
 //
 //   node scripts/gen-api.mjs                 # dump /openapi.json from the app (no server needed)
 //   node scripts/gen-api.mjs --from FILE|URL # or read it from a file or a running server
-//   node scripts/gen-api.mjs --check         # fail when the committed files are out of date
+//   node scripts/gen-api.mjs --check         # fail when the generated files are out of date
+//   node scripts/gen-api.mjs --if-missing    # generate only when they do not exist yet (npm's pre-scripts)
 //
-// Writes src/client/openapi.json (the merged document) and src/client/schema.d.ts (openapi-typescript).
+// Writes src/client/schema.d.ts (openapi-typescript) and src/client/pending.json. Both are build output,
+// not source: git ignores them, `make web` regenerates them, and `npm run typecheck|build|test|dev`
+// generate them first in a fresh clone.
 // Routes of DESIGN §5 that the server does not serve yet come from contract/design-v1.mjs and are
 // listed in src/client/pending.json; a served route always wins over the contract.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +25,9 @@ const repo = resolve(root, '..');
 const outDir = join(root, 'src', 'client');
 const args = process.argv.slice(2);
 const check = args.includes('--check');
+const ifMissing = args.includes('--if-missing');
+const OUTPUTS = ['schema.d.ts', 'pending.json'];
+if (ifMissing && OUTPUTS.every((name) => existsSync(join(outDir, name)))) process.exit(0);
 const fromIdx = args.indexOf('--from');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
@@ -105,7 +111,9 @@ for (const [name, text] of Object.entries(files)) {
     console.error(`gen-api: ${name} is out of date — run npm run gen:api`);
     stale = true;
   } else {
-    writeFileSync(file, text);
+    // write then rename: a type-check running at the same time never reads half a file
+    writeFileSync(`${file}.${process.pid}.tmp`, text);
+    renameSync(`${file}.${process.pid}.tmp`, file);
     console.log(`gen-api: wrote src/client/${name}`);
   }
 }
