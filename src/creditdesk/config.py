@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     health_host: str = "127.0.0.1"
     # how often (ms) the interpreter hands the GIL to a waiting thread (Python's default is 5 ms)
     gil_switch_interval_ms: float = 0.5
+    # how long an idle keep-alive connection stays open (s): longer than a load balancer's idle timeout
+    # (often 60 s), so the balancer never sends a request on a connection the server is closing
+    keep_alive_seconds: int = 75
     tracing_enabled: bool = True
     trace_sql: bool = False  # a span per SQL statement: useful when debugging, costly on the hot path
 

@@ -177,3 +177,37 @@ def test_metrics_after_traffic(client, lender):
     )
     assert "# TYPE creditdesk_job_queue gauge" in metrics
     assert "# TYPE creditdesk_bureau_breaker_open gauge" in metrics
+
+
+def _with_bureau(**bureau):
+    return {**NO_PULL, "bureau": {**SAMPLE["bureau"], **bureau}}
+
+
+def test_approvals_show_key_factors_and_declines_their_adverse_reasons(client, lender):
+    tenant, officer, _ = lender
+    good = _apply(client, tenant, officer, _with_bureau(score=860, utilization=0.05, enquiries_last_6m=0)).json()
+    assert good["decision"] == "Approve"
+    assert good["adverse_reasons"] == []
+    assert good["shap_explanation"] == good["positive_factors"] and good["positive_factors"]
+    weak = _with_bureau(score=540, utilization=0.98, dpd_30_last_12m=4, max_dpd_last_24m=120)
+    weak["applicant"] = {**SAMPLE["applicant"], "monthly_income": 20000}
+    bad = _apply(client, tenant, officer, weak).json()
+    assert bad["decision"] in ("Review", "Reject") and bad["positive_factors"] == []
+    costs = [a["impact"] for a in bad["adverse_reasons"]]
+    assert costs and costs == sorted(costs, reverse=True) and min(costs) >= 0.1
+    knockouts = [k["reason"] for k in bad["knockouts"]]
+    assert bad["shap_explanation"][: len(knockouts)] == knockouts  # the policy's reasons first
+    assert bad["adverse_reasons"][0]["reason"] in bad["shap_explanation"]
+    assert all(c["label"] and c["label"] != c["feature"] for c in bad["contributions"])
+    assert bad["inputs"]["bureau"]["score"] == 540 and bad["bureau_status"] == "supplied"
+
+
+def test_a_review_without_a_factor_above_the_minimum_says_so(client, lender):
+    tenant, officer, admin = lender
+    policy = client.get(f"/api/v1/tenants/{tenant.slug}/policy", headers=bearer(admin)).json()
+    body = {k: v for k, v in policy.items() if k not in ("version", "created_at", "created_by")}
+    body.update(approve_below_pd=0.0001, adverse_reason_min_impact=5, knockout_rules=[])
+    assert client.put(f"/api/v1/tenants/{tenant.slug}/policy", json=body, headers=bearer(admin)).status_code == 200
+    d = _apply(client, tenant, officer, NO_PULL).json()
+    assert d["decision"] == "Review"
+    assert d["adverse_reasons"] == [] and d["shap_explanation"] == ["No significant adverse factor"]

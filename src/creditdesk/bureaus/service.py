@@ -12,6 +12,7 @@ Security invariants:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,6 +145,7 @@ def forget_runtime_state(*, tenant_id: str, bureau: str, runtime: BureauRuntime 
     runtime = runtime or get_runtime()
     invalidate_reports(runtime.cache, tenant_id=tenant_id, bureau=bureau)
     runtime.breakers.reset(tenant_id, bureau)
+    _enabled.pop(tenant_id, None)
 
 
 def runtime_config(
@@ -510,6 +512,34 @@ class BureauPullOutcome:
     all_failed: bool
     reports: list[dict[str, Any]] = field(default_factory=list)
     merge_rule: dict[str, Any] = field(default_factory=dict)
+
+
+#: tenant id → (when read, enabled bureaus): the decision path reads no table while this is fresh
+_enabled: dict[str, tuple[float, list[str]]] = {}
+ENABLED_TTL_S = 2.0
+
+
+def cached_enabled_bureaus(tenant_id: str) -> list[str] | None:
+    """The tenant's enabled bureaus from this process's cache, or None when they must be re-read.
+
+    A change made through this process applies at once, one made through another within ENABLED_TTL_S.
+    """
+    hit = _enabled.get(tenant_id)
+    if hit is not None and time.monotonic() - hit[0] < ENABLED_TTL_S:
+        return hit[1]
+    return None
+
+
+def enabled_bureaus(session: Session, *, tenant_id: str) -> list[str]:
+    """The bureaus this tenant has switched on, in the canonical order (cibil, experian, crif)."""
+    hit = cached_enabled_bureaus(tenant_id)
+    if hit is not None:
+        return hit
+    stmt = select_owned(BureauConfigRecord, tenant_id).where(BureauConfigRecord.enabled.is_(True))
+    on = {b for b in session.execute(stmt.with_only_columns(BureauConfigRecord.bureau)).scalars()}
+    found = [b for b in BUREAUS if b in on]
+    _enabled[tenant_id] = (time.monotonic(), found)
+    return found
 
 
 def pull_for_application(

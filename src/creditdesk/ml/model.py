@@ -333,6 +333,17 @@ class LoadedModel:
                 raise ArtifactIntegrityError("scorecard and metadata disagree on the features")
         else:
             raise ValueError(f"unknown algorithm {self.algorithm!r}")
+        #: per feature, the impact a good reference applicant gets (adverse-action reasons are costs
+        #: against it): a scorecard's best bin; for LightGBM what training measured (None for a model
+        #: trained before references existed: reasons are then measured against the average applicant)
+        self.reason_reference: dict[str, float] | None
+        if self.scorecard is not None:
+            sc = self.scorecard
+            ref = sc.best - sc.coef * sc.mean_woe
+            self.reason_reference = dict(zip(sc.names, ref.tolist(), strict=True))
+        else:
+            stored = self.metadata.get("reason_reference")
+            self.reason_reference = {str(k): float(v) for k, v in stored.items()} if stored else None
 
     @classmethod
     def from_artifact(

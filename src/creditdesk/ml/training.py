@@ -478,6 +478,10 @@ def train(
     metadata["training"] = fit_info
     artifact = ModelArtifact.create(algorithm, model_text, metadata)
     model = LoadedModel.from_artifact(artifact, num_threads=num_threads)
+    if algorithm == "lightgbm":  # the good reference adverse-action reasons are measured against
+        metadata["reason_reference"] = reason_reference(model, frame.iloc[train_idx], seed=seed)
+        artifact = ModelArtifact.create(algorithm, model_text, metadata)
+        model = LoadedModel.from_artifact(artifact, num_threads=num_threads)
 
     pd_all = model.predict_pd(frame, num_threads=num_threads)
     report = _report(
@@ -695,6 +699,21 @@ def _scorecard_json(card: Any, x_fit: pd.DataFrame, specs: list[dict[str, Any]])
 
 # --------------------------------------------------------------------------------------------------
 # report
+
+REFERENCE_QUANTILE = 0.05
+REFERENCE_SAMPLE = 5000
+
+
+def reason_reference(model: LoadedModel, frame: pd.DataFrame, *, seed: int = 0) -> dict[str, float]:
+    """Per feature, the SHAP impact of a good reference applicant: its 5th percentile over training rows.
+
+    Adverse-action reasons are costs against this reference (see ``ml/explain.py``), the way a
+    scorecard's reasons are points lost against each attribute's best bin.
+    """
+    rows = frame if len(frame) <= REFERENCE_SAMPLE else frame.sample(REFERENCE_SAMPLE, random_state=seed)
+    contrib = model.explain(rows).contributions
+    refs = np.quantile(contrib, REFERENCE_QUANTILE, axis=0)
+    return {name: round(float(v), 6) for name, v in zip(model.feature_names, refs, strict=True)}
 
 
 def _report(

@@ -23,6 +23,8 @@ from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.errors import PayloadTooLarge, ValidationFailed
 from creditdesk.kit.pagination import Page, paginate
+from creditdesk.scoring import pipeline
+from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.scoring.schemas import AltData, Applicant, BureauData
 from creditdesk.scoring.schemas import ApplicationCreate as AppIn
@@ -58,6 +60,7 @@ RESULT_COLUMNS = [
     "expected_loss",
     "credit_limit",
     "knockouts",
+    "bureau_status",
 ]
 
 
@@ -249,11 +252,30 @@ def preview(content: bytes, filename: str) -> dict[str, Any]:
     }
 
 
+def _check_bureau_choice(session: Session, *, ctx: TenantContext, rows: list[ParsedRow]) -> None:
+    """Without applications:choose_bureaus, a row's ``pull_bureaus`` may not leave out a bureau the policy pulls."""
+    if ctx.caller.can(Permission.APPLICATIONS_CHOOSE_BUREAUS):
+        return
+    chosen = [r for r in rows if r.application is not None and r.application.pull_bureaus is not None]
+    if not chosen:
+        return
+    rule = policies.current(session, tenant_id=ctx.tenant_id).config.bureau_pull
+    policy_set = pipeline.policy_bureaus(session, tenant_id=ctx.tenant_id, rule=rule)
+    for r in chosen:
+        missing = pipeline.narrows(r.application.pull_bureaus, policy_set)  # type: ignore[union-attr]
+        if missing:
+            r.errors.append(
+                {"row": r.row, "field": "pull_bureaus", "message": pipeline.narrowing_refused(missing).message}
+            )
+            r.application = None
+
+
 def submit(session: Session, *, ctx: TenantContext, content: bytes, filename: str) -> dict[str, Any]:
     """Store a batch's rows and queue the scoring job (202)."""
     parsed = parse(content, filename)
     if not parsed.rows:
         raise ValidationFailed("file: no data rows found")
+    _check_bureau_choice(session, ctx=ctx, rows=parsed.rows)
     batch = Batch(
         tenant_id=ctx.tenant_id,
         job_id="",
@@ -442,6 +464,7 @@ def results_csv(session: Session, *, ctx: TenantContext, batch_id: str) -> Itera
                 res.get("expected_loss", ""),
                 res.get("credit_limit", ""),
                 "; ".join(res.get("knockouts") or []),
+                res.get("bureau_status", ""),
             ]
         )
         yield buf.getvalue()

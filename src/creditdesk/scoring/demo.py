@@ -55,6 +55,7 @@ def seed_applications(session: Session, settings: Settings) -> None:
         body = json.loads(json.dumps(body, default=str))
         body["external_ref"] = f"DEMO-{i + 1:05d}"
         body["applicant"]["name"] = f"Demo applicant {i + 1}"
+        body["pull_bureaus"] = []  # the synthetic book carries each applicant's bureau record: nothing to pull
         response = decide_now(session, ctx=ctx, body=ApplicationCreate.model_validate(body))
         when = now - timedelta(days=rnd.uniform(0, 60))
         session.execute(update(Application).where(Application.id == response["application_id"]).values(created_at=when))

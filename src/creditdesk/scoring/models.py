@@ -60,6 +60,11 @@ class Application(IdMixin, CreatedMixin, Base):
     knockouts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     bureau_reports: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     challenger: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: the application block the decision was computed from (typed values with pulled bureau data merged in)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: pulled | no_record | supplied | unavailable | none (see scoring/pipeline.py)
+    bureau_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    adverse_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
 class Batch(IdMixin, CreatedMixin, Base):

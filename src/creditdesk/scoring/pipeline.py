@@ -34,15 +34,15 @@ from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.db import new_id, utcnow
-from creditdesk.errors import AppError, Conflict, ServiceUnavailable
+from creditdesk.errors import AppError, Conflict, Forbidden, ServiceUnavailable
 from creditdesk.kit import idempotency
 from creditdesk.ml import explain, registry, scales
-from creditdesk.ml.features import build_frame, feature_row
+from creditdesk.ml.features import BUREAU_FEATURES, build_frame, feature_row
 from creditdesk.ml.model import LoadedModel, RowExplanation
 from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application
-from creditdesk.scoring.schemas import ApplicationCreate
+from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy.scope import select_owned
 from creditdesk.worker.models import OutboxEvent
 
@@ -112,43 +112,130 @@ def scoring_date(tz: str) -> date:
 
 @dataclass(frozen=True)
 class Prepared:
-    """One application ready to explain: the block scored on and what the bureaus said."""
+    """One application ready to explain: the block scored on and what the bureaus said.
+
+    ``bureau_status`` (DecisionOut): pulled | no_record | supplied | unavailable | none.
+    """
 
     body: ApplicationCreate
     data: dict[str, Any]
-    bureau_unavailable: bool = False
+    bureau_status: str = "none"
     pulls: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def bureau_unavailable(self) -> bool:
+        return self.bureau_status == "unavailable"
 
-def needs_pulls(bodies: list[ApplicationCreate]) -> bool:
-    """Whether preparing these bodies calls bureaus (I/O: run :func:`prepare` off the event loop)."""
-    return any(b.pull_bureaus for b in bodies)
+
+def known_policy_bureaus(tenant_id: str, rule: BureauPullRule | None) -> list[str] | None:
+    """The policy's bureaus without a query (None: the tenant's enabled set must be re-read)."""
+    if rule is None:
+        return []
+    if rule.bureaus is not None:
+        return list(rule.bureaus)
+    from creditdesk.bureaus.service import cached_enabled_bureaus
+
+    return cached_enabled_bureaus(tenant_id)
 
 
-def prepare(session: Session | None, *, tenant_id: str, bodies: list[ApplicationCreate]) -> list[Prepared]:
-    """Pull the requested bureaus (needs a session) and merge their data into each application."""
+def policy_bureaus(session: Session, *, tenant_id: str, rule: BureauPullRule) -> list[str]:
+    """The bureaus the policy pulls: its list, or every bureau the tenant has enabled."""
+    if rule.bureaus is not None:
+        return list(rule.bureaus)
+    from creditdesk.bureaus.service import enabled_bureaus
+
+    return enabled_bureaus(session, tenant_id=tenant_id)
+
+
+def needs_session(
+    bodies: list[ApplicationCreate], *, policy_set: list[str] | None, by_policy: bool = True, may_narrow: bool = True
+) -> bool:
+    """Whether preparing these bodies needs a session and I/O (run :func:`prepare` off the event loop).
+
+    True when a body with a PAN is to be pulled — as it asks, or as the policy says when it does not
+    ask (``by_policy``) — or when the policy's bureaus (``policy_set``, None if not cached) must be read.
+    """
+    for b in bodies:
+        if b.applicant.pan is None:
+            continue
+        if b.pull_bureaus:
+            return True
+        if not by_policy or (b.pull_bureaus is not None and may_narrow):
+            continue
+        if policy_set is None or (b.pull_bureaus is None and policy_set):
+            return True
+    return False
+
+
+def narrows(requested: list[str] | None, policy_set: list[str]) -> list[str]:
+    """The policy's bureaus a request's ``pull_bureaus`` leaves out (nothing when it is not given)."""
+    if requested is None:
+        return []
+    return [b for b in policy_set if b not in requested]
+
+
+def narrowing_refused(missing: list[str]) -> Forbidden:
+    return Forbidden(
+        f"pull_bureaus leaves out {', '.join(missing)}, which the credit policy pulls for every applicant with a "
+        "PAN; only users with the applications:choose_bureaus permission may narrow it. Leave pull_bureaus out "
+        "to pull what the policy says."
+    )
+
+
+def prepare(
+    session: Session | None,
+    *,
+    tenant_id: str,
+    bodies: list[ApplicationCreate],
+    rule: BureauPullRule | None,
+    may_narrow: bool = True,
+    policy_set: list[str] | None = None,
+) -> list[Prepared]:
+    """Pull each application's bureaus (needs a session) and merge their data into it.
+
+    Which bureaus: the request's ``pull_bureaus`` when given (403 without the permission when it
+    leaves out one the policy pulls, unless ``may_narrow``), else the policy's ``rule`` (None: pull
+    nothing unasked, as the what-if ``/score`` does). Pulled values replace typed ones. An applicant
+    with a PAN whose bureaus could not be reached — or who should have been pulled while the tenant has
+    no bureau enabled and sent no bureau data — is ``unavailable``, never silently new to credit.
+    """
     out = []
     for body in bodies:
-        data = body.model_dump(mode="json", exclude_none=True)
-        if not body.pull_bureaus:
-            out.append(Prepared(body, data))
+        data = body.model_dump(mode="json", exclude_none=True, exclude={"pull_bureaus"})
+        typed = bool(data.get("bureau"))
+        if body.applicant.pan is None:  # nothing can be pulled without a PAN (a requested pull is a 422)
+            out.append(Prepared(body, data, "supplied" if typed else "none"))
+            continue
+        targets: list[str] = []
+        if rule is not None and (body.pull_bureaus is None or not may_narrow):
+            if policy_set is None:
+                assert session is not None, "the policy's bureau set reads the tenant's configuration"
+                policy_set = policy_bureaus(session, tenant_id=tenant_id, rule=rule)
+            missing = narrows(body.pull_bureaus, policy_set)
+            if missing and not may_narrow:
+                raise narrowing_refused(missing)
+            targets = policy_set
+        if body.pull_bureaus is not None:
+            targets = list(body.pull_bureaus)
+        if not targets:
+            by_policy = body.pull_bureaus is None and rule is not None
+            status = "supplied" if typed else ("unavailable" if by_policy else "none")
+            out.append(Prepared(body, data, status))
             continue
         assert session is not None, "bureau pulls read the tenant's configuration"
         from creditdesk.bureaus.service import pull_for_application
 
         outcome = pull_for_application(
-            session,
-            tenant_id=tenant_id,
-            requested=body.pull_bureaus,
-            pan=body.applicant.pan,
-            applicant=data["applicant"],
+            session, tenant_id=tenant_id, requested=targets, pan=body.applicant.pan, applicant=data["applicant"]
         )
+        status = "unavailable" if outcome.all_failed else "pulled"
         if outcome.merged is not None:
             merged = {k: v for k, v in outcome.merged.items() if v is not None}
             data["bureau"] = {**data.get("bureau", {}), **merged}
             if outcome.merged.get("score") is None:  # every bureau answered "no record": new to credit
                 data["bureau"].pop("score", None)
-        out.append(Prepared(body, data, outcome.all_failed, tuple(outcome.results)))
+                status = "no_record"
+        out.append(Prepared(body, data, status, tuple(outcome.results)))
     return out
 
 
@@ -174,6 +261,9 @@ class Evaluation:
     model: ModelRef
     challenger: dict[str, Any] | None = None
     bureau_reports: list[dict[str, Any]] = field(default_factory=list)
+    adverse_reasons: list[dict[str, Any]] = field(default_factory=list)
+    bureau_status: str = "none"
+    inputs: dict[str, Any] | None = None
 
 
 def _clean(value: Any) -> Any:
@@ -191,27 +281,45 @@ def evaluate(
     explanation: RowExplanation,
     active: policies.ActivePolicy,
     model: ModelRef,
-    bureau_unavailable: bool = False,
+    bureau_status: str = "none",
+    reference: dict[str, float] | None = None,
 ) -> Evaluation:
-    """Apply knock-outs, thresholds, limits and expected loss to one explained application."""
+    """Apply knock-outs, thresholds, limits and expected loss to one explained application.
+
+    The texts (``reasons``, the §5 ``shap_explanation``): for Review/Reject the knock-outs' reasons,
+    "Bureau data unavailable" when it applies, then the adverse-action reasons — or "No significant
+    adverse factor"; for Approve the key factors in the applicant's favour. ``adverse_reasons`` (Review
+    and Reject only) are costs against ``reference`` above the policy's minimum size, largest first.
+    """
     config = active.config
+    unavailable = bureau_status == "unavailable"
     context = {**features, "monthly_income": body.applicant.monthly_income, "existing_emi": body.applicant.existing_emi}
     fired = policies.knockouts(active, context)
     pd = float(explanation.pd)
     decision = policies.decide(pd, fired, config)
-    reasons = explain.reasons(explanation, n=3)
-    if bureau_unavailable:
+    if unavailable:  # never decided as new to credit: a person looks at it (a knock-out's Reject stands)
         decision = "Reject" if decision == "Reject" and fired else "Review"
-        reasons = [BUREAU_UNAVAILABLE, *[r for r in reasons if r != BUREAU_UNAVAILABLE]][:3]
-    if fired:
-        reasons = list(dict.fromkeys([f["reason"] for f in fired] + reasons))[: max(3, len(fired))]
-    positive = explain.positive_factors(explanation, n=3) if decision == "Approve" else []
+    adverse: list[dict[str, Any]] = []
+    positive: list[str] = []
+    if decision == "Approve":
+        positive = explain.positive_factors(explanation, n=3)
+        reasons = positive or [explain.NO_SIGNIFICANT_ADVERSE]
+    else:
+        adverse = explain.adverse_reasons(
+            explanation,
+            reference=reference,
+            min_impact=config.adverse_reason_min_impact,
+            exclude=BUREAU_FEATURES if unavailable else (),
+        )
+        lead = [f["reason"] for f in fired] + ([BUREAU_UNAVAILABLE] if unavailable else [])
+        texts = list(dict.fromkeys(lead + [a["reason"] for a in adverse]))
+        reasons = texts[: max(3, len(lead))] or [explain.NO_SIGNIFICANT_ADVERSE]
     ead = body.loan.amount
     return Evaluation(
         features={k: _clean(v) for k, v in features.items()},
         pd=pd,
         base_value=float(explanation.base_value),
-        contributions=explanation.as_list(),
+        contributions=[{**c, "label": explain.label(c["feature"])} for c in explanation.as_list()],
         reasons=reasons,
         positive_factors=positive,
         decision=decision,
@@ -228,6 +336,8 @@ def evaluate(
             config=config,
         ),
         model=model,
+        adverse_reasons=adverse,
+        bureau_status=bureau_status,
     )
 
 
@@ -279,15 +389,17 @@ def decide(
 ) -> Evaluation:
     """Knock-outs, thresholds, limit and expected loss; the other model's PD and decision in ``shadow``."""
     p = item.prepared
+    pair = rt.models
+    loaded = pair.challenger_model if challenger_live else pair.champion_model
     result = evaluate(
         body=p.body,
         features=item.features,
         explanation=item.explanation,
         active=rt.policy,
         model=model,
-        bureau_unavailable=p.bureau_unavailable,
+        bureau_status=p.bureau_status,
+        reference=loaded.reason_reference if loaded is not None else None,
     )
-    pair = rt.models
     other_model = None
     if shadow and challenger_live:
         other_model = (pair.champion, pair.champion_model, "champion_shadow")
@@ -304,6 +416,7 @@ def decide(
             "role": role,
         }
     result.bureau_reports = list(p.pulls)
+    result.inputs = p.data
     return result
 
 
@@ -391,6 +504,9 @@ def record(
         "knockouts": result.knockouts,
         "bureau_reports": result.bureau_reports,
         "challenger": result.challenger,
+        "inputs": result.inputs,
+        "bureau_status": result.bureau_status,
+        "adverse_reasons": result.adverse_reasons,
     }
     event = audit.PendingEvent(
         actor=caller.actor,
@@ -436,7 +552,9 @@ def decision_response(app: Any) -> dict[str, Any]:
         "decision": get("decision"),
         "shap_explanation": get("reasons"),
         "positive_factors": get("positive_factors") or [],
-        "contributions": get("contributions"),
+        "contributions": [
+            c if "label" in c else {**c, "label": explain.label(c["feature"])} for c in get("contributions") or []
+        ],
         "base_value": get("base_value"),
         "expected_loss": str(get("expected_loss")),
         "credit_limit": str(get("credit_limit")),
@@ -444,8 +562,18 @@ def decision_response(app: Any) -> dict[str, Any]:
         "policy_version": get("policy_version"),
         "knockouts": get("knockouts") or [],
         "bureau_reports": get("bureau_reports") or [],
+        "bureau_status": get("bureau_status"),
+        "adverse_reasons": get("adverse_reasons") or [],
+        "inputs": get("inputs") or _request_inputs(get("request")),
         "created_at": get("created_at").isoformat(),
     }
+
+
+def _request_inputs(request: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Inputs of a decision stored before ``inputs`` existed: the request as sent."""
+    if not request:
+        return None
+    return {k: v for k, v in request.items() if k != "pull_bureaus" and v is not None}
 
 
 def _claim_keys(session: Session, records: list[DecisionRecord]) -> dict[int, Stored | AppError]:

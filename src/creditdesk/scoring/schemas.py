@@ -16,6 +16,7 @@ Purpose = Literal[PURPOSES]  # type: ignore[valid-type]
 ResidenceType = Literal[RESIDENCE_TYPES]  # type: ignore[valid-type]
 BureauName = Literal["cibil", "experian", "crif"]
 Decision = Literal["Approve", "Review", "Reject"]
+BureauStatus = Literal["pulled", "no_record", "supplied", "unavailable", "none"]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
 
 PAN_PATTERN = r"^[A-Z]{5}[0-9]{4}[A-Z]$"
@@ -88,21 +89,37 @@ class ApplicationCreate(_In):
     loan: LoanRequest
     bureau: BureauData | None = None
     alt_data: AltData | None = None
-    pull_bureaus: list[BureauName] = Field(default_factory=list, max_length=3)
+    pull_bureaus: list[BureauName] | None = Field(
+        default=None,
+        max_length=3,
+        description=(
+            "Leave out to pull what the tenant's policy says (by default every enabled bureau). A list "
+            "that leaves out a bureau the policy pulls needs the applications:choose_bureaus permission."
+        ),
+    )
 
     @model_validator(mode="after")
     def _pull_needs_pan(self) -> ApplicationCreate:
         if self.pull_bureaus and not self.applicant.pan:
             raise ValueError("applicant.pan is required to pull bureau reports")
-        if len(set(self.pull_bureaus)) != len(self.pull_bureaus):
+        if self.pull_bureaus and len(set(self.pull_bureaus)) != len(self.pull_bureaus):
             raise ValueError("pull_bureaus must not repeat a bureau")
         return self
 
 
 class Contribution(BaseModel):
     feature: str
+    label: str | None = Field(default=None, description="The feature in the lender's words")
     value: Any = None
     impact: float
+
+
+class AdverseReason(BaseModel):
+    feature: str
+    label: str
+    reason: str = Field(description="The reason as a borrower reads it")
+    impact: float = Field(description="Cost in log-odds of default against a good reference applicant")
+    value: Any = None
 
 
 class BureauPullOut(BaseModel):
@@ -136,6 +153,22 @@ class DecisionOut(BaseModel):
     policy_version: int
     knockouts: list[dict[str, Any]] = Field(default_factory=list)
     bureau_reports: list[BureauPullOut] = Field(default_factory=list)
+    bureau_status: BureauStatus | None = Field(
+        default=None,
+        description=(
+            "pulled: bureau data came from live pulls; no_record: the bureaus answered and hold no record "
+            "(new to credit); supplied: the values sent in `bureau` were used, nothing was pulled; unavailable: "
+            "the applicant has a PAN but no bureau could be reached (decided Review, not as new to credit); "
+            "none: no PAN and no bureau data"
+        ),
+    )
+    adverse_reasons: list[AdverseReason] = Field(
+        default_factory=list,
+        description="Review/Reject: the factors that cost this applicant most against a good reference (may be empty)",
+    )
+    inputs: dict[str, Any] | None = Field(
+        default=None, description="The application as decided: typed values with pulled bureau data merged in"
+    )
     created_at: datetime
 
 
@@ -174,12 +207,37 @@ class LimitRules(_In):
     income_multiple: float = Field(default=12, gt=0, le=120, description="Cap as a multiple of monthly income")
 
 
+class BureauPullRule(_In):
+    bureaus: list[BureauName] | None = Field(
+        default=None,
+        max_length=3,
+        description=(
+            "Which bureaus every application with a PAN is pulled from; null = every bureau the tenant has "
+            "enabled. Reports are combined by the tenant's merge rule (GET …/bureaus/merge-rule)."
+        ),
+    )
+
+    @field_validator("bureaus")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("bureaus must not repeat a bureau")
+        return value
+
+
 class PolicyIn(_In):
     approve_below_pd: float = Field(default=0.30, gt=0, lt=1)
     reject_at_or_above_pd: float = Field(default=0.60, gt=0, le=1)
     knockout_rules: list[KnockoutRule] = Field(default_factory=list, max_length=50)
     lgd: float = Field(default=0.6, ge=0, le=1)
     limit_rules: LimitRules = Field(default_factory=LimitRules)
+    bureau_pull: BureauPullRule = Field(default_factory=BureauPullRule)
+    adverse_reason_min_impact: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Smallest cost (log-odds against a good reference) that is reported as an adverse-action reason",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> PolicyIn:

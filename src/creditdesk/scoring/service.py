@@ -25,7 +25,7 @@ from creditdesk.scoring import pipeline
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application
 from creditdesk.scoring.pipeline import SCORING_SECONDS, Runtime, decision_response
-from creditdesk.scoring.schemas import ApplicationCreate
+from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy.deps import TenantContext
 from creditdesk.tenancy.permissions import Permission
 from creditdesk.tenancy.scope import get_owned, select_owned
@@ -39,19 +39,29 @@ def _load_runtime(tenant_id: str) -> Runtime:
         return rt
 
 
-def _prepare_with_pulls(tenant_id: str, bodies: list[ApplicationCreate]) -> list[pipeline.Prepared]:
+def _prepare_with_pulls(
+    tenant_id: str, bodies: list[ApplicationCreate], rule: BureauPullRule | None, may_narrow: bool
+) -> list[pipeline.Prepared]:
     """Pull bureaus (real HTTP) with the tenant's configuration, in a worker thread."""
     with get_database().session(read_only=True) as session:
-        return pipeline.prepare(session, tenant_id=tenant_id, bodies=bodies)
+        return pipeline.prepare(session, tenant_id=tenant_id, bodies=bodies, rule=rule, may_narrow=may_narrow)
 
 
-async def _runtime_and_prepared(ctx: TenantContext, bodies: list[ApplicationCreate]) -> tuple[Runtime, list[Any]]:
+async def _runtime_and_prepared(
+    ctx: TenantContext, bodies: list[ApplicationCreate], *, by_policy: bool
+) -> tuple[Runtime, list[Any]]:
+    """The runtime and the prepared bodies; ``by_policy``: pull what the policy says when a body does not say."""
     rt = pipeline.runtime(None, tenant_id=ctx.tenant_id)
     if rt is None:  # concurrent misses share one lookup
         rt = await singleflight.run_once(("decision-runtime", ctx.tenant_id), _load_runtime, ctx.tenant_id)
-    if pipeline.needs_pulls(bodies):
-        return rt, await to_thread.run_sync(_prepare_with_pulls, ctx.tenant_id, bodies)
-    return rt, pipeline.prepare(None, tenant_id=ctx.tenant_id, bodies=bodies)
+    rule = rt.policy.config.bureau_pull if by_policy else None
+    may_narrow = ctx.caller.can(Permission.APPLICATIONS_CHOOSE_BUREAUS)
+    known = pipeline.known_policy_bureaus(ctx.tenant_id, rule)
+    if pipeline.needs_session(bodies, policy_set=known, by_policy=by_policy, may_narrow=may_narrow):
+        return rt, await to_thread.run_sync(_prepare_with_pulls, ctx.tenant_id, bodies, rule, may_narrow)
+    return rt, pipeline.prepare(
+        None, tenant_id=ctx.tenant_id, bodies=bodies, rule=rule, may_narrow=may_narrow, policy_set=known
+    )
 
 
 def _decide_one(rt: Runtime, ctx: TenantContext, item: pipeline.Prepared, **record: Any) -> pipeline.DecisionRecord:
@@ -102,7 +112,7 @@ async def decide_application(
         replay = await to_thread.run_sync(_replay, ctx.tenant_id, key)
         if replay is not None:
             return replay, True
-    rt, prepared = await _runtime_and_prepared(ctx, [body])
+    rt, prepared = await _runtime_and_prepared(ctx, [body], by_policy=True)
     rec = _decide_one(rt, ctx, prepared[0], payload=payload, idempotency_key=key)
     (outcome,) = await writer_for(get_database(), pipeline.store, name="decisions").write([rec])
     return _unwrap(outcome)
@@ -117,7 +127,7 @@ def decide_now(session: Session, *, ctx: TenantContext, body: ApplicationCreate)
     """Decide and store one application in the caller's transaction (seeding, scripts); return the response."""
     rt = pipeline.runtime(session, tenant_id=ctx.tenant_id)
     assert rt is not None
-    (item,) = pipeline.prepare(session, tenant_id=ctx.tenant_id, bodies=[body])
+    (item,) = pipeline.prepare(session, tenant_id=ctx.tenant_id, bodies=[body], rule=rt.policy.config.bureau_pull)
     rec = _decide_one(rt, ctx, item, payload=body.model_dump(mode="json"))
     (outcome,) = pipeline.store(session, [rec])
     return _unwrap(outcome)[0]
@@ -127,8 +137,10 @@ async def score_stateless(*, ctx: TenantContext, bodies: list[ApplicationCreate]
     """What-if scoring: PD, decision, expected loss and reasons by the champion — nothing is stored.
 
     Pure: no row, no audit event, no lock. Decisions that count go through ``POST …/applications``.
+    Bureaus are pulled only when a body lists them (a pull is an enquiry on the applicant's file);
+    otherwise the bureau values sent are scored as they are.
     """
-    rt, prepared = await _runtime_and_prepared(ctx, bodies)
+    rt, prepared = await _runtime_and_prepared(ctx, bodies, by_policy=False)
     as_of = pipeline.scoring_date(ctx.ref.timezone)
     champion = rt.models.champion_model
     if len(prepared) == 1:

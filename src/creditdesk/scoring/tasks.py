@@ -81,6 +81,7 @@ def _decide_chunk(
                 "expected_loss": str(result.expected_loss),
                 "credit_limit": str(result.credit_limit),
                 "knockouts": [k["name"] for k in result.knockouts],
+                "bureau_status": result.bureau_status,
             },
         )
     return records, outcomes
@@ -126,7 +127,8 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
     while rows := session.execute(pending, {"after": after}).all():
         after = rows[-1].row_number
         bodies = [ApplicationCreate.model_validate(r.input) for r in rows]
-        prepared = pipeline.prepare(session, tenant_id=tenant.id, bodies=bodies)
+        # narrowing pull_bureaus was checked against the submitter's permission when the batch was accepted
+        prepared = pipeline.prepare(session, tenant_id=tenant.id, bodies=bodies, rule=rt.policy.config.bureau_pull)
         records, outcomes = _decide_chunk(rt, caller, batch.id, [r.row_number for r in rows], prepared, as_of=as_of)
         pipeline.store(session, records)
         session.connection().execute(mark, outcomes)  # one executemany for the chunk's rows

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     POLICY_READ = "policy:read"
     POLICY_MANAGE = "policy:manage"
     APPLICATIONS_CREATE = "applications:create"
+    #: choose which bureaus to pull for one application, narrowing the policy's bureau-pull rule
+    APPLICATIONS_CHOOSE_BUREAUS = "applications:choose_bureaus"
     APPLICATIONS_READ_OWN = "applications:read_own"
     APPLICATIONS_READ = "applications:read"
     BATCHES_CREATE = "batches:create"
@@ -53,6 +55,7 @@ _ANALYST = {
     P.POLICY_READ,
     P.POLICY_MANAGE,
     P.APPLICATIONS_CREATE,
+    P.APPLICATIONS_CHOOSE_BUREAUS,
     P.APPLICATIONS_READ_OWN,
     P.APPLICATIONS_READ,
     P.BATCHES_CREATE,
