@@ -105,7 +105,9 @@ test('3. the tenant’s field officer scores a sample JSON application, then a C
   await expect(page.getByTestId('score-value')).toHaveText(/^\d{1,3}$/);
   await expect(page.getByTestId('decision-badge')).toHaveText(/Approve|Review|Reject/);
   await expect(page.getByTestId('reasons').locator('li')).toHaveCount(3);
-  await expect(page.getByTestId('shap-chart').locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await expect(page.getByTestId('shap-chart').locator('[data-direction]').first()).toBeVisible();
+  await expect(page.getByTestId('bureau-status')).toContainText('Bureau data pulled live');
+  await expect(page.getByTestId('decision-inputs')).toContainText('₹3,00,000');
 
   await requireRoutes(
     request,

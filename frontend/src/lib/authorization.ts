@@ -16,6 +16,7 @@ export type Permission =
   | 'policy:read'
   | 'policy:manage'
   | 'applications:create'
+  | 'applications:choose_bureaus'
   | 'applications:read_own'
   | 'applications:read'
   | 'batches:create'

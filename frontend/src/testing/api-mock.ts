@@ -48,6 +48,7 @@ export const ME = {
       'bureaus:read',
       'bureaus:manage',
       'applications:create',
+      'applications:choose_bureaus',
       'applications:read',
       'monitoring:read',
       'models:read',

@@ -46,7 +46,11 @@ function Applications({ tenant }: { tenant: string }) {
     <>
       <PageHeader
         title="Applications"
-        description={can('applications:read') ? 'Every decided application in this tenant.' : 'The applications you scored.'}
+        description={
+          can('applications:read')
+            ? 'Every decided application in this tenant.'
+            : 'Applications decided under your sign-in (single and batch), newest first.'
+        }
       />
       <Stack gap="md">
         <Paper withBorder p="md" radius="md" component="form" aria-label="Filter applications" onSubmit={(e) => e.preventDefault()}>

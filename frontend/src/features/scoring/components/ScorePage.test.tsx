@@ -11,13 +11,23 @@ const session = {
 };
 
 describe('ScorePage', () => {
-  it('hides the bureau fields for a new-to-credit applicant', async () => {
+  it('hides the bureau fields when there are no values to enter; an officer cannot narrow the pull', async () => {
     mockApi(session);
     renderWithApp(<ScorePage />);
     expect(await screen.findByTestId('bureau-fields')).toBeInTheDocument();
-    await userEvent.click(screen.getByRole('switch', { name: /New to credit/ }));
+    expect(screen.getByText(/pulled by PAN from the bureaus your credit policy names/)).toBeInTheDocument();
+    expect(screen.queryByRole('switch', { name: /Choose bureaus/ })).toBeNull();
+    await userEvent.click(screen.getByRole('switch', { name: /No bureau values to enter/ }));
     expect(screen.queryByTestId('bureau-fields')).toBeNull();
     expect(screen.queryByLabelText('Bureau score')).toBeNull();
+  });
+
+  it('lets a user with applications:choose_bureaus narrow the pull for one application', async () => {
+    mockApi({ ...session, 'GET /api/v1/auth/me': { body: { ...ME.platformAdmin, tenant: 'demo-nbfc' } } });
+    renderWithApp(<ScorePage />);
+    await userEvent.click(await screen.findByRole('switch', { name: /Choose bureaus/ }));
+    expect(screen.getByTestId('choose-bureaus')).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: 'CIBIL' })).toBeChecked();
   });
 
   it('shows per-field messages instead of sending an invalid application', async () => {

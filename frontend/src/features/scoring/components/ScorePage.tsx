@@ -19,11 +19,14 @@ import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { IconForms, IconJson, IconGauge } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
+import { DateInput } from '@/components/DateInput';
 import { DecisionResult } from '@/components/decision/DecisionResult';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
+import { MoneyInput } from '@/components/MoneyInput';
 import { NotAvailable } from '@/components/StatusPanels';
+import { useAuth } from '@/lib/auth';
 import { ApiError } from '@/lib/errors';
 import { humanize } from '@/lib/format';
 import { useCreateApplication } from '../api/create-application';
@@ -65,6 +68,8 @@ function newKey(): string {
 
 function Score({ tenant }: { tenant: string }) {
   const score = useCreateApplication(tenant);
+  const { can } = useAuth();
+  const mayChooseBureaus = can('applications:choose_bureaus');
   const [tab, setTab] = useState<string | null>('form');
   const resultRef = useRef<HTMLDivElement>(null);
   // A double click (or a retry after a network error) replays the same request; a new body, or a
@@ -144,7 +149,7 @@ function Score({ tenant }: { tenant: string }) {
                         styles={{ input: { textTransform: 'uppercase' } }}
                         {...form.getInputProps('applicant.pan')}
                       />
-                      <TextInput label="Date of birth" type="date" required {...form.getInputProps('applicant.date_of_birth')} />
+                      <DateInput label="Date of birth" required {...form.getInputProps('applicant.date_of_birth')} />
                       <TextInput label="Mobile" type="tel" placeholder="+919812345678" {...form.getInputProps('applicant.phone')} />
                       <TextInput label="E-mail" type="email" {...form.getInputProps('applicant.email')} />
                       <Select
@@ -154,19 +159,8 @@ function Score({ tenant }: { tenant: string }) {
                         {...form.getInputProps('applicant.employment_type')}
                       />
                       <NumberInput label="Years employed" min={0} max={60} {...form.getInputProps('applicant.employment_years')} />
-                      <NumberInput
-                        label="Monthly income (₹)"
-                        required
-                        min={0}
-                        thousandSeparator=","
-                        {...form.getInputProps('applicant.monthly_income')}
-                      />
-                      <NumberInput
-                        label="Existing EMIs (₹ / month)"
-                        min={0}
-                        thousandSeparator=","
-                        {...form.getInputProps('applicant.existing_emi')}
-                      />
+                      <MoneyInput label="Monthly income" required {...form.getInputProps('applicant.monthly_income')} />
+                      <MoneyInput label="Existing EMIs (per month)" {...form.getInputProps('applicant.existing_emi')} />
                       <Select label="Residence" data={opts(RESIDENCE_TYPES)} {...form.getInputProps('applicant.residence_type')} />
                       <Select label="City tier" data={['1', '2', '3']} {...form.getInputProps('applicant.city_tier')} />
                       <TextInput label="State" {...form.getInputProps('applicant.state')} />
@@ -174,7 +168,7 @@ function Score({ tenant }: { tenant: string }) {
                   </FormSection>
                   <FormSection title="Loan">
                     <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
-                      <NumberInput label="Amount (₹)" required min={0} thousandSeparator="," {...form.getInputProps('loan.amount')} />
+                      <MoneyInput label="Amount" required {...form.getInputProps('loan.amount')} />
                       <NumberInput label="Tenure (months)" required min={1} max={360} {...form.getInputProps('loan.tenure_months')} />
                       <NumberInput
                         label="Interest rate (% p.a.)"
@@ -188,24 +182,38 @@ function Score({ tenant }: { tenant: string }) {
                       <TextInput label="External reference" placeholder="LOS-000123" {...form.getInputProps('external_ref')} />
                     </SimpleGrid>
                   </FormSection>
-                  <FormSection title="Credit bureau">
+                  <FormSection
+                    title="Credit bureau"
+                    hint="Reports are pulled by PAN from the bureaus your credit policy names (by default every bureau the lender has switched on). Pulled values replace any you enter; the decision shows what it used."
+                  >
+                    {mayChooseBureaus && (
+                      <Stack gap={6} mb="sm">
+                        <Switch
+                          label="Choose bureaus for this application"
+                          description="Narrows the policy's pull for this one application (recorded with the decision)"
+                          {...form.getInputProps('choose_bureaus', { type: 'checkbox' })}
+                        />
+                        {form.values.choose_bureaus && (
+                          <Checkbox.Group aria-label="Bureaus to pull" {...form.getInputProps('pull_bureaus')}>
+                            <Group gap="md" mt={4} data-testid="choose-bureaus">
+                              {BUREAUS.map((b) => (
+                                <Checkbox key={b} value={b} label={b.toUpperCase()} />
+                              ))}
+                            </Group>
+                          </Checkbox.Group>
+                        )}
+                      </Stack>
+                    )}
                     <Switch
-                      label="New to credit (no bureau record)"
-                      description="Hides the bureau fields; the decision uses application and alternative data"
+                      label="No bureau values to enter"
+                      description="Hides the fields below; reports are still pulled as the policy says"
                       mb="sm"
                       {...form.getInputProps('new_to_credit', { type: 'checkbox' })}
                     />
                     {!ntc && (
                       <Stack gap="sm" data-testid="bureau-fields">
-                        <Checkbox.Group label="Pull live reports from" {...form.getInputProps('pull_bureaus')}>
-                          <Group gap="md" mt={4}>
-                            {BUREAUS.map((b) => (
-                              <Checkbox key={b} value={b} label={b.toUpperCase()} />
-                            ))}
-                          </Group>
-                        </Checkbox.Group>
                         <Text size="xs" c="dimmed">
-                          …or enter what the applicant&apos;s report says:
+                          Optional: values from a report you already hold (used where a pulled report has none).
                         </Text>
                         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
                           <NumberInput label="Bureau score" min={300} max={900} {...form.getInputProps('bureau.score')} />
@@ -231,12 +239,7 @@ function Score({ tenant }: { tenant: string }) {
                     hint="Bank-statement and UPI aggregates; optional, most useful for new-to-credit applicants."
                   >
                     <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
-                      <NumberInput
-                        label="Average monthly inflow (₹)"
-                        min={0}
-                        thousandSeparator=","
-                        {...form.getInputProps('alt_data.avg_monthly_inflow')}
-                      />
+                      <MoneyInput label="Average monthly inflow" {...form.getInputProps('alt_data.avg_monthly_inflow')} />
                       <NumberInput
                         label="Inflow regularity (0–1)"
                         min={0}

@@ -42,11 +42,24 @@ describe('the scoring form model', () => {
     const v = fromApplicationJson(sample);
     v.new_to_credit = true;
     v.bureau.score = 1200; // hidden, so not validated
+    v.choose_bureaus = false;
     expect(validateApplication(v, today)['bureau.score']).toBeUndefined();
     const body = toApplicationBody(v) as unknown as Record<string, unknown>;
     expect(body.bureau).toBeUndefined();
-    expect(body.pull_bureaus).toEqual([]);
+    expect('pull_bureaus' in body).toBe(false); // the policy decides which bureaus are pulled
     expect(body.alt_data).toEqual({ avg_monthly_inflow: 70000, inflow_regularity: 0.9, bounced_emis_last_6m: 0, upi_txn_per_month: 45 });
+  });
+
+  it('sends pull_bureaus only when the user chose bureaus', () => {
+    const v = fromApplicationJson(sample);
+    expect(v.choose_bureaus).toBe(true); // the sample names its bureaus
+    v.pull_bureaus = ['cibil'];
+    expect((toApplicationBody(v) as unknown as Record<string, unknown>).pull_bureaus).toEqual(['cibil']);
+    v.choose_bureaus = false;
+    expect('pull_bureaus' in (toApplicationBody(v) as unknown as Record<string, unknown>)).toBe(false);
+    const plain = fromApplicationJson(JSON.stringify({ ...JSON.parse(sample), pull_bureaus: undefined }));
+    expect(plain.choose_bureaus).toBe(false);
+    expect(plain.pull_bureaus).toEqual(['cibil', 'experian', 'crif']);
   });
 
   it('upper-cases the PAN and drops empty optional fields', () => {

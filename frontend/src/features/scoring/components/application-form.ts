@@ -47,6 +47,8 @@ export interface FormValues {
     active_accounts: Num;
   };
   alt_data: { avg_monthly_inflow: Num; inflow_regularity: Num; bounced_emis_last_6m: Num; upi_txn_per_month: Num };
+  /** Pull what the credit policy says (false), or only `pull_bureaus` (needs applications:choose_bureaus). */
+  choose_bureaus: boolean;
   pull_bureaus: string[];
 }
 
@@ -78,7 +80,8 @@ export const EMPTY_VALUES: FormValues = {
     active_accounts: '',
   },
   alt_data: { avg_monthly_inflow: '', inflow_regularity: '', bounced_emis_last_6m: '', upi_txn_per_month: '' },
-  pull_bureaus: [],
+  choose_bureaus: false,
+  pull_bureaus: [...BUREAUS],
 };
 
 const PAN = /^[A-Z]{5}[0-9]{4}[A-Z]$/;
@@ -139,7 +142,11 @@ function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== '' && v !== null && v !== undefined)) as Partial<T>;
 }
 
-/** The API body: empty optional fields left out; no bureau block for a new-to-credit applicant. */
+/**
+ * The API body: empty optional fields left out; no bureau block when there are no values to enter.
+ * `pull_bureaus` is sent only when the user chose bureaus; otherwise the server pulls what the credit
+ * policy says (by default every enabled bureau).
+ */
 export function toApplicationBody(v: FormValues): ApplicationCreate {
   const a = v.applicant;
   const bureau = v.new_to_credit ? {} : compact(v.bureau);
@@ -155,7 +162,7 @@ export function toApplicationBody(v: FormValues): ApplicationCreate {
     loan: compact(v.loan),
     ...(Object.keys(bureau).length ? { bureau } : {}),
     ...(Object.keys(alt).length ? { alt_data: alt } : {}),
-    pull_bureaus: v.new_to_credit ? [] : v.pull_bureaus,
+    ...(v.choose_bureaus ? { pull_bureaus: v.pull_bureaus } : {}),
   };
   return body as unknown as ApplicationCreate;
 }
@@ -209,7 +216,7 @@ export function fromApplicationJson(text: string): FormValues {
       interest_rate: num(l.interest_rate),
       purpose: str(l.purpose) || 'personal',
     },
-    new_to_credit: !hasBureau && !(Array.isArray(o.pull_bureaus) && o.pull_bureaus.length > 0),
+    new_to_credit: !hasBureau,
     bureau: {
       score: num(b?.score),
       utilization: num(b?.utilization),
@@ -225,7 +232,10 @@ export function fromApplicationJson(text: string): FormValues {
       bounced_emis_last_6m: num(d.bounced_emis_last_6m),
       upi_txn_per_month: num(d.upi_txn_per_month),
     },
-    pull_bureaus: Array.isArray(o.pull_bureaus) ? o.pull_bureaus.map(String).filter((x) => (BUREAUS as readonly string[]).includes(x)) : [],
+    choose_bureaus: Array.isArray(o.pull_bureaus),
+    pull_bureaus: Array.isArray(o.pull_bureaus)
+      ? o.pull_bureaus.map(String).filter((x) => (BUREAUS as readonly string[]).includes(x))
+      : [...BUREAUS],
   };
 }
 
