@@ -247,6 +247,15 @@ def test_the_template_validates_and_errors_are_in_plain_words(client, officer_ct
     by_field = {e["field"]: e["message"] for e in errors}
     assert all(e["row"] == 1 for e in errors)
     assert by_field["pan"].startswith("must be a PAN: 5 letters, 4 digits, 1 letter") and "'ABC123'" in by_field["pan"]
-    assert by_field["date_of_birth"].startswith("must be a real date written YYYY-MM-DD")
+    assert by_field["date_of_birth"].startswith("must be a real date written DD/MM/YYYY or YYYY-MM-DD")
     assert by_field["employment_type"].startswith("must be one of") and "'salaried'" in by_field["employment_type"]
     assert "String should match pattern" not in str(errors)  # no raw validator text
+
+    # dates as Indian spreadsheets write them are read; an impossible day is named with what was given
+    for written, ok_rows in (("12/04/1998", 1), ("1-4-1998", 1), ("31/02/1990", 0)):
+        row = {**example, "date_of_birth": written}
+        body = ",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n"
+        answer = client.post(preview, files={"file": ("t.csv", body, "text/csv")}, headers=bearer(officer)).json()
+        assert answer["valid_rows"] == ok_rows, answer["errors"]
+        if not ok_rows:
+            assert "'31/02/1990'" in answer["errors"][0]["message"]

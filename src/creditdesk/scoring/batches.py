@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,9 @@ class ParsedFile:
     rows: list[ParsedRow]
 
 
+INDIAN_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
@@ -93,6 +98,12 @@ def _coerce(name: str, value: Any) -> Any:
         return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(value.lower(), value)
     if hasattr(value, "isoformat") and name == "date_of_birth":
         return value.date().isoformat() if hasattr(value, "date") else value.isoformat()
+    if name == "date_of_birth" and isinstance(value, str) and (m := INDIAN_DATE.match(value)):
+        day, month, year = (int(g) for g in m.groups())
+        try:  # dd/mm/yyyy (or - .), as Indian spreadsheets write dates; 31/02/1990 stays invalid
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return value
     return value
 
 
@@ -135,7 +146,7 @@ def _flat_field(loc: tuple[Any, ...]) -> str:
 FIELD_HINTS = {
     "pan": "must be a PAN: 5 letters, 4 digits, 1 letter, e.g. ABCPV1234K",
     "phone": "must be a phone number of 10 to 13 digits, optionally starting with +, e.g. +919812345678",
-    "date_of_birth": "must be a real date written YYYY-MM-DD, e.g. 1990-02-28",
+    "date_of_birth": "must be a real date written DD/MM/YYYY or YYYY-MM-DD, e.g. 28/02/1990",
 }
 _FORMAT_ERRORS = ("string_pattern_mismatch", "date_parsing", "date_from_datetime_parsing", "date_type")
 
