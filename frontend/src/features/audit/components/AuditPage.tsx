@@ -15,6 +15,7 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
+import { DateInput } from '@/components/DateInput';
 import { PageHeader } from '@/components/PageHeader';
 import { QueryState } from '@/components/QueryState';
 import { EmptyState } from '@/components/StatusPanels';
@@ -47,6 +48,7 @@ export default function AuditPage() {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [page, setPage] = useState(1);
+  const [cleared, setCleared] = useState(0); // remounts the date fields: a half-typed date is cleared too
   const [debounced] = useDebouncedValue({ action, actor }, 300);
 
   const query: AuditFilters = {
@@ -66,6 +68,7 @@ export default function AuditPage() {
     setFrom('');
     setTo('');
     setPage(1);
+    setCleared((n) => n + 1);
   };
   const onFilter =
     <T,>(set: (v: T) => void) =>
@@ -121,8 +124,8 @@ export default function AuditPage() {
               value={outcome}
               onChange={onFilter(setOutcome)}
             />
-            <TextInput label="From" type="date" value={from} onChange={(e) => onFilter(setFrom)(e.currentTarget.value)} />
-            <TextInput label="To" type="date" value={to} onChange={(e) => onFilter(setTo)(e.currentTarget.value)} />
+            <DateInput key={`from-${cleared}`} label="From" value={from} max={to || undefined} onChange={onFilter(setFrom)} />
+            <DateInput key={`to-${cleared}`} label="To" value={to} min={from || undefined} onChange={onFilter(setTo)} />
           </SimpleGrid>
           <Group justify="flex-end" mt="sm">
             <Button variant="subtle" size="xs" onClick={reset}>
