@@ -35,8 +35,8 @@ def line_chart(
     *,
     title: str,
     fmt: Callable[[float], str] = percent,
-    width: int = 680,
-    height: int = 260,
+    width: int = 960,
+    height: int = 280,
 ) -> Markup:
     """Return an SVG line chart: one polyline per (name, values, colour) over shared x labels."""
     left, right, top, bottom = 52, 16, 28, 40
@@ -63,8 +63,10 @@ def line_chart(
     step = max(1, n // 12)
     for i, label in enumerate(x_labels):
         if i == n - 1 or (i % step == 0 and n - 1 - i >= max(step, 2)):
+            # the last label ends at the plot's edge and the first starts there, so neither is cut off
+            anchor = "end" if i == n - 1 and n > 1 else ("start" if i == 0 and n > 1 else "middle")
             parts.append(
-                f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" '
                 f'style="{FONT}">{_e(label)}</text>'
             )
     for s, (name, vals, colour) in enumerate(series):
@@ -73,7 +75,7 @@ def line_chart(
             f'<polyline fill="none" stroke="{_e(colour)}" stroke-width="2" points="{points}">'
             f"<title>{_e(name)}</title></polyline>"
         )
-        lx = left + 8 + s * 110
+        lx = left + 8 + s * 150
         parts.append(
             f'<rect x="{lx}" y="8" width="12" height="12" fill="{_e(colour)}"/>'
             f'<text x="{lx + 16}" y="18" style="{FONT}">{_e(name)}</text>'
@@ -90,11 +92,11 @@ def bar_chart(
     colours: Sequence[str] | None = None,
     value_labels: Sequence[str] | None = None,
     thresholds: Sequence[tuple[float, str, str]] = (),
-    width: int = 680,
+    width: int = 960,
     bar_height: int = 20,
 ) -> Markup:
     """Return a horizontal SVG bar chart, optionally with vertical threshold lines (value, label, colour)."""
-    left, right, top = 150, 90, 26
+    left, right, top = 210, 110, 26
     height = top + len(labels) * (bar_height + 8) + 12
     plot_w = width - left - right
     peak = max([*values, *(t[0] for t in thresholds), 0.0])

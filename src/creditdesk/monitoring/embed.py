@@ -9,6 +9,7 @@ tenant's dashboard without holding an API credential. Responses are ``no-store``
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -39,14 +40,33 @@ TITLES = {
 }
 
 
-def inr(amount: Decimal | float | int) -> str:
+def indian_grouping(value: int) -> str:
+    """Group digits the Indian way: 1234567 → 12,34,567."""
+    sign, digits = ("-" if value < 0 else ""), str(abs(int(value)))
+    if len(digits) <= 3:
+        return sign + digits
+    head, tail = digits[:-3], digits[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    return sign + ",".join([head, *groups, tail]) if head else sign + ",".join([*groups, tail])
+
+
+def inr(amount: Decimal | float | int | str) -> str:
     """Format rupees compactly the Indian way: ₹4.52 Cr, ₹12.30 L, ₹8,884."""
     value = float(amount)
     if abs(value) >= 1e7:
-        return f"₹{value / 1e7:,.2f} Cr"
+        whole, fraction = f"{abs(value) / 1e7:.2f}".split(".")
+        return f"{'-' if value < 0 else ''}₹{indian_grouping(int(whole))}.{fraction} Cr"
     if abs(value) >= 1e5:
-        return f"₹{value / 1e5:,.2f} L"
-    return f"₹{value:,.0f}"
+        return f"₹{value / 1e5:.2f} L"
+    return f"₹{indian_grouping(round(value))}"
+
+
+def month_name(key: str) -> str:
+    """Return "2026-01" as "Jan 2026"."""
+    return date(int(key[:4]), int(key[5:7]), 1).strftime("%b %Y")
 
 
 def _page(status: int, body: str, frame_ancestors: str = "'self'") -> HTMLResponse:
@@ -75,7 +95,7 @@ def _delinquency_section(session: Any, tenant: Tenant) -> dict[str, Any]:
     months = report["months"]
     chart = (
         charts.line_chart(
-            [m["month"] for m in months],
+            [month_name(m["month"]) for m in months],
             [
                 ("30+ DPD", [m["dpd30_rate"] for m in months], charts.PALETTE["30+"]),
                 ("60+ DPD", [m["dpd60_rate"] for m in months], charts.PALETTE["60+"]),
@@ -87,7 +107,7 @@ def _delinquency_section(session: Any, tenant: Tenant) -> dict[str, Any]:
         if months
         else None
     )
-    return {"chart": chart, "rows": months[-6:][::-1], "definition": report["definition"]}
+    return {"chart": chart, "rows": months[-12:][::-1], "definition": report["definition"]}
 
 
 def _npa_section(session: Any, tenant: Tenant) -> dict[str, Any]:
@@ -123,7 +143,7 @@ def _drift_section(session: Any, tenant: Tenant) -> dict[str, Any]:
     if features:
         warn, alert = report["thresholds"]["warn"], report["thresholds"]["alert"]
         chart = charts.bar_chart(
-            [f["feature"] for f in features],
+            [f["label"] for f in features],
             [f["psi"] for f in features],
             colours=[charts.PALETTE[f["level"]] for f in features],
             value_labels=[f"{f['psi']:.3f}" for f in features],
@@ -164,6 +184,8 @@ def embed_dashboard(
         "as_of": tenant_today(owner),
         "sections": {key: SECTIONS[key](session, owner) for key in wanted},
         "inr": inr,
+        "count": indian_grouping,
+        "month": month_name,
         "pct": lambda v: "–" if v is None else charts.percent(v),
     }
     body = _templates.get_template("embed/dashboard.html").render(**context)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import case, func, inspect, select
 from sqlalchemy.orm import Session
 
 from creditdesk.db import Base
@@ -123,13 +123,55 @@ def applications(
     return rows
 
 
-def approval_stats(session: Session, *, tenant_id: str) -> dict[str, Any]:
-    """Return ``{"applications", "approval_rate"}`` (both None while no application exists)."""
-    rows = applications(session, tenant_id=tenant_id)
-    if not rows:
-        return {"applications": None, "approval_rate": None}
-    approved = sum(1 for r in rows if r.decision == "Approve")
-    return {"applications": len(rows), "approval_rate": round(approved / len(rows), 6)}
+#: The approval window every page uses by default: this calendar month and the 11 before it (tenant time).
+APPROVAL_WINDOW_MONTHS = 12
+
+
+def window_start(*, today: date, zone: tzinfo, months: int) -> datetime:
+    """Return the start of a window of ``months`` calendar months ending with ``today``'s month."""
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=zone)
+
+
+def approval_stats(session: Session, *, tenant_id: str, since: datetime | None = None) -> dict[str, Any]:
+    """Return ``{"applications", "approved", "approval_rate"}`` of the decisions made since a time.
+
+    The one definition of the approval rate shared by Monitoring, Portfolio and the policy preview:
+    approved decisions ÷ all decisions, as decided (knock-outs included). Both are None while
+    there is no decision in the window.
+    """
+    model = _application_table(session)
+    if model is None:
+        return {"applications": None, "approved": None, "approval_rate": None}
+    stmt = scoped(select(func.count(), func.count(case((model.decision == "Approve", 1)))), model, tenant_id)
+    if since is not None:
+        stmt = stmt.where(model.created_at >= since)
+    total, approved = session.execute(stmt).one()
+    if not total:
+        return {"applications": None, "approved": None, "approval_rate": None}
+    return {"applications": total, "approved": approved, "approval_rate": round(approved / total, 6)}
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: str
+    pd: float
+    knockouts: tuple[dict[str, Any], ...]
+
+
+def decisions_for_replay(
+    session: Session, *, tenant_id: str, since: datetime | None, limit: int | None
+) -> list[DecisionRow]:
+    """Return the decisions made since a time (newest first, at most ``limit``) with their stored knock-outs."""
+    model = _application_table(session)
+    if model is None:
+        return []
+    stmt = scoped(select(model.decision, model.pd, model.knockouts), model, tenant_id).order_by(model.created_at.desc())
+    if since is not None:
+        stmt = stmt.where(model.created_at >= since)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [DecisionRow(r[0], float(r[1]), tuple(r[2] or ())) for r in session.execute(stmt)]
 
 
 # --------------------------------------------------------------------------------------------------

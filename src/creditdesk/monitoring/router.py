@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from creditdesk.db import SessionDep
 from creditdesk.monitoring import dashboards, service
+from creditdesk.monitoring.repository import APPROVAL_WINDOW_MONTHS
 from creditdesk.monitoring.schemas import (
     AlertList,
     AlertRead,
@@ -37,7 +38,7 @@ AsOf = Annotated[date | None, Query(description="Position at the end of this day
 
 
 @router.get("/monitoring/overview", response_model=Overview, operation_id="getMonitoringOverview")
-def get_overview(session: SessionDep, ctx: Reader, months: Annotated[int, Query(ge=1, le=36)] = 12):
+def get_overview(session: SessionDep, ctx: Reader, months: Annotated[int, Query(ge=1, le=36)] = APPROVAL_WINDOW_MONTHS):
     """Approval rate, decisions by outcome and the credit-score distribution per month."""
     return service.overview(session, tenant=ctx.tenant, months=months)
 
@@ -85,7 +86,7 @@ def list_alerts(
 
 @router.post("/monitoring/alerts/evaluate", status_code=202, response_model=JobAccepted, operation_id="evaluateAlerts")
 def evaluate_alerts(session: SessionDep, ctx: Manager):
-    """Evaluate the alert conditions now (a background job)."""
+    """Evaluate the alert conditions now (a background job; requests while one is queued share it)."""
     job = service.request_evaluation(session, tenant=ctx.tenant, actor=ctx.caller)
     return {"job_id": job.id, "status": job.status}
 

@@ -43,9 +43,15 @@ class OverviewMonth(BaseModel):
 
 class Overview(BaseModel):
     scoring_available: bool
-    months_covered: int
+    window_months: int = Field(description="Calendar months of the window, this month included (tenant time)")
+    window_from: datetime = Field(description="Start of the window")
+    months_covered: int = Field(description="Months of the window that hold decisions: the rows of `months`")
+    first_decision_at: datetime | None = Field(description="The window's first decision")
     applications: int
-    approval_rate: float | None
+    approval_rate: float | None = Field(
+        description="Approved ÷ decided in the window, as decided (with knock-outs); the Portfolio summary and "
+        "the policy preview's current figure give the same number for the same window"
+    )
     decisions: DecisionCounts
     months: list[OverviewMonth]
 
@@ -109,6 +115,7 @@ class Performance(BaseModel):
 
 class FeatureDrift(BaseModel):
     feature: str
+    label: str = Field(description="The feature in the lender's words")
     psi: float
     level: Literal["ok", "warn", "alert"]
 

@@ -22,13 +22,15 @@ from creditdesk.audit import service as audit
 from creditdesk.db import utcnow
 from creditdesk.errors import ValidationFailed
 from creditdesk.ml import evaluation
+from creditdesk.ml.explain import label as feature_label
 from creditdesk.monitoring import repository
 from creditdesk.monitoring.models import MonitoringAlert, MonitoringSettings
-from creditdesk.portfolio import analytics
+from creditdesk.portfolio import analytics, reports
 from creditdesk.portfolio.service import load_book, tenant_today
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
 from creditdesk.worker import service as jobs
+from creditdesk.worker.models import Job
 
 DECISIONS = ("Approve", "Review", "Reject")
 SCORE_BANDS = [(300, 550), (550, 600), (600, 650), (650, 700), (700, 750), (750, 800), (800, 901)]
@@ -42,6 +44,7 @@ SETTING_FIELDS = (
     "approval_swing_window_days",
 )
 MIN_SWING_APPLICATIONS = 30
+EVALUATION_JOB = "monitoring.evaluate_alerts"
 
 
 def _zone(tenant: Tenant) -> ZoneInfo:
@@ -115,14 +118,14 @@ def settings_read(row: MonitoringSettings) -> dict[str, Any]:
 # overview (from the scoring domain's applications)
 
 
-def overview(session: Session, *, tenant: Tenant, months: int = 12) -> dict[str, Any]:
-    """Return approval rate, decisions by outcome and the credit-score distribution per month."""
+def overview(session: Session, *, tenant: Tenant, months: int = repository.APPROVAL_WINDOW_MONTHS) -> dict[str, Any]:
+    """Return approval rate, decisions by outcome and the credit-score distribution per month.
+
+    The window is ``months`` calendar months ending with this one (tenant time); ``months_covered``
+    counts the months of that window that hold decisions — the rows of ``months``.
+    """
     zone = _zone(tenant)
-    today = tenant_today(tenant)
-    first = date(today.year, today.month, 1)
-    for _ in range(months - 1):
-        first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-    since = datetime(first.year, first.month, 1, tzinfo=zone)
+    since = repository.window_start(today=tenant_today(tenant), zone=zone, months=months)
     rows = repository.applications(session, tenant_id=tenant.id, since=since)
     by_month: dict[str, list[repository.ApplicationRow]] = {}
     for r in rows:
@@ -148,13 +151,70 @@ def overview(session: Session, *, tenant: Tenant, months: int = 12) -> dict[str,
             }
         )
     counts = Counter(r.decision for r in rows)
+    approvals = repository.approval_stats(session, tenant_id=tenant.id, since=since)
     return {
         "scoring_available": repository.scoring_available(session),
-        "months_covered": months,
+        "window_months": months,
+        "window_from": since,
+        "months_covered": len(series),
+        "first_decision_at": rows[0].created_at if rows else None,
         "applications": len(rows),
-        "approval_rate": round(counts.get("Approve", 0) / len(rows), 6) if rows else None,
+        "approval_rate": approvals["approval_rate"],
         "decisions": {d: counts.get(d, 0) for d in DECISIONS},
         "months": series,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# what policy thresholds would do (the policy page's preview)
+
+
+def policy_preview(
+    session: Session,
+    *,
+    tenant: Tenant,
+    approve_below: float,
+    reject_at: float,
+    months: int = repository.APPROVAL_WINDOW_MONTHS,
+    last_n: int | None = None,
+) -> dict[str, Any]:
+    """Replay the window's decisions with other PD thresholds, keeping the knock-outs stored on each.
+
+    Each decision is re-decided with the policy's own rule (knock-outs first, then thresholds) on its
+    stored PD and the knock-outs that fired for it. A decision that today's thresholds do not
+    reproduce (made under an earlier policy version, or sent to review because no bureau answered)
+    is counted as it was decided. So with today's thresholds the preview equals the approval rate
+    as decided — the figure Monitoring and Portfolio show for the same window.
+    """
+    from creditdesk.scoring import policy as policies  # the one decision rule (scoring's)
+
+    current = policies.current(session, tenant_id=tenant.id).config
+    proposed = current.model_copy(update={"approve_below_pd": approve_below, "reject_at_or_above_pd": reject_at})
+    since = repository.window_start(today=tenant_today(tenant), zone=_zone(tenant), months=months)
+    rows = repository.decisions_for_replay(session, tenant_id=tenant.id, since=since, limit=last_n)
+    outcomes: Counter[str] = Counter()
+    kept = knocked_out = approved = 0
+    for r in rows:
+        knockouts = list(r.knockouts)
+        knocked_out += bool(knockouts)
+        approved += r.decision == "Approve"
+        if policies.decide(r.pd, knockouts, current) == r.decision:
+            outcomes[policies.decide(r.pd, knockouts, proposed)] += 1
+        else:
+            kept += 1
+            outcomes[r.decision] += 1
+    n = len(rows)
+    return {
+        "applications": n,
+        "window_months": months,
+        "window_from": since,
+        "capped": last_n is not None and n >= last_n,
+        "approve_rate": outcomes["Approve"] / n if n else 0.0,
+        "review_rate": outcomes["Review"] / n if n else 0.0,
+        "reject_rate": outcomes["Reject"] / n if n else 0.0,
+        "current_approve_rate": approved / n if n else None,
+        "knocked_out": knocked_out,
+        "kept_as_decided": kept,
     }
 
 
@@ -163,20 +223,18 @@ def overview(session: Session, *, tenant: Tenant, months: int = 12) -> dict[str,
 
 
 def delinquency(session: Session, *, tenant: Tenant, as_of: date | None, months: int) -> dict[str, Any]:
-    """Return the month-end 30+/60+/90+ delinquency trend by count and amount."""
-    return analytics.delinquency(load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant), months)
+    """Return the month-end 30+/60+/90+ delinquency trend by count and amount (cached per ledger version)."""
+    return reports.delinquency(session, tenant=tenant, as_of=as_of, months=months)
 
 
 def performance(session: Session, *, tenant: Tenant, as_of: date | None, horizon_months: int) -> dict[str, Any]:
     """Return model performance (AUC, KS, calibration) against realised defaults, by origination month."""
-    return analytics.performance(load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant), horizon_months)
+    return reports.performance(session, tenant=tenant, as_of=as_of, horizon_months=horizon_months)
 
 
 def npa_forecast(session: Session, *, tenant: Tenant, as_of: date | None, horizon_days: int) -> dict[str, Any]:
     """Return loans and amount expected to become NPA within the horizon, by bucket, with the method."""
-    return analytics.npa_forecast(
-        load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant), horizon=horizon_days
-    )
+    return reports.npa_forecast(session, tenant=tenant, as_of=as_of, horizon_days=horizon_days)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,7 +286,9 @@ def drift(
     for name, baseline in sorted(champ.baseline.get("features", {}).items()):
         values = [r.features.get(name) for r in rows]
         psi = evaluation.drift(baseline, values)
-        features.append({"feature": name, "psi": round(psi, 6), "level": _level(psi, warn, alert)})
+        features.append(
+            {"feature": name, "label": feature_label(name), "psi": round(psi, 6), "level": _level(psi, warn, alert)}
+        )
     features.sort(key=lambda f: -f["psi"])
     result["features"] = features
     score_base = champ.baseline.get("score")
@@ -278,11 +338,36 @@ def acknowledge_alert(session: Session, *, tenant: Tenant, alert_id: str, actor:
     return alert
 
 
-def request_evaluation(session: Session, *, tenant: Tenant, actor: Any) -> Any:
-    """Queue an alert evaluation for the tenant (runs on the worker)."""
-    return jobs.enqueue(
-        session, kind="monitoring.evaluate_alerts", tenant_id=tenant.id, created_by=actor.id, max_attempts=3
+def request_evaluation(session: Session, *, tenant: Tenant, actor: Any) -> Job:
+    """Queue an alert evaluation for the tenant (runs on the worker); audited.
+
+    Idempotent while one is waiting: requests made before a queued evaluation starts share it (it
+    reads the data as it is when it runs), so a burst of clicks or clients queues one job. Requests
+    are serialised per tenant on its settings row (PostgreSQL row lock; SQLite writers are serial).
+    """
+    cfg = ensure_settings(session, tenant_id=tenant.id)
+    session.execute(
+        select_owned(MonitoringSettings, tenant.id).where(MonitoringSettings.id == cfg.id).with_for_update()
     )
+    job = session.execute(
+        select_owned(Job, tenant.id)
+        .where(Job.kind == EVALUATION_JOB, Job.status == "queued")
+        .order_by(Job.created_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    shared = job is not None
+    if job is None:
+        job = jobs.enqueue(session, kind=EVALUATION_JOB, tenant_id=tenant.id, created_by=actor.id, max_attempts=3)
+    audit.record(
+        session,
+        actor=actor,
+        action="monitoring.alerts_evaluation_requested",
+        tenant_id=tenant.id,
+        resource_type="job",
+        resource_id=job.id,
+        details={"shared_with_queued_job": shared},
+    )
+    return job
 
 
 def _conditions(
@@ -299,7 +384,7 @@ def _conditions(
             if f["level"] == "ok":
                 continue
             subject = f["feature"]
-            what = "the model's PD distribution" if subject == "score" else f"feature {subject}"
+            what = "the model's PD distribution" if subject == "score" else f"{feature_label(subject)} ({subject})"
             holding[("drift", subject)] = {
                 "level": "critical" if f["level"] == "alert" else "warning",
                 "message": f"Population drift on {what}: PSI {f['psi']:.2f} over the last {report['window_days']} "

@@ -204,15 +204,47 @@ class Book:
         """Assemble a book from plain rows (database rows or a simulation)."""
         ids = [loan.id for loan in loans]
         index = {loan_id: i for i, loan_id in enumerate(ids)}
-        n = len(ids)
-        inst = sorted(
+        inst = [
             (index[r.loan_id], r.seq, to_day(r.due_on), paise(r.amount), paise(r.interest), paise(r.principal))
             for r in instalments
             if r.loan_id in index
-        )
-        pays = sorted((index[r.loan_id], to_day(r.paid_on), paise(r.amount)) for r in payments if r.loan_id in index)
+        ]
+        pays = [(index[r.loan_id], to_day(r.paid_on), paise(r.amount)) for r in payments if r.loan_id in index]
         i_arr = np.array(inst, dtype=np.int64).reshape(-1, 6)
         p_arr = np.array(pays, dtype=np.int64).reshape(-1, 3)
+        return cls.from_arrays(
+            ids=ids,
+            disbursed_on=np.array([to_day(x.disbursed_on) for x in loans], dtype=np.int64),
+            principal=np.array([paise(x.principal) for x in loans], dtype=np.int64),
+            pd=np.array([np.nan if x.pd is None else float(x.pd) for x in loans], dtype=float),
+            loss_on=np.array(
+                [NEVER if x.loss_marked_on is None else to_day(x.loss_marked_on) for x in loans], dtype=np.int64
+            ),
+            secured=np.array([bool(x.secured) for x in loans], dtype=bool),
+            instalments=i_arr,
+            payments=p_arr,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        ids: list[str],
+        disbursed_on: np.ndarray,
+        principal: np.ndarray,
+        pd: np.ndarray,
+        loss_on: np.ndarray,
+        secured: np.ndarray,
+        instalments: np.ndarray,
+        payments: np.ndarray,
+    ) -> Book:
+        """Assemble a book from arrays: loans by position, instalments as rows of (loan position, seq,
+        due day, amount, interest, principal) and payments as (loan position, day, amount), in paise."""
+        n = len(ids)
+        i_arr = instalments.reshape(-1, 6).astype(np.int64)
+        p_arr = payments.reshape(-1, 3).astype(np.int64)
+        i_arr = i_arr[np.lexsort(i_arr.T[::-1])]  # by loan, seq, … (the tuple order)
+        p_arr = p_arr[np.lexsort(p_arr.T[::-1])]  # by loan, day, amount
         i_loan, i_amount = i_arr[:, 0], i_arr[:, 3]
         cum = np.cumsum(i_amount)
         total_due = np.bincount(i_loan, weights=i_amount, minlength=n).astype(np.int64)
@@ -222,13 +254,11 @@ class Book:
         i_cum_before = (cum - i_amount - before_loan[i_loan]) if len(cum) else np.zeros(0, dtype=np.int64)
         book = cls(
             ids=ids,
-            disbursed_on=np.array([to_day(x.disbursed_on) for x in loans], dtype=np.int64),
-            principal=np.array([paise(x.principal) for x in loans], dtype=np.int64),
-            pd=np.array([np.nan if x.pd is None else float(x.pd) for x in loans], dtype=float),
-            loss_on=np.array(
-                [NEVER if x.loss_marked_on is None else to_day(x.loss_marked_on) for x in loans], dtype=np.int64
-            ),
-            secured=np.array([bool(x.secured) for x in loans], dtype=bool),
+            disbursed_on=disbursed_on.astype(np.int64),
+            principal=principal.astype(np.int64),
+            pd=pd.astype(float),
+            loss_on=loss_on.astype(np.int64),
+            secured=secured.astype(bool),
             i_loan=i_loan,
             i_due=i_arr[:, 2],
             i_amount=i_amount,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from creditdesk.db import SessionDep
 from creditdesk.kit.pagination import PageDep
-from creditdesk.portfolio import service
+from creditdesk.portfolio import reports, service
 from creditdesk.portfolio.schemas import (
     AssetClassName,
     LoanCreate,
@@ -38,7 +38,7 @@ AsOf = Annotated[date | None, Query(description="Position at the end of this day
 @router.get("/summary", response_model=PortfolioSummary, operation_id="getPortfolioSummary")
 def get_summary(session: SessionDep, ctx: Reader, as_of: AsOf = None):
     """Counts, disbursed, outstanding, collected, gross and net NPA ratio, default and approval rates."""
-    return service.summary(session, tenant=ctx.tenant, as_of=as_of)
+    return reports.summary(session, tenant=ctx.tenant, as_of=as_of)
 
 
 @router.get("/loans", response_model=LoanPage, operation_id="listLoans")
@@ -100,7 +100,7 @@ def mark_loss(loan_id: str, data: LossMarkIn, session: SessionDep, ctx: Manager)
 @router.get("/npa", response_model=NpaBreakdown, operation_id="getNpaBreakdown")
 def get_npa(session: SessionDep, ctx: Reader, as_of: AsOf = None):
     """Active loans by RBI asset class — count and outstanding, adding up to the totals."""
-    return service.npa(session, tenant=ctx.tenant, as_of=as_of)
+    return reports.npa(session, tenant=ctx.tenant, as_of=as_of)
 
 
 @router.get("/repayments", response_model=RepaymentStats, operation_id="getRepaymentStats")
@@ -108,7 +108,7 @@ def get_repayments(
     session: SessionDep, ctx: Reader, as_of: AsOf = None, months: Annotated[int, Query(ge=1, le=60)] = 12
 ):
     """Instalments paid on time / late / unpaid and collection efficiency by month."""
-    return service.repayments(session, tenant=ctx.tenant, as_of=as_of, months=months)
+    return reports.repayments(session, tenant=ctx.tenant, as_of=as_of, months=months)
 
 
 @router.get("/vintage", response_model=VintageReport, operation_id="getVintageCurves")
@@ -116,7 +116,7 @@ def get_vintage(
     session: SessionDep, ctx: Reader, as_of: AsOf = None, max_mob: Annotated[int, Query(ge=1, le=120)] = 24
 ):
     """Cumulative ever-30+ and ever-90+ rates by origination month × months on book."""
-    return service.vintage(session, tenant=ctx.tenant, as_of=as_of, max_mob=max_mob)
+    return reports.vintage(session, tenant=ctx.tenant, as_of=as_of, max_mob=max_mob)
 
 
 @router.get("/roll-rates", response_model=RollRates, operation_id="getRollRates")
@@ -124,4 +124,4 @@ def get_roll_rates(
     session: SessionDep, ctx: Reader, as_of: AsOf = None, months: Annotated[int, Query(ge=1, le=36)] = 6
 ):
     """Month-to-month transition rates between DPD buckets (and to closed), pooled over recent months."""
-    return service.roll_rates(session, tenant=ctx.tenant, as_of=as_of, months=months)
+    return reports.roll_rates(session, tenant=ctx.tenant, as_of=as_of, months=months)

@@ -222,7 +222,7 @@ class GrossNpa(CountAmount):
 
 
 class NetNpa(BaseModel):
-    provisions: Decimal
+    provisions: Decimal = Field(description="RBI IRACP minimum provisions held against NPA loans only")
     ratio: float | None
 
 
@@ -235,15 +235,28 @@ class PortfolioSummary(BaseModel):
     overdue_amount: Decimal
     gross_npa: GrossNpa
     net_npa: NetNpa
-    provisions_total: Decimal
+    provisions_total: Decimal = Field(
+        description="Provision required by the RBI IRACP minimum rates on every active loan (0.4 % on standard "
+        "assets, 15–100 % on NPAs by class and security) — a regulatory floor, not an estimate of loss"
+    )
     default_rate: float | None = Field(description="Share of disbursed loans that ever became NPA (90+ DPD)")
     default_rate_12m: float | None = Field(description="NPA within 12 months, among loans at least 12 months old")
     default_definition: str
     average_pd: float | None = Field(description="Outstanding-weighted PD at origination of active loans")
-    expected_loss: Decimal = Field(description="Σ PD × outstanding × LGD over active loans")
+    expected_loss: Decimal = Field(
+        description="Expected credit loss: Σ PD at origination × outstanding × LGD over active loans — the model's "
+        "estimate of loss, which differs from the regulatory provision"
+    )
     lgd: float
-    applications: int | None = Field(description="Decided applications (None until scoring has any)")
-    approval_rate: float | None
+    applications: int | None = Field(
+        description="Decided applications in the approval window (None until scoring has any)"
+    )
+    approval_rate: float | None = Field(
+        description="Share of the window's decided applications that were approved, as decided (with knock-outs) — "
+        "the same figure as the monitoring overview's for the same window"
+    )
+    approval_window_months: int = Field(description="Calendar months of the approval window, this month included")
+    approval_window_from: datetime | None = Field(description="Start of the approval window")
 
 
 class AssetClassRow(BaseModel):

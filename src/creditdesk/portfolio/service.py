@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, String, cast, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,11 +28,9 @@ from creditdesk.portfolio import analytics
 from creditdesk.portfolio.book import (
     ASSET_CLASS_LABELS,
     ASSET_CLASSES,
+    NEVER,
     NPA_CLASSES,
     Book,
-    InstalmentFacts,
-    LoanFacts,
-    PaymentFacts,
     paise,
     rupees,
     to_date,
@@ -56,14 +54,22 @@ def tenant_today(tenant: Tenant | None) -> date:
 
 # --------------------------------------------------------------------------------------------------
 # the book, cached per tenant and ledger version
+#
+# Freshness invariant: the book (and every report cached on it, see ``reports.py``) is keyed by the
+# tenant's *ledger version* — the count and latest change of its loans and payments, read on every
+# request. A new loan, payment or loss mark changes the version, so the very next read rebuilds:
+# nothing stale is ever served. Builds are single-flight per tenant: concurrent first readers wait for
+# one build instead of each building their own.
 
 
 _BOOK_CACHE: OrderedDict[tuple[Any, ...], Book] = OrderedDict()
 _BOOK_LOCK = threading.Lock()
+_BUILD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _BOOK_CACHE_SIZE = 16
 
 
-def _book_version(session: Session, tenant_id: str) -> tuple[Any, ...]:
+def ledger_version(session: Session, *, tenant_id: str) -> tuple[Any, ...]:
+    """Return what identifies the state of the tenant's ledger (changes with any loan or payment write)."""
     loans = session.execute(scoped(select(func.count(Loan.id), func.max(Loan.updated_at)), Loan, tenant_id)).one()
     pays = session.execute(
         scoped(select(func.count(Payment.id), func.max(Payment.created_at)), Payment, tenant_id)
@@ -71,26 +77,60 @@ def _book_version(session: Session, tenant_id: str) -> tuple[Any, ...]:
     return (str(session.get_bind().url), tenant_id, *loans, *pays)
 
 
-def load_book(session: Session, *, tenant_id: str) -> Book:
+def load_book(session: Session, *, tenant_id: str, version: tuple[Any, ...] | None = None) -> Book:
     """Return the tenant's book, rebuilt only when a loan or payment changed since the last build."""
-    key = _book_version(session, tenant_id)
+    key = version or ledger_version(session, tenant_id=tenant_id)
     with _BOOK_LOCK:
         cached = _BOOK_CACHE.get(key)
         if cached is not None:
             _BOOK_CACHE.move_to_end(key)
             return cached
-    book = _build_book(session, tenant_id=tenant_id)
-    with _BOOK_LOCK:
-        _BOOK_CACHE[key] = book
-        while len(_BOOK_CACHE) > _BOOK_CACHE_SIZE:
-            _BOOK_CACHE.popitem(last=False)
+        build_lock = _BUILD_LOCKS.setdefault(key[:2], threading.Lock())
+    with build_lock:  # one build per tenant at a time; the others wait and take its result
+        with _BOOK_LOCK:
+            cached = _BOOK_CACHE.get(key)
+        if cached is not None:
+            return cached
+        book = _build_book(session, tenant_id=tenant_id)
+        with _BOOK_LOCK:
+            _BOOK_CACHE[key] = book
+            while len(_BOOK_CACHE) > _BOOK_CACHE_SIZE:
+                _BOOK_CACHE.popitem(last=False)
     return book
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _refresh_reports(session: Session, *, tenant_id: str) -> None:
+    """Start rebuilding the tenant's cached reports as soon as this ledger write commits."""
+    from creditdesk.portfolio import reports  # reports builds on this module
+
+    reports.refresh_after_commit(session, tenant_id=tenant_id)
+
+
+def _days(values: list[Any]) -> np.ndarray:
+    """Return dates (``date`` objects or ISO strings, as the driver hands them over) as ordinal days."""
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    days = np.array(values, dtype="datetime64[D]")
+    return np.where(np.isnat(days), NEVER, days.astype(np.int64) + _EPOCH_ORDINAL)
+
+
+def _raw_date(column: Any) -> Any:
+    """Dates as the driver returns them (numpy parses them in one go, not one Python date per row)."""
+    return type_coerce(column, String)
+
+
+def _paise_column(column: Any) -> Any:
+    """Amounts leave the database as integer paise (exact, and no Decimal per row)."""
+    return cast(func.round(column * 100), BigInteger)
 
 
 def _build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None = None) -> Book:
     secured_q = scoped(select(Collateral.loan_id).distinct(), Collateral, tenant_id)
     loan_q = scoped(
-        select(Loan.id, Loan.disbursed_on, Loan.principal, Loan.pd_at_origination, Loan.loss_marked_on),
+        select(Loan.id, Loan.disbursed_on, _paise_column(Loan.principal), Loan.pd_at_origination, Loan.loss_marked_on),
         Loan,
         tenant_id,
     ).order_by(Loan.disbursed_on, Loan.id)
@@ -98,28 +138,50 @@ def _build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None 
         select(
             Instalment.loan_id,
             Instalment.seq,
-            Instalment.due_on,
-            Instalment.principal,
-            Instalment.interest,
-            Instalment.amount,
+            _raw_date(Instalment.due_on),
+            _paise_column(Instalment.amount),
+            _paise_column(Instalment.interest),
+            _paise_column(Instalment.principal),
         ),
         Instalment,
         tenant_id,
     )
-    pay_q = scoped(select(Payment.loan_id, Payment.paid_on, Payment.amount), Payment, tenant_id)
+    pay_q = scoped(
+        select(Payment.loan_id, _raw_date(Payment.paid_on), _paise_column(Payment.amount)), Payment, tenant_id
+    )
     if loan_ids is not None:
         secured_q = secured_q.where(Collateral.loan_id.in_(loan_ids))
         loan_q = loan_q.where(Loan.id.in_(loan_ids))
         inst_q = inst_q.where(Instalment.loan_id.in_(loan_ids))
         pay_q = pay_q.where(Payment.loan_id.in_(loan_ids))
-    secured = set(session.execute(secured_q).scalars())
-    loans = [
-        LoanFacts(r.id, r.disbursed_on, r.principal, r.pd_at_origination, r.loss_marked_on, r.id in secured)
-        for r in session.execute(loan_q)
-    ]
-    instalments = [InstalmentFacts(*r) for r in session.execute(inst_q)]
-    payments = [PaymentFacts(*r) for r in session.execute(pay_q)]
-    return Book.build(loans, instalments, payments)
+    conn = session.connection()  # Core rows: the ORM's per-row loading would cost more than the book itself
+    secured = set(conn.execute(secured_q).scalars())
+    loans = conn.execute(loan_q).all()
+    ids = [r[0] for r in loans]
+    index = {loan_id: i for i, loan_id in enumerate(ids)}
+    inst = [r for r in conn.execute(inst_q).all() if r[0] in index]
+    pays = [r for r in conn.execute(pay_q).all() if r[0] in index]
+    inst_arr = np.empty((len(inst), 6), dtype=np.int64)
+    if inst:
+        inst_arr[:, 0] = [index[r[0]] for r in inst]
+        inst_arr[:, 1] = [r[1] for r in inst]
+        inst_arr[:, 2] = _days([r[2] for r in inst])
+        inst_arr[:, 3:6] = np.array([r[3:6] for r in inst], dtype=np.int64)
+    pay_arr = np.empty((len(pays), 3), dtype=np.int64)
+    if pays:
+        pay_arr[:, 0] = [index[r[0]] for r in pays]
+        pay_arr[:, 1] = _days([r[1] for r in pays])
+        pay_arr[:, 2] = [r[2] for r in pays]
+    return Book.from_arrays(
+        ids=ids,
+        disbursed_on=_days([r[1] for r in loans]),
+        principal=np.array([r[2] for r in loans], dtype=np.int64),
+        pd=np.array([np.nan if r[3] is None else float(r[3]) for r in loans], dtype=float),
+        loss_on=_days([r[4] for r in loans]),
+        secured=np.array([r[0] in secured for r in loans], dtype=bool),
+        instalments=inst_arr,
+        payments=pay_arr,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -229,6 +291,7 @@ def disburse(
     session.add_all(Collateral(tenant_id=tenant_id, loan_id=loan.id, **c.model_dump()) for c in collateral)
     session.add_all(Guarantor(tenant_id=tenant_id, loan_id=loan.id, **g.model_dump()) for g in guarantors)
     session.flush()
+    _refresh_reports(session, tenant_id=tenant_id)
     jobs.emit(
         session,
         kind="loan.disbursed",
@@ -344,6 +407,7 @@ def record_payment(
         loan.status = "closed"
         loan.closed_on = max(data.paid_on, loan.closed_on or data.paid_on)
     loan.updated_at = utcnow()
+    _refresh_reports(session, tenant_id=tenant.id)
     jobs.emit(
         session,
         kind="payment.received",
@@ -392,6 +456,7 @@ def mark_loss(session: Session, *, tenant: Tenant, loan_id: str, marked_on: date
         raise Conflict("Only a non-performing (NPA) loan can be marked as a Loss asset")
     loan.loss_marked_on = marked_on
     loan.updated_at = utcnow()
+    _refresh_reports(session, tenant_id=tenant.id)
     audit.record(
         session,
         actor=actor,
@@ -606,36 +671,3 @@ def loan_history(session: Session, *, tenant: Tenant, loan_id: str, as_of: date 
             }
         )
     return {"loan_id": loan.id, "points": points}
-
-
-# --------------------------------------------------------------------------------------------------
-# analytics
-
-
-def summary(session: Session, *, tenant: Tenant, as_of: date | None) -> dict[str, Any]:
-    """Return the portfolio summary (with the approval rate when applications exist)."""
-    from creditdesk.monitoring import repository
-
-    as_of = as_of or tenant_today(tenant)
-    approvals = repository.approval_stats(session, tenant_id=tenant.id)
-    return analytics.summary(load_book(session, tenant_id=tenant.id), as_of, approvals=approvals)
-
-
-def npa(session: Session, *, tenant: Tenant, as_of: date | None) -> dict[str, Any]:
-    """Return the RBI asset-classification breakdown."""
-    return analytics.npa_breakdown(load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant))
-
-
-def repayments(session: Session, *, tenant: Tenant, as_of: date | None, months: int) -> dict[str, Any]:
-    """Return repayment statistics."""
-    return analytics.repayments(load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant), months)
-
-
-def vintage(session: Session, *, tenant: Tenant, as_of: date | None, max_mob: int) -> dict[str, Any]:
-    """Return vintage curves."""
-    return analytics.vintage(load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant), max_mob)
-
-
-def roll_rates(session: Session, *, tenant: Tenant, as_of: date | None, months: int) -> dict[str, Any]:
-    """Return roll rates between DPD buckets."""
-    return analytics.roll_rates(load_book(session, tenant_id=tenant.id), as_of or tenant_today(tenant), months)

@@ -166,11 +166,12 @@ def put_policy(data: PolicyIn, session: SessionDep, ctx: Annotated[TenantContext
 def preview_policy(
     data: PolicyPreviewIn, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.POLICY_READ)]
 ):
-    """The approval rate these thresholds would give on recent applications."""
+    """What these thresholds would decide on the window's decisions, with the knock-outs stored on each."""
     return service.policy_preview(
         session,
-        tenant_id=ctx.tenant_id,
+        tenant=ctx.tenant,
         approve_below=data.approve_below_pd,
         reject_at=data.reject_at_or_above_pd,
+        months=data.months,
         last_n=data.last_n,
     )

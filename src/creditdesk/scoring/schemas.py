@@ -260,15 +260,28 @@ class PolicyOut(PolicyIn):
 class PolicyPreviewIn(_In):
     approve_below_pd: float = Field(gt=0, lt=1)
     reject_at_or_above_pd: float = Field(gt=0, le=1)
-    last_n: int = Field(default=1000, ge=1, le=50000)
+    months: int = Field(
+        default=12, ge=1, le=36, description="Replay the decisions of this many calendar months (as Monitoring)"
+    )
+    last_n: int | None = Field(default=None, ge=1, le=50000, description="At most this many of the latest decisions")
 
 
 class PolicyPreviewOut(BaseModel):
-    applications: int
-    approve_rate: float
+    applications: int = Field(description="Decisions replayed")
+    window_months: int
+    window_from: datetime
+    capped: bool = Field(description="True when last_n cut the window short")
+    approve_rate: float = Field(description="With these thresholds and the knock-outs stored on each decision")
     review_rate: float
     reject_rate: float
-    current_approve_rate: float
+    current_approve_rate: float | None = Field(
+        description="Approved as decided (with knock-outs) over the same decisions: the Monitoring/Portfolio figure"
+    )
+    knocked_out: int = Field(description="Decisions on which a knock-out rule fired (they keep its outcome)")
+    kept_as_decided: int = Field(
+        description="Decisions today's thresholds do not reproduce (an earlier policy version, no bureau answer), "
+        "counted as decided"
+    )
 
 
 class BatchCreated(BaseModel):

@@ -22,11 +22,11 @@ from creditdesk.kit import idempotency, singleflight
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.scoring import pipeline
-from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application
 from creditdesk.scoring.pipeline import SCORING_SECONDS, Runtime, decision_response
 from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy.deps import TenantContext
+from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission
 from creditdesk.tenancy.scope import get_owned, select_owned
 
@@ -207,25 +207,12 @@ def list_applications(
     return Page(items=items, total=page.total, limit=limit, offset=offset)
 
 
-def recent_pds(session: Session, *, tenant_id: str, last_n: int) -> list[float]:
-    """PDs of the tenant's most recent decisions (for policy previews)."""
-    stmt = select_owned(Application, tenant_id).order_by(Application.created_at.desc()).limit(last_n)
-    return list(session.execute(stmt.with_only_columns(Application.pd)).scalars())
-
-
 def policy_preview(
-    session: Session, *, tenant_id: str, approve_below: float, reject_at: float, last_n: int
+    session: Session, *, tenant: Tenant, approve_below: float, reject_at: float, months: int, last_n: int | None
 ) -> dict[str, Any]:
-    """What approval rate the thresholds would give on recent applications (knock-outs not re-run)."""
-    pds = recent_pds(session, tenant_id=tenant_id, last_n=last_n)
-    current_cfg = policies.current(session, tenant_id=tenant_id).config
-    n = len(pds) or 1
-    approve = sum(1 for p in pds if p < approve_below)
-    reject = sum(1 for p in pds if p >= reject_at)
-    return {
-        "applications": len(pds),
-        "approve_rate": approve / n,
-        "reject_rate": reject / n,
-        "review_rate": (len(pds) - approve - reject) / n,
-        "current_approve_rate": sum(1 for p in pds if p < current_cfg.approve_below_pd) / n,
-    }
+    """What the thresholds would decide on the window's decisions, knock-outs as stored (monitoring replays them)."""
+    from creditdesk.monitoring.service import policy_preview as replay
+
+    return replay(
+        session, tenant=tenant, approve_below=approve_below, reject_at=reject_at, months=months, last_n=last_n
+    )
