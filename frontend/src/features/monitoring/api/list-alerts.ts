@@ -2,8 +2,9 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/client';
 import { unwrap } from '@/lib/errors';
 
+/** Open alerts (raised and not yet cleared), newest first. */
 export async function listAlerts(tenant: string) {
-  return unwrap(await api.GET('/api/v1/tenants/{tenant}/monitoring/alerts', { params: { path: { tenant } } }));
+  return unwrap(await api.GET('/api/v1/tenants/{tenant}/monitoring/alerts', { params: { path: { tenant }, query: { status: 'open' } } }));
 }
 
 export const listAlertsQuery = (tenant: string) =>

@@ -2,12 +2,15 @@ import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query'
 import { api } from '@/client';
 import { unwrap } from '@/lib/errors';
 
-/** The approval rate these thresholds would give on recent applications (nothing is saved). */
+/**
+ * What these thresholds would decide on the last 12 months of decisions — the window Monitoring and
+ * Portfolio use — with the knock-outs stored on each decision (nothing is saved).
+ */
 export async function previewPolicy(tenant: string, approve: number, reject: number) {
   return unwrap(
     await api.POST('/api/v1/tenants/{tenant}/policy/preview', {
       params: { path: { tenant } },
-      body: { approve_below_pd: approve, reject_at_or_above_pd: reject, last_n: 1000 },
+      body: { approve_below_pd: approve, reject_at_or_above_pd: reject, months: 12 },
     }),
   );
 }

@@ -27,7 +27,7 @@ import { PageHeader } from '@/components/PageHeader';
 import { QueryState } from '@/components/QueryState';
 import { useAuth } from '@/lib/auth';
 import { ApiError, errorMessage } from '@/lib/errors';
-import { formatPercent } from '@/lib/format';
+import { formatNumber, formatPercent } from '@/lib/format';
 import { usePolicy, type Policy } from '../api/get-policy';
 import { usePutPolicy, type PolicyWrite } from '../api/put-policy';
 import { usePolicyPreview } from '../api/preview-policy';
@@ -47,7 +47,7 @@ function ApprovalPreview({ tenant, approve, reject }: { tenant: string; approve:
   if (preview.isPending)
     return (
       <Text size="sm" c="dimmed">
-        Previewing on recent applications…
+        Previewing on the last 12 months of decisions…
       </Text>
     );
   if (preview.isError)
@@ -60,15 +60,23 @@ function ApprovalPreview({ tenant, approve, reject }: { tenant: string; approve:
   if (p.applications === 0)
     return (
       <Text size="sm" c="dimmed">
-        No applications yet to preview these thresholds on.
+        No decisions in the last {p.window_months} months to preview these thresholds on.
       </Text>
     );
   return (
     <Stack gap={6} data-testid="approval-preview">
       <Text size="sm">
-        On the last <b>{p.applications.toLocaleString('en-IN')}</b> applications these thresholds would approve{' '}
-        <b>{formatPercent(p.approve_rate)}</b> (today {formatPercent(p.current_approve_rate)}), refer <b>{formatPercent(p.review_rate)}</b>{' '}
-        to review and reject <b>{formatPercent(p.reject_rate)}</b>.
+        On the <b>{formatNumber(p.applications)}</b> decisions of the last {p.window_months} months{p.capped ? ' (the latest only)' : ''},
+        these thresholds would approve <b>{formatPercent(p.approve_rate)}</b>, refer <b>{formatPercent(p.review_rate)}</b> to review and
+        reject <b>{formatPercent(p.reject_rate)}</b> — with the knock-out rules as they fired on each decision.
+      </Text>
+      <Text size="xs" c="dimmed" data-testid="approval-preview-current">
+        Approved as decided: {formatPercent(p.current_approve_rate)} — the approval rate Monitoring and Portfolio show for the same months.{' '}
+        {formatNumber(p.knocked_out)} decisions were stopped or referred by a knock-out rule and keep that outcome
+        {p.kept_as_decided > 0
+          ? `; ${formatNumber(p.kept_as_decided)} the current thresholds do not explain (an earlier policy version, or no bureau answer) count as decided`
+          : ''}
+        .
       </Text>
       <Progress.Root size={18} aria-label="Decision mix preview">
         <Progress.Section value={p.approve_rate * 100} color="teal">
