@@ -76,9 +76,10 @@ test('2. the platform risk analyst configures CIBIL, Experian and CRIF; only red
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('button', { name: 'Use simulator sandbox kit' }).click();
     await expect(dialog.getByLabel('Member id')).not.toHaveValue('');
-    await dialog.getByLabel('Enabled for scoring').check();
+    await expect(dialog.getByLabel('Enabled for scoring')).toBeChecked(); // a first configuration is meant to be used
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect(dialog).toBeHidden();
+    await expect(card.getByTestId(`status-${bureau}`)).toContainText('On');
     await expect(card.getByText(/^[•*]+/).first()).toBeVisible();
     await card.getByRole('button', { name: `Test connection to ${label}` }).click();
     await expect(card.getByTestId(`test-result-${bureau}`)).toContainText('Connected in');
