@@ -3,11 +3,13 @@ import {
   Alert,
   Badge,
   Button,
+  Checkbox,
   Grid,
   Group,
   NumberInput,
   Paper,
   Progress,
+  Radio,
   Select,
   SimpleGrid,
   Stack,
@@ -102,6 +104,8 @@ function PolicyEditor({ tenant, policy }: { tenant: string; policy: Policy }) {
   const [lgd, setLgd] = useState<number>(policy.lgd);
   const [rules, setRules] = useState<Rule[]>(policy.knockout_rules ?? []);
   const [limitRules, setLimitRules] = useState(JSON.stringify(policy.limit_rules ?? {}, null, 2));
+  const [pullListed, setPullListed] = useState<string[] | null>(policy.bureau_pull?.bureaus ?? null);
+  const [minImpact, setMinImpact] = useState<number>(policy.adverse_reason_min_impact ?? 0.1);
   const [localError, setLocalError] = useState<string | null>(null);
   const errors = save.error instanceof ApiError ? ruleErrors(save.error.fields) : {};
 
@@ -115,6 +119,8 @@ function PolicyEditor({ tenant, policy }: { tenant: string; policy: Policy }) {
     } catch {
       return setLocalError('Limit rules are not valid JSON');
     }
+    if (pullListed !== null && pullListed.length === 0)
+      return setLocalError('Choose at least one bureau to pull, or “every enabled bureau”');
     const empty = rules.findIndex((r) => !r.name.trim() || !r.when.trim() || !r.reason.trim());
     if (empty >= 0) return setLocalError(`Rule ${empty + 1} needs a name, a condition and a reason`);
     setLocalError(null);
@@ -124,6 +130,8 @@ function PolicyEditor({ tenant, policy }: { tenant: string; policy: Policy }) {
       lgd,
       knockout_rules: rules,
       limit_rules: limits,
+      bureau_pull: { bureaus: pullListed },
+      adverse_reason_min_impact: minImpact,
     } as PolicyWrite;
     save.mutate(body, { onSuccess: (p) => notifications.show({ color: 'teal', message: `Policy saved as version ${p.version}` }) });
   };
@@ -262,6 +270,47 @@ function PolicyEditor({ tenant, policy }: { tenant: string; policy: Policy }) {
             </Paper>
           ))}
         </Stack>
+      </Paper>
+      <Paper withBorder p="md" radius="md" data-testid="bureau-pull-rule">
+        <Title order={2} size="h4" mb="xs">
+          Bureau pulls and reasons
+        </Title>
+        <Radio.Group
+          label="Pull bureau reports for every applicant with a PAN from"
+          value={pullListed === null ? 'enabled' : 'listed'}
+          onChange={(v) => setPullListed(v === 'enabled' ? null : (policy.bureau_pull?.bureaus ?? ['cibil', 'experian', 'crif']))}
+        >
+          <Stack gap={6} mt={6}>
+            <Radio value="enabled" label="Every bureau switched on under Bureaus" disabled={readOnly} />
+            <Radio value="listed" label="Only these bureaus" disabled={readOnly} />
+          </Stack>
+        </Radio.Group>
+        {pullListed !== null && (
+          <Checkbox.Group value={pullListed} onChange={setPullListed} aria-label="Bureaus the policy pulls" mt="xs">
+            <Group gap="md">
+              {['cibil', 'experian', 'crif'].map((b) => (
+                <Checkbox key={b} value={b} label={b.toUpperCase()} disabled={readOnly} />
+              ))}
+            </Group>
+          </Checkbox.Group>
+        )}
+        <Text size="xs" c="dimmed" mt={4}>
+          Reports are merged by the tenant&apos;s merge rule (Bureaus page). Only users allowed to choose bureaus may narrow this for one
+          application. An applicant with a PAN whose bureaus cannot be reached is referred for review with “Bureau data unavailable”.
+        </Text>
+        <NumberInput
+          mt="sm"
+          maw={320}
+          label="Smallest adverse factor given as a reason"
+          description="Cost in log-odds of default against a good applicant; smaller factors are not reported (0.1 ≈ 10 % higher odds)"
+          min={0}
+          max={5}
+          step={0.05}
+          decimalScale={2}
+          value={minImpact}
+          onChange={(v) => setMinImpact(Number(v))}
+          readOnly={readOnly}
+        />
       </Paper>
       <Paper withBorder p="md" radius="md">
         <Title order={2} size="h4" mb="xs">
