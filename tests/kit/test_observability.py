@@ -18,6 +18,13 @@ def test_masking():
     assert out["body"]["pan"] == "XXXXXXX4K"
 
 
+def test_identifiers_that_contain_ten_digits_are_not_taken_for_phone_numbers():
+    user_id = "619b27b6-3718-4236-b214-3a6123456789"
+    request_id = "d144e46eaee4099a2487841c9812345678ef"
+    assert mask_text(f"user {user_id} request {request_id}") == f"user {user_id} request {request_id}"
+    assert mask_text("call 9812345678, or 91-9812345678") == "call XXXXXX5678, or XXXXXX5678"
+
+
 def test_trace_id_in_error_matches_log_line(client):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -16,7 +16,7 @@ from typing import Any
 from opentelemetry import trace
 
 _PAN = re.compile(r"\b([A-Z]{3})[ABCFGHLJPTK]([A-Z])(\d{4})([A-Z])\b")
-_PHONE = re.compile(r"(?<!\d)(\+?91[- ]?)?([6-9]\d{9})(?!\d)")
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(\+?91[- ]?)?([6-9]\d{9})(?![0-9A-Za-z])")
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
 _tracing_ready = False
 _request_trace_id: ContextVar[str | None] = ContextVar("creditdesk_trace_id", default=None)
