@@ -62,3 +62,28 @@ test("time to the platform analyst's first screen", async ({ page }) => {
   const monitoring = await timeToContent(page, '/monitoring');
   console.log(`page timing (platform analyst)\nsign-in to tenant list ${ms} ms\n/monitoring            ${monitoring} ms`);
 });
+
+test('every page fits a phone: no horizontal scroll at 390 px, a decision included', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await login(page, USERS.tenantAdmin);
+  const wide: string[] = [];
+  const check = async (where: string) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 390) wide.push(`${where}: ${width} px`);
+  };
+  for (const [path] of PAGES) {
+    await page.goto(`${baseURL()}${path}`);
+    await contentShown(page);
+    await check(path);
+  }
+  // a stored decision, with its chart, reasons, bureau pulls and inputs
+  await page.goto(`${baseURL()}/applications`);
+  await contentShown(page);
+  await page.locator('main a[href^="/applications/"]').first().click();
+  await expect(page.getByTestId('decision-result')).toBeVisible();
+  await expect(page.getByTestId('shap-chart').locator('[data-direction="lowers"]').first()).toBeVisible();
+  await check('/applications/{id}');
+  if (process.env.SCREENSHOTS) await page.screenshot({ path: '../docs/screenshots/phone-decision.png', fullPage: true });
+  expect(wide, 'pages wider than the phone').toEqual([]);
+});
