@@ -3,6 +3,11 @@
 Ciphertext format: ``v1:<key id>:<base64url(nonce || ciphertext+tag)>``. The first key of the ring
 encrypts; any key of the ring decrypts. ``associated_data`` binds a ciphertext to its owner (for
 example ``tenant_id/bureau/field``) so a value copied to another row fails to decrypt.
+
+Keyed hashes (:meth:`SecretBox.keyed_hash`) are the equality-lookup side of encrypted personal data:
+HMAC-SHA256 under a key derived (HKDF) from a ring key, so a PAN can be found by its hash while the
+hash reveals nothing to whoever lacks the key (a plain SHA-256 of a PAN is brute-forced in seconds).
+Hashes are made with the active key; lookups try every key of the ring, so a rotation never hides a row.
 """
 
 from __future__ import annotations
@@ -10,11 +15,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
+from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_HASH_KEY_INFO = b"creditdesk keyed hash v1"
 
 
 class DecryptionError(ValueError):
@@ -28,6 +40,10 @@ class SecretBox:
         if not keyring:
             raise ValueError("empty key ring")
         self._keys = {kid: AESGCM(key) for kid, key in keyring}
+        self._hash_keys = {
+            kid: HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HASH_KEY_INFO).derive(key)
+            for kid, key in keyring
+        }
         self.active_kid = keyring[0][0]
 
     def encrypt(self, plaintext: str, associated_data: str = "") -> str:
@@ -60,6 +76,55 @@ class SecretBox:
     def rotate(self, token: str, associated_data: str = "") -> str:
         """Re-encrypt a ciphertext under the active key."""
         return self.encrypt(self.decrypt(token, associated_data), associated_data)
+
+    def seal_json(self, document: Any, associated_data: str) -> str:
+        """Encrypt a JSON-able document (compact JSON) with the active key."""
+        return self.encrypt(json.dumps(document, separators=(",", ":"), default=str), associated_data)
+
+    def open_json(self, token: str, associated_data: str) -> Any:
+        """Decrypt a document sealed by :meth:`seal_json`."""
+        return json.loads(self.decrypt(token, associated_data))
+
+    def keyed_hash(self, value: str, scope: str = "", *, kid: str | None = None) -> str:
+        """HMAC-SHA256 (hex) of ``value`` in ``scope`` (e.g. ``<tenant id>/pan``) under the active key."""
+        message = f"{scope}\x00{value}".encode()
+        return hmac.new(self._hash_keys[kid or self.active_kid], message, hashlib.sha256).hexdigest()
+
+    def keyed_hashes(self, value: str, scope: str = "") -> list[str]:
+        """The keyed hash of ``value`` under every key of the ring, the active key's first (for lookups)."""
+        kids = [self.active_kid, *(k for k in self._hash_keys if k != self.active_kid)]
+        return [self.keyed_hash(value, scope, kid=k) for k in kids]
+
+
+@lru_cache(maxsize=4)
+def _shared_box(keyring: tuple[tuple[str, bytes], ...]) -> SecretBox:
+    return SecretBox(list(keyring))
+
+
+def shared_box(keyring: list[tuple[str, bytes]]) -> SecretBox:
+    """A SecretBox over ``keyring``, built once per ring (the decision path encrypts without set-up)."""
+    return _shared_box(tuple(keyring))
+
+
+def personal_data_box() -> SecretBox:
+    """The SecretBox over the configured key ring that seals personal data at rest (see docs/data-protection.md)."""
+    from creditdesk.config import get_settings
+
+    return shared_box(get_settings().encryption_keyring())
+
+
+def pan_hash(box: SecretBox, tenant_id: str, pan: str | None) -> str | None:
+    """The lookup hash of a PAN in one tenant (active key); None without a PAN.
+
+    Scoped by tenant: one lender's hash of a PAN says nothing about another's. Applications and loan
+    customers share the scheme, so one PAN has one hash across a tenant's tables.
+    """
+    return box.keyed_hash(pan.strip().upper(), f"{tenant_id}/pan") if pan else None
+
+
+def pan_hashes(box: SecretBox, tenant_id: str, pan: str) -> list[str]:
+    """The lookup hashes of a PAN under every key of the ring (a lookup matches rows of any key)."""
+    return box.keyed_hashes(pan.strip().upper(), f"{tenant_id}/pan")
 
 
 def redact(secret: str | None) -> str | None:

@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings
 from creditdesk.db import utcnow
-from creditdesk.portfolio.models import Collateral, Customer, Instalment, Loan, Payment
+from creditdesk.kit.crypto import personal_data_box
+from creditdesk.portfolio.models import (
+    CUSTOMER_IDENTITY,
+    Collateral,
+    Customer,
+    Instalment,
+    Loan,
+    Payment,
+    seal_identity,
+)
 from creditdesk.portfolio.service import tenant_today
 from creditdesk.portfolio.simulation import SimulatedPortfolio, simulate_portfolio
 from creditdesk.tenancy.models import Tenant
@@ -25,10 +34,18 @@ _CHUNK = 5000
 
 
 def insert_portfolio(session: Session, *, tenant_id: str, sim: SimulatedPortfolio) -> None:
-    """Bulk-insert a simulated portfolio into a tenant (ids were assigned by the simulation)."""
+    """Bulk-insert a simulated portfolio into a tenant (ids were assigned by the simulation).
+
+    Customers' identities are sealed here as the API's disbursals seal them (one encryption each).
+    """
     now = utcnow()
+    box = personal_data_box()
+    customers = [
+        seal_identity(box, table="customer", tenant_id=tenant_id, row_id=c["id"], values=c, fields=CUSTOMER_IDENTITY)
+        for c in sim.customers
+    ]
     for model, rows, stamped in (
-        (Customer, sim.customers, True),
+        (Customer, customers, True),
         (Loan, sim.loans, True),
         (Instalment, sim.instalments, False),
         (Payment, sim.payments, True),

@@ -5,34 +5,71 @@ the paisa. Instalments are the contract (what is due when); payments are the led
 when). Everything else — days past due, RBI asset class, outstanding principal, arrears — is
 *derived* from those two as of a date (``creditdesk.portfolio.book``), so any past date can be
 recomputed exactly and a back-dated payment corrects history instead of leaving a stale flag.
+
+Personal data invariant (docs/data-protection.md): a customer's and a guarantor's identifying fields
+(name, PAN, phone, e-mail, date of birth) are one SecretBox ciphertext in ``identity``, bound to
+``<tenant id>/<table>/<id>/identity``; a customer's PAN is found by its keyed hash ``pan_hash``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
+from creditdesk.kit.crypto import SecretBox, pan_hash
 
 Money = Numeric(14, 2)
+
+#: The fields of a customer that identify a person (sealed in ``customer.identity``).
+CUSTOMER_IDENTITY = ("name", "pan", "phone", "email", "date_of_birth")
+#: The fields of a guarantor that identify a person (sealed in ``guarantor.identity``).
+GUARANTOR_IDENTITY = ("name", "pan", "phone")
+
+
+def identity_aad(table: str, tenant_id: str, row_id: str) -> str:
+    """The associated data that binds a sealed identity to its row."""
+    return f"{tenant_id}/{table}/{row_id}/identity"
+
+
+def seal_identity(
+    box: SecretBox, *, table: str, tenant_id: str, row_id: str, values: dict[str, Any], fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """Split ``values`` into the row's columns: the identifying ``fields`` sealed, the rest as they are.
+
+    Returns the column values (``identity`` and, for customers, ``pan_hash`` included).
+    """
+    identity = {k: values[k] for k in fields if values.get(k) is not None}
+    columns = {k: v for k, v in values.items() if k not in fields}
+    columns["identity"] = box.seal_json(identity, identity_aad(table, tenant_id, row_id))
+    if "pan" in fields and table == "customer":
+        columns["pan_hash"] = pan_hash(box, tenant_id, values.get("pan"))
+    return columns
+
+
+def open_identity(box: SecretBox, row: Customer | Guarantor) -> dict[str, Any]:
+    """The identifying fields of a customer or guarantor row (``date_of_birth`` as an ISO date string)."""
+    if not row.identity:
+        return {}
+    return box.open_json(row.identity, identity_aad(row.__tablename__, row.tenant_id, row.id))
 
 
 class Customer(IdMixin, CreatedMixin, Base):
     """A borrower (one row per PAN per tenant when the PAN is known)."""
 
     __tablename__ = "customer"
-    __table_args__ = (UniqueConstraint("tenant_id", "pan"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "pan_hash"),)
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    pan: Mapped[str | None] = mapped_column(String(10), default=None)
+    #: SecretBox ciphertext of CUSTOMER_IDENTITY (name, PAN, phone, e-mail, date of birth)
+    identity: Mapped[str] = mapped_column(Text)
+    #: keyed hash of the PAN (kit.crypto.pan_hash): one customer per PAN per tenant, found without the PAN
+    pan_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     external_ref: Mapped[str | None] = mapped_column(String(64), default=None)
-    phone: Mapped[str | None] = mapped_column(String(20), default=None)
-    email: Mapped[str | None] = mapped_column(String(254), default=None)
-    date_of_birth: Mapped[date | None] = mapped_column(Date, default=None)
     employment_type: Mapped[str | None] = mapped_column(String(20), default=None)
     monthly_income: Mapped[Decimal | None] = mapped_column(Money, default=None)
     existing_emi: Mapped[Decimal | None] = mapped_column(Money, default=None)
@@ -124,8 +161,7 @@ class Guarantor(IdMixin, CreatedMixin, Base):
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), index=True)
     loan_id: Mapped[str] = mapped_column(ForeignKey("loan.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    pan: Mapped[str | None] = mapped_column(String(10), default=None)
+    #: SecretBox ciphertext of GUARANTOR_IDENTITY (name, PAN, phone)
+    identity: Mapped[str] = mapped_column(Text)
     relationship: Mapped[str | None] = mapped_column(String(40), default=None)
-    phone: Mapped[str | None] = mapped_column(String(20), default=None)
     monthly_income: Mapped[Decimal | None] = mapped_column(Money, default=None)

@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
-from creditdesk.db import utcnow
+from creditdesk.db import new_id, utcnow
 from creditdesk.errors import Conflict, NotFound, ValidationFailed
+from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.portfolio import analytics
 from creditdesk.portfolio.book import (
     ASSET_CLASS_LABELS,
@@ -35,7 +36,18 @@ from creditdesk.portfolio.book import (
     rupees,
     to_date,
 )
-from creditdesk.portfolio.models import Collateral, Customer, Guarantor, Instalment, Loan, Payment
+from creditdesk.portfolio.models import (
+    CUSTOMER_IDENTITY,
+    GUARANTOR_IDENTITY,
+    Collateral,
+    Customer,
+    Guarantor,
+    Instalment,
+    Loan,
+    Payment,
+    open_identity,
+    seal_identity,
+)
 from creditdesk.portfolio.schedule import add_months, amortisation_schedule, dti, lti, ltv, money, month_key
 from creditdesk.portfolio.schemas import CollateralIn, CustomerIn, GuarantorIn, LoanCreate, PaymentCreate
 from creditdesk.tenancy.models import Tenant
@@ -188,21 +200,64 @@ def _build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None 
 # disbursal
 
 
+def find_customer(session: Session, *, tenant_id: str, pan: str) -> Customer | None:
+    """The tenant's customer with this PAN, found by its keyed hash (PANs are not stored in clear)."""
+    hashes = pan_hashes(personal_data_box(), tenant_id, pan)
+    stmt = select_owned(Customer, tenant_id).where(Customer.pan_hash.in_(hashes)).order_by(Customer.created_at)
+    return session.execute(stmt.limit(1)).scalars().first()
+
+
 def _customer(session: Session, *, tenant_id: str, data: CustomerIn) -> Customer:
     if data.pan:
-        existing = session.execute(
-            select_owned(Customer, tenant_id).where(Customer.pan == data.pan)
-        ).scalar_one_or_none()
+        existing = find_customer(session, tenant_id=tenant_id, pan=data.pan)
         if existing is not None:
             return existing
-    customer = Customer(tenant_id=tenant_id, **data.model_dump())
+    customer_id = new_id()
+    columns = seal_identity(
+        personal_data_box(),
+        table="customer",
+        tenant_id=tenant_id,
+        row_id=customer_id,
+        values=data.model_dump(),
+        fields=CUSTOMER_IDENTITY,
+    )
+    customer = Customer(id=customer_id, tenant_id=tenant_id, **columns)
     session.add(customer)
     session.flush()
     return customer
 
 
+def _guarantor(tenant_id: str, loan_id: str, data: GuarantorIn) -> Guarantor:
+    guarantor_id = new_id()
+    columns = seal_identity(
+        personal_data_box(),
+        table="guarantor",
+        tenant_id=tenant_id,
+        row_id=guarantor_id,
+        values=data.model_dump(),
+        fields=GUARANTOR_IDENTITY,
+    )
+    return Guarantor(id=guarantor_id, tenant_id=tenant_id, loan_id=loan_id, **columns)
+
+
+def _guarantor_read(guarantor: Guarantor) -> dict[str, Any]:
+    identity = open_identity(personal_data_box(), guarantor)
+    return {
+        "id": guarantor.id,
+        "name": identity.get("name", ""),
+        "relationship": guarantor.relationship,
+        "phone": identity.get("phone"),
+        "monthly_income": guarantor.monthly_income,
+    }
+
+
 def _application_customer(application: Any) -> CustomerIn | None:
-    applicant = (getattr(application, "request", None) or {}).get("applicant")
+    """The borrower of an application: its applicant block with the sealed identity put back."""
+    from creditdesk.scoring.models import join_identity
+    from creditdesk.scoring.models import open_identity as open_applicant
+
+    request = join_identity(getattr(application, "request", None), open_applicant(personal_data_box(), application))
+    applicant = (request or {}).get("applicant")
     if not applicant:
         return None
     keep = set(CustomerIn.model_fields)
@@ -289,7 +344,7 @@ def disburse(
         for r in schedule
     )
     session.add_all(Collateral(tenant_id=tenant_id, loan_id=loan.id, **c.model_dump()) for c in collateral)
-    session.add_all(Guarantor(tenant_id=tenant_id, loan_id=loan.id, **g.model_dump()) for g in guarantors)
+    session.add_all(_guarantor(tenant_id, loan.id, g) for g in guarantors)
     session.flush()
     _refresh_reports(session, tenant_id=tenant_id)
     jobs.emit(
@@ -551,12 +606,13 @@ def list_loans(
     idx = idx[np.lexsort((np.array(book.ids, dtype=object)[idx].astype(str), -book.disbursed_on[idx]))]
     page = idx[offset : offset + limit].tolist()
     ids = [book.ids[i] for i in page]
+    box = personal_data_box()
     rows = (
         {
-            loan.id: (loan, name)
-            for loan, name in session.execute(
+            loan.id: (loan, open_identity(box, customer).get("name", ""))
+            for loan, customer in session.execute(
                 select_owned(Loan, tenant.id)
-                .add_columns(Customer.name)
+                .add_columns(Customer)
                 .join(Customer, Customer.id == Loan.customer_id)
                 .where(Loan.id.in_(ids))
             ).tuples()
@@ -594,7 +650,11 @@ def loan_detail(session: Session, *, tenant: Tenant, loan_id: str, as_of: date |
     security = sum((c.value for c in collateral), Decimal(0))
     income = customer.monthly_income if customer else None
     return {
-        **_loan_read(loan, customer.name if customer else "", _position(book, state, 0, as_of)),
+        **_loan_read(
+            loan,
+            open_identity(personal_data_box(), customer).get("name", "") if customer else "",
+            _position(book, state, 0, as_of),
+        ),
         "ratios": {
             "emi": loan.emi,
             "dti": dti(monthly_income=income, existing_emi=customer.existing_emi if customer else 0, new_emi=loan.emi),
@@ -604,7 +664,7 @@ def loan_detail(session: Session, *, tenant: Tenant, loan_id: str, as_of: date |
         "schedule": _schedule_status(instalments, [p for p in payments if p.paid_on <= as_of], as_of),
         "payments": [p for p in payments if p.paid_on <= as_of],
         "collateral": collateral,
-        "guarantors": guarantors,
+        "guarantors": [_guarantor_read(g) for g in guarantors],
     }
 
 
@@ -671,3 +731,29 @@ def loan_history(session: Session, *, tenant: Tenant, loan_id: str, as_of: date 
             }
         )
     return {"loan_id": loan.id, "points": points}
+
+
+def rotate_personal_data(session: Session, box: Any, report: Any) -> None:
+    """Re-seal customers' and guarantors' identities (and re-hash PANs) under the active key; count into ``report``.
+
+    The hook shape of ``bureaus.service.rotate_secrets`` (``session, box, report``).
+    """
+    from creditdesk.kit.crypto import DecryptionError, pan_hash
+    from creditdesk.portfolio.models import identity_aad
+
+    for model in (Customer, Guarantor):
+        for row in session.execute(select(model).order_by(model.id).execution_options(yield_per=1000)).scalars():
+            if not box.needs_rotation(row.identity):
+                report.already_current += 1
+                continue
+            aad = identity_aad(model.__tablename__, row.tenant_id, row.id)
+            try:
+                identity = box.open_json(row.identity, aad)
+            except DecryptionError:
+                report.failed.append(aad)
+                continue
+            row.identity = box.seal_json(identity, aad)
+            if model is Customer:
+                row.pan_hash = pan_hash(box, row.tenant_id, identity.get("pan"))
+            report.rotated += 1
+    session.flush()

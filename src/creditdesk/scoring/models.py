@@ -1,4 +1,11 @@
-"""Policies, applications (each with its stored decision), idempotency records, batches."""
+"""Policies, applications (each with its stored decision), idempotency records, batches.
+
+Personal data invariant (docs/data-protection.md): the applicant's identifying fields
+(:data:`IDENTITY_FIELDS`) never reach a table in clear. An application keeps them in ``identity``, one
+SecretBox ciphertext bound to ``<tenant id>/application/<id>/identity``; ``request`` and ``inputs`` hold
+the rest of the applicant block; ``pan_hash`` (a keyed hash) finds an applicant by PAN. A batch row's
+input and error texts are sealed whole (:class:`Sealed`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,76 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from creditdesk.db import Base, CreatedMixin, IdMixin
+from creditdesk.kit.crypto import SecretBox, personal_data_box
+
+#: The applicant fields that identify a person: sealed in ``application.identity``, never stored in clear.
+IDENTITY_FIELDS = ("name", "pan", "date_of_birth", "phone", "email")
+
+
+def split_identity(document: dict[str, Any] | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Split a §5 body (or decision inputs) into the body without the identifying fields, and those fields."""
+    if not document or not isinstance(document.get("applicant"), dict):
+        return document, {}
+    applicant = dict(document["applicant"])
+    identity = {k: applicant.pop(k) for k in IDENTITY_FIELDS if k in applicant}
+    return {**document, "applicant": applicant}, identity
+
+
+def join_identity(
+    document: dict[str, Any] | None, identity: dict[str, Any], *, with_empty: bool = True
+) -> dict[str, Any] | None:
+    """Put the identifying fields back first in the applicant block (``with_empty``: keep None values)."""
+    if not document or not identity or not isinstance(document.get("applicant"), dict):
+        return document
+    fields = {k: v for k, v in identity.items() if with_empty or v is not None}
+    return {**document, "applicant": {**fields, **document["applicant"]}}
+
+
+def identity_aad(tenant_id: str, application_id: str) -> str:
+    """The associated data that binds an application's sealed identity to its row."""
+    return f"{tenant_id}/application/{application_id}/identity"
+
+
+def open_identity(box: SecretBox, app: Any) -> dict[str, Any]:
+    """The identifying fields of a stored application (an ORM row or a mapping of its columns)."""
+    get = app.get if isinstance(app, dict) else lambda k: getattr(app, k)
+    token = get("identity")
+    return box.open_json(token, identity_aad(get("tenant_id"), get("id"))) if token else {}
+
+
+class Sealed(TypeDecorator[Any]):
+    """A JSON (or text) column stored as one SecretBox ciphertext, bound to ``<table>.<column>``.
+
+    For columns whose rows are written and read by code that needs no row binding (batch rows): the
+    value is sealed on the way in and opened on the way out, for ORM and Core statements alike. Rows
+    written before sealing (plain JSON) are read as they are.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, where: str, *, text: bool = False):
+        super().__init__()
+        self.where = where
+        self.text = text
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(Text() if self.text else JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return personal_data_box().seal_json(value, self.where)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, str) and value.startswith("v1:"):
+            return personal_data_box().open_json(value, self.where)
+        return value
 
 
 class Policy(IdMixin, CreatedMixin, Base):
@@ -34,13 +108,18 @@ class Application(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_application_tenant_created", "tenant_id", "created_at"),
         Index("ix_application_tenant_ref", "tenant_id", "external_ref"),
+        Index("ix_application_tenant_pan", "tenant_id", "pan_hash"),
     )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     external_ref: Mapped[str | None] = mapped_column(String(100), default=None)
-    applicant_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: SecretBox ciphertext of the applicant's IDENTITY_FIELDS (bound to tenant/application/id)
+    identity: Mapped[str | None] = mapped_column(Text, default=None)
+    #: keyed hash of the PAN (``pan_hash``): lookups by PAN without storing it
+    pan_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_by: Mapped[str | None] = mapped_column(String(36), default=None)
     batch_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    #: the request as sent, without IDENTITY_FIELDS (they are in ``identity``)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     features: Mapped[dict[str, Any]] = mapped_column(JSON)
     loan_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
@@ -60,7 +139,8 @@ class Application(IdMixin, CreatedMixin, Base):
     knockouts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     bureau_reports: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     challenger: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    #: the application block the decision was computed from (typed values with pulled bureau data merged in)
+    #: the application block the decision was computed from (typed values with pulled bureau data merged
+    #: in), without IDENTITY_FIELDS
     inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     #: pulled | no_record | supplied | unavailable | none (see scoring/pipeline.py)
     bureau_status: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -89,9 +169,11 @@ class BatchRow(Base):
     batch_id: Mapped[str] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"), primary_key=True)
     row_number: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), index=True)
-    input: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    parse_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: the row's §5 body (or ``{"raw": …}``), sealed: it carries the applicant's PAN, phone and e-mail
+    input: Mapped[dict[str, Any] | None] = mapped_column(Sealed("batch_row.input"), default=None)
+    #: validation messages quote the values given (a mistyped phone is still a phone): sealed too
+    parse_error: Mapped[str | None] = mapped_column(Sealed("batch_row.parse_error", text=True), default=None)
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
     application_id: Mapped[str | None] = mapped_column(String(36), default=None)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Sealed("batch_row.error", text=True), default=None)

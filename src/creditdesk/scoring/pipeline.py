@@ -12,6 +12,11 @@ scoring (``POST …/score``) and demo seeding all run these same steps:
   idempotency record, written with bulk Core statements in the caller's transaction (the request path
   hands records to the group-commit writer in ``scoring/writer.py`` instead of writing itself).
 
+Invariant (personal data): the applicant's identifying fields are sealed once per decision (one
+AES-GCM encryption in :func:`record`) into ``application.identity``; the row's ``request`` and
+``inputs`` and the stored idempotency response keep everything else in clear, so readers of scores,
+features and inputs need no key. :func:`decision_response` and :func:`open_response` put them back.
+
 Invariant (model versions): every stored decision names the model id and version and the policy
 version that produced it, and keeps the feature values it was computed from, so it can be replayed.
 """
@@ -36,12 +41,13 @@ from creditdesk.audit import service as audit
 from creditdesk.db import new_id, utcnow
 from creditdesk.errors import AppError, Conflict, Forbidden, ServiceUnavailable
 from creditdesk.kit import idempotency
+from creditdesk.kit.crypto import pan_hash, personal_data_box
 from creditdesk.ml import explain, registry, scales
 from creditdesk.ml.features import BUREAU_FEATURES, build_frame, feature_row
 from creditdesk.ml.model import LoadedModel, RowExplanation
 from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
-from creditdesk.scoring.models import Application
+from creditdesk.scoring.models import Application, identity_aad, join_identity, open_identity, split_identity
 from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy.scope import select_owned
 from creditdesk.worker.models import OutboxEvent
@@ -475,17 +481,21 @@ def record(
     batch_id: str | None = None,
     idempotency_key: tuple[str, str] | None = None,
 ) -> DecisionRecord:
-    """Build the rows of one decision (nothing is written here)."""
+    """Build the rows of one decision (nothing is written here); the applicant's identity is sealed here."""
     now = utcnow()
+    box = personal_data_box()
+    request, identity = split_identity(payload)
+    inputs, _ = split_identity(result.inputs)
     row = {
         "id": application_id,
         "tenant_id": caller.tenant_id,
         "created_at": now,
         "external_ref": body.external_ref,
-        "applicant_name": body.applicant.name,
+        "identity": box.seal_json(identity, identity_aad(caller.tenant_id, application_id)) if identity else None,
+        "pan_hash": pan_hash(box, caller.tenant_id, body.applicant.pan),
         "created_by": caller.actor.id,
         "batch_id": batch_id,
-        "request": payload,
+        "request": request,
         "features": result.features,
         "loan_amount": body.loan.amount,
         "pd": result.pd,
@@ -504,7 +514,7 @@ def record(
         "knockouts": result.knockouts,
         "bureau_reports": result.bureau_reports,
         "challenger": result.challenger,
-        "inputs": result.inputs,
+        "inputs": inputs,
         "bureau_status": result.bureau_status,
         "adverse_reasons": result.adverse_reasons,
     }
@@ -537,12 +547,18 @@ def record(
             "score": result.score,
         },
     }
-    return DecisionRecord(row, event, outbox, decision_response(row), idempotency_key)
+    return DecisionRecord(row, event, outbox, decision_response(row, identity=identity), idempotency_key)
 
 
-def decision_response(app: Any) -> dict[str, Any]:
-    """The §5 decision body of a stored application (an ORM row or the row's values)."""
+def decision_response(app: Any, *, identity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The §5 decision body of a stored application (an ORM row or the row's values).
+
+    ``identity``: the applicant's identifying fields when the caller has them (else they are opened).
+    """
     get = app.get if isinstance(app, dict) else lambda k: getattr(app, k)
+    if identity is None:
+        identity = open_identity(personal_data_box(), app)
+    inputs = get("inputs")
     return {
         "application_id": get("id"),
         "external_ref": get("external_ref"),
@@ -564,9 +580,35 @@ def decision_response(app: Any) -> dict[str, Any]:
         "bureau_reports": get("bureau_reports") or [],
         "bureau_status": get("bureau_status"),
         "adverse_reasons": get("adverse_reasons") or [],
-        "inputs": get("inputs") or _request_inputs(get("request")),
+        "inputs": (
+            join_identity(inputs, identity, with_empty=False)
+            if inputs
+            else _request_inputs(join_identity(get("request"), identity))
+        ),
         "created_at": get("created_at").isoformat(),
     }
+
+
+#: where a stored idempotency response keeps the decision's sealed identity (never sent to a client)
+_SEALED = "_identity"
+
+
+def _sealed_response(rec: DecisionRecord) -> dict[str, Any]:
+    """The response as the idempotency record keeps it: inputs without identity, the row's ciphertext beside."""
+    inputs, _ = split_identity(rec.response.get("inputs"))
+    return {**rec.response, "inputs": inputs, _SEALED: rec.application["identity"]}
+
+
+def open_response(stored: dict[str, Any], *, tenant_id: str) -> dict[str, Any]:
+    """The response a stored idempotency record replays, its applicant's identity put back."""
+    if _SEALED not in stored:  # stored before identities were sealed
+        return stored
+    response = {k: v for k, v in stored.items() if k != _SEALED}
+    token = stored[_SEALED]
+    if token:
+        identity = personal_data_box().open_json(token, identity_aad(tenant_id, response["application_id"]))
+        response["inputs"] = join_identity(response.get("inputs"), identity, with_empty=False)
+    return response
 
 
 def _request_inputs(request: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -601,7 +643,7 @@ def _claim_keys(session: Session, records: list[DecisionRecord]) -> dict[int, St
             "key": key,
             "request_hash": body_hash,
             "status_code": 201,
-            "response": rec.response,
+            "response": _sealed_response(rec),
             "created_at": now,
             "expires_at": now + idempotency.TTL,
         }
@@ -617,7 +659,7 @@ def _claim_keys(session: Session, records: list[DecisionRecord]) -> dict[int, St
         if first.request_hash != body_hash:
             answered[i] = Conflict("This Idempotency-Key was already used with a different request body")
         else:
-            answered[i] = Stored(first.response or {}, replayed=True)
+            answered[i] = Stored(open_response(first.response or {}, tenant_id=tenant_id), replayed=True)
     return answered
 
 

@@ -58,12 +58,14 @@ def list_applications(
     decision: Literal["Approve", "Review", "Reject"] | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    pan: Annotated[str | None, Query(min_length=10, max_length=10, description="The applicant's PAN")] = None,
 ):
     """List decisions (field officers see their own), newest first."""
     return service.list_applications(
         session,
         ctx=ctx,
         external_ref=external_ref,
+        pan=pan,
         decision=decision,
         created_from=created_from,
         created_to=created_to,

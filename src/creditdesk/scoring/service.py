@@ -9,6 +9,7 @@ storage, no lock, no audit row.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -17,12 +18,13 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from creditdesk.db import get_database, new_id
-from creditdesk.errors import AppError, NotFound, ValidationFailed
+from creditdesk.errors import AppError, Conflict, NotFound, ValidationFailed
 from creditdesk.kit import idempotency, singleflight
+from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.scoring import pipeline
-from creditdesk.scoring.models import Application
+from creditdesk.scoring.models import Application, open_identity
 from creditdesk.scoring.pipeline import SCORING_SECONDS, Runtime, decision_response
 from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy.deps import TenantContext
@@ -89,12 +91,18 @@ def _unwrap(outcome: pipeline.Stored | AppError) -> tuple[dict[str, Any], bool]:
     return outcome.response, outcome.replayed
 
 
-def _idempotency(key: str | None, payload: dict[str, Any]) -> tuple[str, str] | None:
+def _request_hashes(tenant_id: str, payload: dict[str, Any]) -> list[str]:
+    """Keyed hashes of a request body (it holds a PAN: a plain hash of it could be brute-forced), active key first."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return personal_data_box().keyed_hashes(canonical, f"{tenant_id}/idempotency")
+
+
+def _idempotency(tenant_id: str, key: str | None, payload: dict[str, Any]) -> tuple[str, str] | None:
     if key is None:
         return None
     if not 1 <= len(key) <= 255:
         raise ValidationFailed("Idempotency-Key must be 1–255 characters")
-    return key, idempotency.request_hash(payload)
+    return key, _request_hashes(tenant_id, payload)[0]
 
 
 async def decide_application(
@@ -107,9 +115,9 @@ async def decide_application(
     exactly one decision and replays it to the others.
     """
     payload = body.model_dump(mode="json")
-    key = _idempotency(idempotency_key, payload)
+    key = _idempotency(ctx.tenant_id, idempotency_key, payload)
     if key is not None:
-        replay = await to_thread.run_sync(_replay, ctx.tenant_id, key)
+        replay = await to_thread.run_sync(_replay, ctx.tenant_id, key, payload)
         if replay is not None:
             return replay, True
     rt, prepared = await _runtime_and_prepared(ctx, [body], by_policy=True)
@@ -118,9 +126,22 @@ async def decide_application(
     return _unwrap(outcome)
 
 
-def _replay(tenant_id: str, key: tuple[str, str]) -> dict[str, Any] | None:
+def _replay(tenant_id: str, key: tuple[str, str], payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored response of a used key, its identity opened (409 for another body)."""
     with get_database().session(read_only=True) as session:
-        return idempotency.lookup(session, tenant_id=tenant_id, key=key[0], body_hash=key[1])
+        try:
+            stored = idempotency.lookup(session, tenant_id=tenant_id, key=key[0], body_hash=key[1])
+        except Conflict:  # the same body hashed under an older key of the ring (a rotation in between)?
+            stored = None
+            for older in _request_hashes(tenant_id, payload)[1:]:
+                try:
+                    stored = idempotency.lookup(session, tenant_id=tenant_id, key=key[0], body_hash=older)
+                    break
+                except Conflict:
+                    continue
+            if stored is None:
+                raise
+        return None if stored is None else pipeline.open_response(stored, tenant_id=tenant_id)
 
 
 def decide_now(session: Session, *, ctx: TenantContext, body: ApplicationCreate) -> dict[str, Any]:
@@ -175,11 +196,15 @@ def list_applications(
     created_to: datetime | None,
     limit: int,
     offset: int,
+    pan: str | None = None,
 ) -> Page[dict[str, Any]]:
-    """List decisions, newest first, with filters."""
+    """List decisions, newest first, with filters (``pan`` by its keyed hash: PANs are not stored in clear)."""
+    box = personal_data_box()
     stmt = _visible(ctx)
     if external_ref:
         stmt = stmt.where(Application.external_ref == external_ref)
+    if pan:
+        stmt = stmt.where(Application.pan_hash.in_(pan_hashes(box, ctx.tenant_id, pan)))
     if decision:
         stmt = stmt.where(Application.decision == decision)
     if created_from:
@@ -191,7 +216,7 @@ def list_applications(
         {
             "application_id": a.id,
             "external_ref": a.external_ref,
-            "applicant_name": a.applicant_name,
+            "applicant_name": open_identity(box, a).get("name"),
             "decision": a.decision,
             "score": a.score,
             "credit_score": a.credit_score,
@@ -216,3 +241,31 @@ def policy_preview(
     return replay(
         session, tenant=tenant, approve_below=approve_below, reject_at=reject_at, months=months, last_n=last_n
     )
+
+
+def rotate_personal_data(session: Session, box: Any, report: Any) -> None:
+    """Re-seal applicants' identities (and re-hash their PANs) under the active key; count into ``report``.
+
+    The hook shape of ``bureaus.service.rotate_secrets`` (``session, box, report``). An identity whose key
+    has left the ring cannot be opened: it is listed in ``report.failed`` and left as it is.
+    """
+    from sqlalchemy import select
+
+    from creditdesk.kit.crypto import DecryptionError, pan_hash
+    from creditdesk.scoring.models import identity_aad
+
+    stmt = select(Application).where(Application.identity.is_not(None)).order_by(Application.id)
+    for app in session.execute(stmt.execution_options(yield_per=1000)).scalars():
+        if not box.needs_rotation(app.identity):
+            report.already_current += 1
+            continue
+        aad = identity_aad(app.tenant_id, app.id)
+        try:
+            identity = box.open_json(app.identity, aad)
+        except DecryptionError:
+            report.failed.append(aad)
+            continue
+        app.identity = box.seal_json(identity, aad)
+        app.pan_hash = pan_hash(box, app.tenant_id, identity.get("pan"))
+        report.rotated += 1
+    session.flush()
