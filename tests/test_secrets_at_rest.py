@@ -283,3 +283,58 @@ def test_migration_0009_seals_existing_rows_and_downgrade_opens_them(tmp_path, m
     engine.dispose()
     assert back.applicant_name == SINGLE[0] and json.loads(back.request) == sent
     assert tuple(people) == CUSTOMER
+
+
+def test_rotation_reseals_identities_and_pan_lookups_survive_it(client, session, settings, db, champion, monkeypatch):
+    """After a new key goes first in the ring, old rows stay readable and findable; re-sealing moves them."""
+    from dataclasses import dataclass, field
+
+    from tests.factories import make_tenant
+
+    from creditdesk.config import generate_encryption_key, get_settings
+    from creditdesk.db import set_tenant_scope
+    from creditdesk.kit.crypto import SecretBox
+    from creditdesk.portfolio import service as portfolio
+    from creditdesk.scoring import service as scoring
+
+    tenant = make_tenant(session)
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    base = f"/api/v1/tenants/{tenant.slug}"
+    decided = client.post(f"{base}/applications", json=_applicant(*SINGLE), headers=bearer(admin)).json()
+    loan = {"customer": {"name": CUSTOMER[0], "pan": CUSTOMER[1]}, "principal": "1000", "annual_rate_pct": "12",
+            "tenure_months": 6, "disbursed_on": "2025-01-10"}  # fmt: skip
+    assert client.post(f"{base}/portfolio/loans", json=loan, headers=bearer(admin)).status_code == 201
+
+    old, new = settings.encryption_keys.get_secret_value(), generate_encryption_key("k9")
+    monkeypatch.setenv("CREDITDESK_ENCRYPTION_KEYS", f"{new},{old}")
+    get_settings.cache_clear()
+    box = SecretBox(get_settings().encryption_keyring())
+    assert box.active_kid == "k9"
+    # before re-sealing: read and found through the old key
+    found = client.get(f"{base}/applications", params={"pan": SINGLE[1]}, headers=bearer(admin)).json()
+    assert [i["application_id"] for i in found["items"]] == [decided["application_id"]]
+    again = client.post(f"{base}/portfolio/loans", json=loan, headers=bearer(admin)).json()
+    with db.session() as s:
+        set_tenant_scope(s, None)
+
+        @dataclass
+        class Report:
+            rotated: int = 0
+            already_current: int = 0
+            failed: list[str] = field(default_factory=list)
+
+        report = Report()
+        scoring.rotate_personal_data(s, box, report)
+        portfolio.rotate_personal_data(s, box, report)
+        s.commit()
+    assert (report.rotated, report.failed) == (2, [])  # the application and the customer (one per PAN)
+    monkeypatch.setenv("CREDITDESK_ENCRYPTION_KEYS", new)  # the old key leaves the ring
+    get_settings.cache_clear()
+    found = client.get(f"{base}/applications", params={"pan": SINGLE[1]}, headers=bearer(admin)).json()
+    assert [i["applicant_name"] for i in found["items"]] == [SINGLE[0]]
+    stored = client.get(f"{base}/applications/{decided['application_id']}", headers=bearer(admin)).json()
+    assert stored["inputs"]["applicant"]["pan"] == SINGLE[1]
+    assert again["customer_name"] == CUSTOMER[0]
+    listed = client.get(f"{base}/portfolio/loans", params={"as_of": "2025-02-01"}, headers=bearer(admin)).json()
+    assert {i["customer_name"] for i in listed["items"]} == {CUSTOMER[0]}
