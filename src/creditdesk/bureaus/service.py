@@ -450,7 +450,12 @@ def _rotate_dashboards(session: Session, box: SecretBox, report: RotationReport)
 
 
 #: Every other table that keeps SecretBox ciphertexts (their associated data must match their writers).
-_OTHER_SECRET_STORES = (_rotate_webhooks, _rotate_dashboards)
+def _other_secret_stores() -> tuple[Any, ...]:
+    """Every other store sealed with the key ring (imported late: those domains import this one)."""
+    from creditdesk.portfolio.service import rotate_personal_data as rotate_borrowers
+    from creditdesk.scoring.service import rotate_personal_data as rotate_applicants
+
+    return (_rotate_webhooks, _rotate_dashboards, rotate_applicants, rotate_borrowers)
 
 
 def rotate_secrets(session: Session, *, box: SecretBox | None = None) -> RotationReport:
@@ -474,7 +479,7 @@ def rotate_secrets(session: Session, *, box: SecretBox | None = None) -> Rotatio
             except DecryptionError:
                 report.failed.append(aad)
         record.secrets = secrets
-    for rotate_more in _OTHER_SECRET_STORES:
+    for rotate_more in _other_secret_stores():
         rotate_more(session, box, report)
     session.flush()
     audit.record(
