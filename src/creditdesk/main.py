@@ -29,7 +29,7 @@ from creditdesk.bureaus.router import mount_simulators
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError
-from creditdesk.kit import groupcommit
+from creditdesk.kit import groupcommit, openapi
 from creditdesk.kit.health import HealthServer
 from creditdesk.kit.load import AdmissionMiddleware
 from creditdesk.kit.logging import configure_logging
@@ -62,6 +62,11 @@ def error_body(request: Request, error: str, detail: str, **extra: Any) -> dict[
     return body
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the API documents on this request's path (FastAPI makes one route per method)."""
+    return openapi.allowed_methods(request.app, request.url.path)
+
+
 def _format_loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -90,9 +95,12 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = str(exc.detail) if exc.detail else name
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route for {request.method} {request.url.path}"
-        return JSONResponse(
-            error_body(request, name, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method this path answers, not only the first route's
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}"
+        return JSONResponse(error_body(request, name, detail), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -243,6 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    openapi.install(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +10,7 @@ from creditdesk.audit import service
 from creditdesk.audit.schemas import AuditEventRead, AuditVerifyOut
 from creditdesk.auth.principal import Identity, Require
 from creditdesk.db import SessionDep
-from creditdesk.kit.pagination import PageDep, PageOut
+from creditdesk.kit.pagination import Instant, PageDep, PageOut
 from creditdesk.tenancy.deps import TenantAccess, TenantContext
 from creditdesk.tenancy.permissions import Permission as P
 
@@ -24,8 +23,8 @@ def _filters(
     resource_type: Annotated[str | None, Query(max_length=50)] = None,
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure|denied)$")] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Instant | None = None,
+    created_to: Instant | None = None,
 ) -> service.AuditFilters:
     return service.AuditFilters(action, actor, resource_type, resource_id, outcome, created_from, created_to)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Header, Query, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from creditdesk.db import SessionDep
-from creditdesk.kit.pagination import PageDep
+from creditdesk.kit.pagination import Instant, PageDep
 from creditdesk.kit.responses import FastJSON
 from creditdesk.scoring import batches, service
 from creditdesk.scoring import policy as policies
@@ -56,8 +55,8 @@ def list_applications(
     ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_READ_OWN)],
     external_ref: Annotated[str | None, Query(max_length=100)] = None,
     decision: Literal["Approve", "Review", "Reject"] | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Instant | None = None,
+    created_to: Instant | None = None,
     pan: Annotated[str | None, Query(min_length=10, max_length=10, description="The applicant's PAN")] = None,
 ):
     """List decisions (field officers see their own), newest first."""

@@ -1,0 +1,85 @@
+"""The OpenAPI document describes what the API answers: error shapes, statuses, security, Allow."""
+
+from __future__ import annotations
+
+import re
+
+from creditdesk.kit.openapi import DECIMAL_STRING
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "put", "post", "delete", "patch"):
+                yield path, method, op
+
+
+def test_every_operation_documents_its_errors_in_the_one_error_shape(client):
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, method, op in _operations(spec):
+        responses = op["responses"]
+        if path in ("/healthz", "/readyz"):
+            continue
+        for status in ("400", "422", "429", "503"):
+            assert responses[status]["content"]["application/json"]["schema"] == error, (path, method, status)
+        if path.startswith("/api/v1/auth/") and path.rsplit("/", 1)[-1] in ("token", "refresh", "logout"):
+            assert "security" not in op
+        else:
+            assert {"401", "403", "404"} <= set(responses), (path, method)
+            assert op["security"] == [{"bearer": []}, {"apiKey": []}]
+        if "requestBody" in op:
+            assert "413" in responses, (path, method)
+
+
+def test_a_validation_error_matches_its_documented_shape(client, session):
+    from tests.factories import bearer, make_tenant, make_user
+
+    tenant = make_tenant(session)
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    r = client.put(f"/api/v1/tenants/{tenant.slug}/policy", json={"lgd": "lots"}, headers=bearer(admin))
+    assert r.status_code == 422
+    body = r.json()
+    assert set(body) >= {"error", "detail", "fields"} and {f["field"] for f in body["fields"]} == {"body.lgd"}
+
+
+def test_decimals_written_as_strings_are_documented_as_the_server_reads_them(client):
+    spec = client.get("/openapi.json").json()
+    amount = spec["components"]["schemas"]["LoanRequest"]["properties"]["amount"]
+    strings = [b for b in amount["anyOf"] if b.get("type") == "string"]
+    assert strings and strings[0]["pattern"] == DECIMAL_STRING
+    assert not re.match(DECIMAL_STRING, "") and re.match(DECIMAL_STRING, "300000.50")
+
+
+def test_a_wrong_method_names_every_method_the_path_answers(client):
+    r = client.request("OPTIONS", "/api/v1/tenants/demo-nbfc/policy")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, PUT"
+    assert r.json()["error"] == "MethodNotAllowed"
+    r = client.request("DELETE", "/api/v1/tenants/demo-nbfc/batches/template.csv")
+    assert r.headers["allow"] == "GET"  # the literal path, not /batches/{batch_id}
+
+
+def test_a_date_filter_must_be_iso_8601(client, session):
+    from tests.factories import bearer, make_tenant, make_user
+
+    tenant = make_tenant(session)
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    url = f"/api/v1/tenants/{tenant.slug}/audit"
+    refused = client.get(url, params={"created_to": "9"}, headers=bearer(admin))
+    assert refused.status_code == 422 and "ISO 8601" in refused.json()["detail"]
+    assert client.get(url, params={"created_to": "2026-11-01"}, headers=bearer(admin)).status_code == 200
+
+
+
+def test_an_offset_beyond_a_64_bit_integer_is_a_422_naming_the_parameter(client, session):
+    from tests.factories import bearer, make_user
+
+    admin = make_user(session, None, "platform_admin")
+    session.commit()
+    r = client.get("/api/v1/ops/dead-letters", params={"offset": 2**63}, headers=bearer(admin))
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "query.offset"
