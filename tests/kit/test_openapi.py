@@ -75,7 +75,6 @@ def test_a_date_filter_must_be_iso_8601(client, session):
     assert client.get(url, params={"created_to": "2026-11-01"}, headers=bearer(admin)).status_code == 200
 
 
-
 def test_an_offset_beyond_a_64_bit_integer_is_a_422_naming_the_parameter(client, session):
     from tests.factories import bearer, make_user
 
