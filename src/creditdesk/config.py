@@ -105,6 +105,28 @@ class Settings(BaseSettings):
     bureau_rate_limit: str = "600/minute"
     bureau_cache_ttl_seconds: int = 86400
 
+    # sign-in throttling (issue 12): attempts per client address on POST /auth/token and /auth/refresh;
+    # after the second failed sign-in for one (account, address) the next attempt from that address waits
+    # login_backoff_seconds × 2^(failures − 2), at most login_backoff_max_seconds (429 + Retry-After);
+    # login_max_failures failures lock the account for lockout_minutes *from that address only*.
+    # The client address is the TCP peer; X-Forwarded-For counts only from the proxies uvicorn trusts
+    # (FORWARDED_ALLOW_IPS, default 127.0.0.1).
+    login_rate_limit_per_ip: str = "30/minute"
+    refresh_rate_limit_per_ip: str = "120/minute"
+    login_backoff_seconds: float = 1.0
+    login_backoff_max_seconds: float = 60.0
+    # failed sign-ins for this many distinct accounts from one address within lockout_minutes = spraying
+    login_spraying_accounts: int = 5
+
+    # knock-out rule cost bounds (issue 12): checked when a policy is saved; the decision budget is enforced
+    # on every decision (rules not evaluated within it send the application to Review)
+    policy_max_rules: int = 50
+    policy_rule_max_chars: int = 500
+    policy_rule_max_depth: int = 8
+    policy_rule_max_elements: int = 1000
+    policy_rule_trial_ms: float = 5.0
+    policy_decision_budget_ms: float = 25.0
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

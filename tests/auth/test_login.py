@@ -38,20 +38,26 @@ def test_unknown_user_and_wrong_password_look_the_same(client, session):
     assert wrong.json()["error"] == unknown.json()["error"]
 
 
-def test_five_failures_lock_even_the_right_password(client, session):
+def test_five_failures_lock_the_account_from_that_address_only(client, session, clock, other_client):
     make_user(session, None, "risk_analyst", email="analyst@platform.example")
     session.commit()
     for _ in range(5):
         assert _login(client, "analyst@platform.example", "Wrong-password-1").status_code == 401
+        clock.advance(60)  # past each back-off
     locked = _login(client, "analyst@platform.example", PASSWORD)
     assert locked.status_code == 401
     assert locked.json()["error"] == "AccountLocked"
     assert "try again in" in locked.json()["detail"]
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+    assert _login(other_client, "analyst@platform.example", PASSWORD).status_code == 200  # the owner, elsewhere
+    clock.advance(15 * 60 + 1)
+    assert _login(client, "analyst@platform.example", PASSWORD).status_code == 200  # the lock ran out
 
 
-def test_lockout_applies_to_unknown_emails_too(client, session):
+def test_lockout_applies_to_unknown_emails_too(client, clock):
     for _ in range(5):
         _login(client, "nobody@platform.example", "Wrong-password-1")
+        clock.advance(60)
     assert _login(client, "nobody@platform.example", "Wrong-password-1").json()["error"] == "AccountLocked"
 
 

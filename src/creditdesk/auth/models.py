@@ -39,7 +39,11 @@ class ApiKey(IdMixin, CreatedMixin, Base):
 
 
 class LoginAttempt(Base):
-    """Failed-login counter per e-mail address, kept whether or not the address exists."""
+    """Former failed-login counter per e-mail (a lock anyone could trigger): no longer written.
+
+    Sign-in throttling now lives in the cache per (account, client address), see ``auth/throttle.py``;
+    the table stays until a migration drops it.
+    """
 
     __tablename__ = "login_attempt"
 

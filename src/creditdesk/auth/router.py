@@ -20,6 +20,7 @@ from creditdesk.auth.schemas import (
     RefreshIn,
     TokenPair,
 )
+from creditdesk.auth.throttle import login_throttle
 from creditdesk.config import get_settings
 from creditdesk.db import SessionDep
 from creditdesk.errors import BadRequest, Unauthorized, ValidationFailed
@@ -89,8 +90,9 @@ async def _login_payload(request: Request) -> LoginIn:
 @router.post("/auth/token", response_model=TokenPair, operation_id="login", openapi_extra=_LOGIN_BODY)
 async def login(request: Request, response: Response, session: SessionDep) -> TokenPair:
     """Sign in with e-mail and password (OAuth2 password form or JSON)."""
-    payload = await _login_payload(request)
     meta = request_meta(request)
+    login_throttle().admit_address(meta["ip"] or "unknown")  # before reading the body: refusals cost nothing
+    payload = await _login_payload(request)
     # Argon2 is CPU-bound: run it off the event loop.
     pair = await run_in_threadpool(service.login, session, email=payload.email, password=payload.password, meta=meta)
     return _deliver(request, response, pair)
@@ -106,8 +108,10 @@ def _refresh_token_from(request: Request, body: RefreshIn | None) -> str:
 @router.post("/auth/refresh", response_model=TokenPair, operation_id="refreshToken")
 def refresh(request: Request, response: Response, session: SessionDep, body: RefreshIn | None = None) -> TokenPair:
     """Exchange a refresh token for a new pair; the old one stops working."""
+    meta = request_meta(request)
+    login_throttle().admit_address(meta["ip"] or "unknown", action="refresh")
     token = _refresh_token_from(request, body)
-    return _deliver(request, response, service.refresh(session, refresh_token=token, meta=request_meta(request)))
+    return _deliver(request, response, service.refresh(session, refresh_token=token, meta=meta))
 
 
 @router.post("/auth/logout", status_code=204, operation_id="logout")

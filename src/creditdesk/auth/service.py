@@ -2,8 +2,12 @@
 
 Security invariants:
 - Unknown e-mails and wrong passwords get the same message and the same Argon2 work.
-- Failed logins are counted per e-mail (known or not); five within the window lock it for 15 minutes,
-  during which even the right password is refused.
+- Failed logins are counted per (e-mail, client address), known e-mail or not (see ``throttle.py``):
+  they slow that address down, and five lock the account for 15 minutes *for that address only* —
+  even the right password is refused from it, while the owner still signs in from elsewhere.
+- A locked attempt does the same Argon2 work as a real check; back-off and per-address refusals (429)
+  happen before any password work and depend only on the caller's own attempts, never on whether the
+  account exists.
 - Refresh tokens rotate on every use. Presenting a used or revoked refresh token revokes its whole
   family (every token descended from that login), including the newest one, and its access tokens.
 """
@@ -14,15 +18,17 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.auth import tokens
-from creditdesk.auth.models import ApiKey, LoginAttempt, RefreshToken
+from creditdesk.auth.models import ApiKey, RefreshToken
 from creditdesk.auth.passwords import verify_password
 from creditdesk.auth.principal import API_KEY_PREFIX, Identity, forget_api_keys
 from creditdesk.auth.schemas import ApiKeyCreate, ApiKeyCreated, TokenPair
+from creditdesk.auth.throttle import login_throttle
 from creditdesk.config import get_settings
 from creditdesk.db import utcnow
 from creditdesk.errors import AccountLocked, Forbidden, InvalidCredentials, TokenReuseDetected, Unauthorized
@@ -32,6 +38,7 @@ from creditdesk.tenancy.permissions import permissions_for
 from creditdesk.tenancy.scope import get_owned, select_owned
 
 BAD_CREDENTIALS = "Incorrect email or password"
+log = structlog.get_logger("creditdesk.auth")
 
 
 class _Anonymous:
@@ -62,45 +69,39 @@ def _issue_pair(session: Session, user: User, family_id: str) -> TokenPair:
     )
 
 
+def _find_user(session: Session, email: str) -> User | None:
+    return session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+
+
 def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) -> TokenPair:
-    """Check credentials and return a token pair, counting failures and locking as needed."""
-    settings = get_settings()
+    """Check credentials and return a token pair, throttling and locking per (account, address)."""
     now = utcnow()
     email = email.strip().lower()
-    key = sha256_hex(email)
-    attempt = session.get(LoginAttempt, key)
-    user = session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    chain_tenant = user.tenant_id if user else None
+    ip = meta.get("ip") or "unknown"
+    throttle = login_throttle()
     actor = _Anonymous(email, meta)
-
-    if attempt and attempt.locked_until and attempt.locked_until > now:
+    try:
+        throttle.check(email, ip)  # a back-off refusal (429) costs no database or password work
+    except AccountLocked:
         verify_password(None, password)  # same work as a real check
-        minutes = max(1, int((attempt.locked_until - now).total_seconds() // 60) + 1)
+        user = _find_user(session, email)
         audit.record(
             session,
             actor=actor,
             action="auth.login.locked",
-            tenant_id=chain_tenant,
+            tenant_id=user.tenant_id if user else None,
             outcome="denied",
             resource_type="user",
             resource_id=user.id if user else None,
             details={"email": email},
         )
-        raise AccountLocked(
-            f"Account locked after {settings.login_max_failures} failed sign-ins; try again in {minutes} minutes"
-        )
+        raise
+    user = _find_user(session, email)
+    chain_tenant = user.tenant_id if user else None
 
     ok = verify_password(user.password_hash if user else None, password)
     if not ok:
-        if attempt is None:
-            attempt = LoginAttempt(email_hash=key, failures=0)
-            session.add(attempt)
-        attempt.failures += 1
-        attempt.last_failed_at = now
-        locked = attempt.failures >= settings.login_max_failures
-        if locked:
-            attempt.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            attempt.failures = 0
+        outcome = throttle.failed(email, ip)
         audit.record(
             session,
             actor=actor,
@@ -109,8 +110,10 @@ def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) 
             outcome="failure",
             resource_type="user",
             resource_id=user.id if user else None,
-            details={"email": email, "locked": locked},
+            details={"email": email, "locked": outcome.locked},
         )
+        if outcome.spraying_accounts is not None:
+            _report_spraying(session, actor=actor, ip=ip, accounts=outcome.spraying_accounts)
         raise InvalidCredentials(BAD_CREDENTIALS)
 
     assert user is not None
@@ -130,8 +133,7 @@ def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) 
                 details={"reason": "tenant suspended"},
             )
             raise InvalidCredentials("Your organisation's access to CreditDesk is suspended")
-    if attempt is not None:
-        session.delete(attempt)
+    throttle.succeeded(email, ip)
     user.last_login_at = now
     actor.id = user.id  # type: ignore[misc]
     actor.actor_type = "user"  # type: ignore[misc]
@@ -144,6 +146,25 @@ def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) 
         resource_id=user.id,
     )
     return _issue_pair(session, user, family_id=secrets.token_urlsafe(16))
+
+
+def _report_spraying(session: Session, *, actor: _Anonymous, ip: str, accounts: int) -> None:
+    """Raise the password-spraying signal: a platform audit event and a warning for log-based alerting."""
+    settings = get_settings()
+    log.warning(
+        "password spraying suspected: failed sign-ins for many accounts from one address",
+        ip=ip,
+        accounts=accounts,
+        window_minutes=settings.lockout_minutes,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.spraying_detected",
+        tenant_id=None,
+        outcome="denied",
+        details={"ip": ip, "accounts": accounts, "window_minutes": settings.lockout_minutes},
+    )
 
 
 def _revoke_family(session: Session, family_id: str) -> None:
