@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 Direction = Literal["credit", "debit"]
 
@@ -21,7 +21,7 @@ class Transaction(BaseModel):
     balance: Decimal | None = None
     narration: str = ""
     channel: str | None = None
-    bounce: bool = False
+    bounce: StrictBool = False
 
 
 class RowError(BaseModel):

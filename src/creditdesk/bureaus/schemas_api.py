@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StrictBool, field_validator
 
 from creditdesk.bureaus.merge import Strategy
 from creditdesk.bureaus.schemas import BureauName
@@ -44,7 +44,7 @@ class BureauConfigUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     endpoint_url: str | None = Field(default=None, max_length=500, examples=["https://api.bureau.example/v1"])
     member_id: str | None = Field(default=None, min_length=1, max_length=100)
     credentials: dict[str, SecretValue | None] | None = None

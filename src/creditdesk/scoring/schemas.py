@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator, model_validator
 
 from creditdesk.ml.features import EMPLOYMENT_TYPES, PURPOSES, RESIDENCE_TYPES
 
@@ -70,7 +70,7 @@ class BureauData(_In):
     enquiries_last_6m: int | None = Field(default=None, ge=0, le=500)
     credit_history_months: int | None = Field(default=None, ge=0, le=900)
     active_accounts: int | None = Field(default=None, ge=0, le=500)
-    written_off: bool | None = None
+    written_off: StrictBool | None = None
 
 
 class AltData(_In):

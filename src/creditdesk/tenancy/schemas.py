@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
 from creditdesk.auth.passwords import password_problem
 
@@ -78,7 +78,7 @@ class PlatformUserCreate(_WithPassword):
 class UserUpdate(_WithPassword):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     role: RoleName | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     password: str | None = Field(default=None, max_length=128)
 
     @field_validator("password")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class JobRead(BaseModel):
@@ -32,6 +32,6 @@ class SelfTestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fail_times: int = Field(default=0, ge=0, le=10)
-    permanent: bool = False
+    permanent: StrictBool = False
     steps: int = Field(default=1, ge=1, le=100)
     max_attempts: int = Field(default=4, ge=1, le=20)
