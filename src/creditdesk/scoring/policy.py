@@ -3,22 +3,40 @@
 Every PUT creates a new version (audited); decisions record the version they used. Knock-out rule
 expressions are validated with zen-engine before they are stored, so an expression that does not
 compile is refused with the parser's message and never reaches the decision path.
+
+Cost invariant (issue 12, noisy neighbours): zen-engine evaluates on the calling thread *holding the
+GIL*, so one costly rule stalls every request of the process, whatever its tenant. A rule is therefore
+bounded when it is saved — its length, bracket nesting, the number of rules, literal ranges (plain-number
+ends, at most ``policy_rule_max_elements`` elements; a range right after ``in`` is a membership test and
+may be wider), the elements it can iterate over (ranges and lists multiply, since they can nest),
+regular expressions (quoted patterns, priced per call) and a trial evaluation on sample applications
+(``policy_rule_trial_ms`` per rule, ``policy_decision_budget_ms`` for all) — and again on every decision:
+rules are evaluated in order and, once the decision's budget is spent, the rest are not evaluated. A rule
+that was not evaluated cannot clear an application, so the decision is at least **Review**, with the
+reason ``RULES_NOT_EVALUATED_REASON`` (a Reject from a rule that did fire still stands). Rules stored
+before these bounds existed that break the static bounds are never evaluated (same outcome). No lock,
+thread or queue is shared across tenants: each decision only measures its own time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import threading
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
+import structlog
 import zen
+from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
+from creditdesk.config import get_settings
 from creditdesk.errors import ValidationFailed
 from creditdesk.scoring.models import Policy
 from creditdesk.scoring.schemas import PolicyIn
@@ -55,23 +73,207 @@ RULE_CONTEXT_HELP = (
 )
 
 
+log = structlog.get_logger("creditdesk.policy")
+
+RULES_NOT_EVALUATED = Counter(
+    "creditdesk_policy_rules_not_evaluated_total",
+    "Knock-out rules not evaluated because the decision's rule budget was spent (or the rule breaks the bounds)",
+)
+#: The knock-out entry a decision carries when some rules were not evaluated (its outcome is Review).
+RULES_NOT_EVALUATED_NAME = "rules_not_evaluated"
+RULES_NOT_EVALUATED_REASON = "Some policy rules could not be checked in time; refer for manual review"
+
+
 @dataclass(frozen=True)
 class ActivePolicy:
-    """A policy version ready to apply (knock-out expressions compiled once)."""
+    """A policy version ready to apply (knock-out expressions compiled once; None = never evaluated)."""
 
     version: int
     config: PolicyIn
-    compiled: tuple[tuple[Any, Any], ...]  # (rule, compiled expression)
+    compiled: tuple[tuple[Any, Any], ...]  # (rule, compiled expression or None)
 
 
 _cache: dict[str, ActivePolicy] = {}
 _checked: dict[str, float] = {}
 VERSION_TTL_S = 2.0
-_cache_lock = threading.Lock()
+
+#: zen functions that compile their regular expression again on every call
+_REGEX_FUNCTIONS = frozenset({"matches", "extract"})
+_NUMBER = re.compile(r"[+-]?\d[\d_]*(\.\d[\d_]*)?([eE][+-]?\d+)?")
+_IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+@dataclass
+class _Frame:
+    opener: str
+    start: int
+    name: str | None  # the function called, for "(" frames
+    after_in: bool  # a membership test's right-hand side (``x in [a..b]``): not iterated
+    call_start: int = 0  # where the called function's name starts, for "(" frames
+    elements_at_open: int = 1
+    commas: list[int] = field(default_factory=list)
+    dots: int | None = None  # where ".." is, for ranges
+
+
+@dataclass
+class RuleCost:
+    """What the static scan of one expression found."""
+
+    problem: str | None = None
+    elements: int = 1  # upper bound on the elements it iterates over (nested collections multiply)
+    #: every function call as written ('#' read as 0) with the elements iterated inside it
+    calls: list[tuple[str, int]] = field(default_factory=list)
+
+    def repeats(self, inner: int) -> int:
+        """How often a call that iterates ``inner`` elements itself may run (the collections around it)."""
+        return max(1, self.elements // max(1, inner))
+
+
+def _interval_size(left: str, right: str) -> int | None:
+    if not (_NUMBER.fullmatch(left) and _NUMBER.fullmatch(right)):
+        return None
+    low, high = float(left.replace("_", "")), float(right.replace("_", ""))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    return max(0, math.floor(high) - math.ceil(low) + 1)
+
+
+def _close(expr: str, frame: _Frame, end: int, cost: RuleCost, max_elements: int) -> str | None:
+    """Account for one closed bracket; return a problem in plain words, or None."""
+    if frame.dots is not None:
+        left, right = expr[frame.start : frame.dots].strip(), expr[frame.dots + 2 : end].strip()
+        size = _interval_size(left, right)
+        if size is None:
+            return f"the range '{expr[frame.start - 1 : end + 1]}' must have plain numbers at both ends"
+        if frame.after_in:
+            return None  # membership test: constant work whatever its width
+        if size > max_elements:
+            return (
+                f"the range '{expr[frame.start - 1 : end + 1]}' has {size:,} elements; at most {max_elements:,} "
+                "are allowed (to test whether a value lies between two numbers, write "
+                "'value >= low and value <= high' or 'value in [low..high]')"
+            )
+        cost.elements *= max(1, size)
+    elif frame.opener == "[" and not frame.after_in:
+        cost.elements *= max(1, len(frame.commas) + 1 if expr[frame.start : end].strip() else 0)
+    elif frame.opener == "(" and frame.name in _REGEX_FUNCTIONS:
+        bounds = [frame.start, *(c + 1 for c in frame.commas), end + 1]
+        args = [expr[a : b - 1].strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+        pattern = args[1] if len(args) > 1 else ""
+        if len(pattern) < 2 or pattern[0] not in "'\"" or pattern[-1] != pattern[0] or pattern[0] in pattern[1:-1]:
+            return f"the pattern of {frame.name}() must be written in quotes, not taken from the application"
+    if frame.opener == "(" and frame.name:
+        call = expr[frame.call_start : end + 1].replace("#", "0")
+        cost.calls.append((call, cost.elements // frame.elements_at_open))
+    if cost.elements > max_elements:
+        return (
+            f"it can iterate over {cost.elements:,} elements (nested ranges and lists multiply); "
+            f"at most {max_elements:,} are allowed"
+        )
+    return None
+
+
+def scan_rule(expr: str) -> RuleCost:
+    """Bound a compiled ZEN expression without running it: length, nesting, ranges, lists, regexes."""
+    settings = get_settings()
+    cost = RuleCost()
+    if len(expr) > settings.policy_rule_max_chars:
+        cost.problem = f"it is {len(expr)} characters long; at most {settings.policy_rule_max_chars} are allowed"
+        return cost
+    frames: list[_Frame] = []
+    previous = ""  # the last word or symbol before the current position
+    i = word_start = 0
+    while i < len(expr) and cost.problem is None:
+        ch = expr[i]
+        if ch in "'\"`":  # skip a string literal (backslash escapes included)
+            j = i + 1
+            while j < len(expr) and expr[j] != ch:
+                j += 2 if expr[j] == "\\" else 1
+            i, previous = j + 1, "string"
+            continue
+        word = _IDENT.match(expr, i)
+        if word:
+            i, previous, word_start = word.end(), word.group(), i
+            continue
+        if ch in "([{":
+            if len(frames) >= settings.policy_rule_max_depth:
+                cost.problem = f"its brackets nest deeper than {settings.policy_rule_max_depth} levels"
+                break
+            name = previous if ch == "(" and _IDENT.fullmatch(previous) else None
+            frames.append(_Frame(ch, i + 1, name, previous == "in", word_start, cost.elements))
+        elif ch in ")]}" and frames:
+            cost.problem = _close(expr, frames.pop(), i, cost, settings.policy_rule_max_elements)
+        elif ch == "," and frames:
+            frames[-1].commas.append(i)
+        elif expr.startswith("..", i) and frames:
+            frames[-1].dots = i
+            i += 1
+        if not ch.isspace():
+            previous = ch
+        i += 1
+    return cost
+
+
+@lru_cache(maxsize=1)
+def _sample_contexts() -> tuple[dict[str, Any], ...]:
+    """Representative rule contexts: the synthetic book's scenario applicants (with and without bureau data)."""
+    from creditdesk.ml.features import feature_row
+    from creditdesk.ml.synthetic import PERSONAS, persona
+
+    return tuple({k: _zen_value(v) for k, v in feature_row(persona(name).application).items()} for name in PERSONAS)
+
+
+_NOTHING = zen.compile_expression("true")
+
+
+def _run_ms(expression: Any, ctx: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    with contextlib.suppress(RuntimeError):  # missing data: the rule just does not fire
+        expression.evaluate(ctx)
+    return (time.perf_counter() - started) * 1000
+
+
+def _trial_ms(expression: Any, contexts: tuple[dict[str, Any], ...], *, limit_ms: float, repeat: int = 3) -> float:
+    """The slowest sample's evaluation time beyond the fixed cost of a call, best of ``repeat`` runs.
+
+    Best-of, because a shared machine's noise is not the rule's cost; beyond the fixed cost (handing the
+    context to zen), because a call priced alone is multiplied by how often it can run inside a rule.
+    Runs stop early: a sample is done at its first run within ``limit_ms``, and the first sample still over
+    it after ``repeat`` runs decides — so pricing a costly expression costs at most ``repeat`` of its runs.
+    """
+    worst = 0.0
+    for ctx in contexts:
+        fixed = min(_run_ms(_NOTHING, ctx) for _ in range(3))
+        best = math.inf
+        for _ in range(repeat):
+            best = min(best, max(0.0, _run_ms(expression, ctx) - fixed))
+            if best <= limit_ms:
+                break
+        worst = max(worst, best)
+        if worst > limit_ms:
+            break
+    return worst
+
+
+def _invalid(path: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{path}: {message}", extra={"fields": [{"field": f"body.{path}", "message": message}]})
+
+
+def _refuse(i: int, rule: Any, problem: str) -> ValidationFailed:
+    return _invalid(f"knockout_rules.{i}.when", f"rule '{rule.name}' is too costly to run on every decision: {problem}")
 
 
 def validate_rules(config: PolicyIn) -> None:
-    """Refuse (422) any knock-out rule whose ZEN expression does not compile."""
+    """Refuse (422) knock-out rules that do not compile or would cost too much on every decision."""
+    settings = get_settings()
+    if len(config.knockout_rules) > settings.policy_max_rules:
+        count = len(config.knockout_rules)
+        raise _invalid(
+            "knockout_rules",
+            f"at most {settings.policy_max_rules} knock-out rules are allowed; this policy has {count}",
+        )
+    contexts = _sample_contexts()
+    total_ms = 0.0
     for i, rule in enumerate(config.knockout_rules):
         problem = zen.validate_expression(rule.when)
         if problem:
@@ -80,10 +282,46 @@ def validate_rules(config: PolicyIn) -> None:
                 f"{problem.get('source', problem)}. Names you can use: {RULE_CONTEXT_HELP}",
                 extra={"fields": [{"field": f"body.knockout_rules.{i}.when", "message": str(problem.get("source"))}]},
             )
+        cost = scan_rule(rule.when)
+        if cost.problem:
+            raise _refuse(i, rule, cost.problem)
+        # every call, priced on its own (whatever branch guards it) and times the collections around it
+        for call, inner in cost.calls:
+            limit = settings.policy_rule_trial_ms / cost.repeats(inner)
+            each = _trial_ms(zen.compile_expression(call), contexts, limit_ms=limit)
+            if each > limit:
+                raise _refuse(
+                    i,
+                    rule,
+                    f"'{call[:60]}' takes {each:.2f} ms on a sample application"
+                    + (f" and may run {cost.repeats(inner):,} times" if cost.repeats(inner) > 1 else "")
+                    + f"; at most {settings.policy_rule_trial_ms:g} ms are allowed",
+                )
+        spent = _trial_ms(zen.compile_expression(rule.when), contexts, limit_ms=settings.policy_rule_trial_ms)
+        if spent > settings.policy_rule_trial_ms:
+            raise _refuse(
+                i,
+                rule,
+                f"it took {spent:.1f} ms on a sample application; "
+                f"at most {settings.policy_rule_trial_ms:g} ms are allowed",
+            )
+        total_ms += spent
+        if total_ms > settings.policy_decision_budget_ms:  # checked as it grows: saving stays cheap too
+            raise _invalid(
+                "knockout_rules",
+                f"the knock-out rules together took more than {settings.policy_decision_budget_ms:g} ms on a "
+                f"sample application (at rule {i}, '{rule.name}'); at most that much is allowed per decision",
+            )
 
 
 def _compile(version: int, config: PolicyIn) -> ActivePolicy:
-    return ActivePolicy(version, config, tuple((r, zen.compile_expression(r.when)) for r in config.knockout_rules))
+    compiled = []
+    for rule in config.knockout_rules:
+        problem = scan_rule(rule.when).problem  # a rule stored before the bounds existed is never run
+        if problem:
+            log.warning("knock-out rule breaks the cost bounds; it is not evaluated", rule=rule.name, problem=problem)
+        compiled.append((rule, None if problem else zen.compile_expression(rule.when)))
+    return ActivePolicy(version, config, tuple(compiled))
 
 
 def cached(tenant_id: str) -> ActivePolicy | None:
@@ -114,8 +352,7 @@ def current(session: Session, *, tenant_id: str) -> ActivePolicy:
     else:
         row = session.execute(select_owned(Policy, tenant_id).where(Policy.version == version)).scalar_one()
         active = _compile(version, PolicyIn.model_validate(row.config))
-    with _cache_lock:
-        _cache[tenant_id] = active
+    _cache[tenant_id] = active  # one dict store: atomic, no lock shared across tenants
     return active
 
 
@@ -163,17 +400,43 @@ def _zen_value(value: Any) -> Any:
 
 
 def knockouts(active: ActivePolicy, context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Evaluate every rule; return the rules that fired. A rule that cannot be evaluated because its
-    data is missing (e.g. no bureau score for a new-to-credit applicant) does not fire."""
+    """Evaluate the rules in order within the decision's budget; return the rules that fired.
+
+    A rule that cannot be evaluated because its data is missing (e.g. no bureau score for a
+    new-to-credit applicant) does not fire. Rules left when the budget is spent (or that break the cost
+    bounds) are not evaluated: they add one Review entry, ``RULES_NOT_EVALUATED_NAME``, naming them.
+    """
     ctx = {k: _zen_value(v) for k, v in context.items()}
+    budget_s = get_settings().policy_decision_budget_ms / 1000
+    started = time.perf_counter()
     fired = []
+    skipped: list[str] = []
     for rule, expression in active.compiled:
+        if expression is None or skipped or time.perf_counter() - started > budget_s:
+            skipped.append(rule.name)
+            continue
         try:
             hit = expression.evaluate(ctx)
         except RuntimeError:
             continue
         if hit is True:
             fired.append({"name": rule.name, "outcome": rule.outcome, "reason": rule.reason})
+    if skipped:
+        RULES_NOT_EVALUATED.inc(len(skipped))
+        log.warning(
+            "knock-out rules not evaluated within the decision budget; the application goes to Review",
+            rules=skipped,
+            budget_ms=budget_s * 1000,
+            policy_version=active.version,
+        )
+        fired.append(
+            {
+                "name": RULES_NOT_EVALUATED_NAME,
+                "outcome": "Review",
+                "reason": RULES_NOT_EVALUATED_REASON,
+                "not_evaluated": skipped,
+            }
+        )
     return fired
 
 
