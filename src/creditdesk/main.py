@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,12 +30,12 @@ from creditdesk.auth.principal import forget_api_keys
 from creditdesk.bureaus.router import mount_simulators
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
-from creditdesk.errors import AppError
+from creditdesk.errors import AppError, NotFound, Unauthorized
 from creditdesk.kit import groupcommit, openapi
 from creditdesk.kit.health import HealthServer
 from creditdesk.kit.load import AdmissionMiddleware
 from creditdesk.kit.logging import configure_logging
-from creditdesk.kit.middleware import RequestContextMiddleware
+from creditdesk.kit.middleware import JsonDepthMiddleware, RequestContextMiddleware
 from creditdesk.kit.observability import current_trace_id, otlp_endpoint, setup_tracing
 from creditdesk.monitoring import app as monitoring_app
 from creditdesk.tenancy.deps import forget_tenants
@@ -201,6 +203,36 @@ class _StateCollector:
 _collector_registered = False
 
 
+def metrics_payload() -> tuple[bytes, str]:
+    """The Prometheus text and its content type (aggregated across processes under --workers N)."""
+    registry = None
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(_StateCollector())  # scrape-time gauges are not in the per-process files
+    return (generate_latest(registry) if registry else generate_latest()), CONTENT_TYPE_LATEST
+
+
+def require_metrics_access(settings: Settings, authorization: str | None) -> None:
+    """Let a scrape of the main port through: always in demo/dev, in production only with the metrics token.
+
+    Metrics name tenants and routes, so production keeps them off the open port: present
+    ``Authorization: Bearer <CREDITDESK_METRICS_TOKEN>``, or scrape the health port instead.
+    """
+    if settings.is_dev_like:
+        return
+    if settings.metrics_token is None:
+        raise NotFound(
+            "Metrics are not served on this port in production: "
+            "set CREDITDESK_METRICS_TOKEN or scrape CREDITDESK_HEALTH_PORT"
+        )
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    if not hmac.compare_digest((authorization or "").encode(), expected):
+        raise Unauthorized("Metrics need Authorization: Bearer <CREDITDESK_METRICS_TOKEN>")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application."""
     settings = settings or get_settings()
@@ -226,7 +258,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("started", mode=settings.mode, database=db.engine.dialect.name, version=__version__)
         health = None
         if settings.health_port is not None:  # probes answered off the event loop (see kit/health.py)
-            health = HealthServer(settings.health_host, settings.health_port, lambda: readiness(settings)).start()
+            ready = partial(readiness, settings)
+            health = HealthServer(settings.health_host, settings.health_port, ready, metrics_payload).start()
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
             start_worker(settings, recover=True)
@@ -277,6 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threads, in_flight = settings.threadpool_size, settings.max_in_flight
     else:
         threads, in_flight = max(settings.threadpool_size, 40), min(settings.max_in_flight, 32)
+    app.add_middleware(JsonDepthMiddleware, max_depth=settings.max_json_depth)  # before any parser recurses
     app.add_middleware(
         AdmissionMiddleware,
         max_in_flight=in_flight,
@@ -299,18 +333,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=status)
 
     @app.get("/metrics", tags=["service"], include_in_schema=False)
-    def metrics() -> PlainTextResponse:
+    def metrics(request: Request) -> PlainTextResponse:
         """Prometheus metrics (aggregated across worker processes when serving with --workers N)."""
-        registry = None
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            from prometheus_client import CollectorRegistry, multiprocess
-
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
-            registry.register(_StateCollector())  # scrape-time gauges are not in the per-process files
-        return PlainTextResponse(
-            generate_latest(registry) if registry else generate_latest(), media_type=CONTENT_TYPE_LATEST
-        )
+        require_metrics_access(settings, request.headers.get("authorization"))
+        data, content_type = metrics_payload()
+        return PlainTextResponse(data, media_type=content_type)
 
     app.include_router(api_router)
     monitoring_app.mount(app, settings)  # /embed/dashboards/{name}; the Power BI simulator in demo/dev mode

@@ -55,8 +55,10 @@ def test_tenant_job_status_is_tenant_scoped(client, session):
     tenant = make_tenant(session)
     other = make_tenant(session)
     officer = make_user(session, tenant, "field_officer")
-    job = service.enqueue(session, kind="ops.selftest", tenant_id=tenant.id, payload={"steps": 2})
-    foreign = service.enqueue(session, kind="ops.selftest", tenant_id=other.id)
+    job = service.enqueue(
+        session, kind="ops.selftest", tenant_id=tenant.id, payload={"steps": 2}, created_by=officer.id
+    )
+    foreign = service.enqueue(session, kind="ops.selftest", tenant_id=other.id, created_by=officer.id)
     session.commit()
     done = wait_for_job(client, tenant.slug, job.id, bearer(officer))
     assert done["status"] == "succeeded" and done["kind"] == "ops.selftest"

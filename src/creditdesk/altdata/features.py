@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +53,8 @@ from typing import Any, Literal
 
 from creditdesk.altdata.schemas import AltDataFeatures, RowError, StatementAnalysis, Transaction
 from creditdesk.bureaus.schemas import add_months
+from creditdesk.config import get_settings
+from creditdesk.kit import jsonlimits
 
 MAX_ROWS = 100_000
 
@@ -246,8 +247,8 @@ def _records(data: str | bytes | Sequence[Any] | Mapping[str, Any], fmt: str | N
         kind = fmt or ("json" if text.lstrip()[:1] in ("[", "{") else "csv")
         if kind == "json":
             try:
-                parsed = json.loads(text)
-            except ValueError as exc:
+                parsed = jsonlimits.loads(text, get_settings().max_json_depth)
+            except ValueError as exc:  # not JSON, or nested deeper than the limit (TooDeep)
                 raise StatementError(f"the statement is not valid JSON ({exc})") from exc
             if isinstance(parsed, dict):
                 parsed = parsed.get("transactions")

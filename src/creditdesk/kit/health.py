@@ -5,6 +5,8 @@ busy connections one turn of the loop can take longer than a probe's timeout, an
 would restart a process that is working fine. With ``CREDITDESK_HEALTH_PORT`` set, each API process
 also answers ``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: database, broker, Redis) on
 that port from a small threaded HTTP server. Worker processes share the port (``SO_REUSEPORT``).
+It also answers ``GET /metrics``: a port of its own (loopback by default) is where production
+scrapes metrics without a token, since they name tenants (see ``metrics_token`` in ``config.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import structlog
 log = structlog.get_logger("creditdesk.health")
 
 ReadyCheck = Callable[[], tuple[int, dict[str, Any]]]  # (status code, body), as /readyz answers
+Metrics = Callable[[], tuple[bytes, str]]  # (Prometheus text, its content type), as /metrics answers
 
 
 class _ReusePortServer(ThreadingHTTPServer):
@@ -33,18 +36,24 @@ class _ReusePortServer(ThreadingHTTPServer):
         super().server_bind()
 
 
-def _handler(ready: ReadyCheck) -> type[BaseHTTPRequestHandler]:
+def _handler(ready: ReadyCheck, metrics: Metrics | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+            if self.path == "/metrics" and metrics is not None:
+                self._send(200, *metrics())
+                return
             if self.path == "/healthz":
                 status, body = 200, {"status": "ok"}
             elif self.path == "/readyz":
                 status, body = ready()
             else:
-                status, body = 404, {"error": "NotFound", "detail": "Only /healthz and /readyz are served here"}
-            data = json.dumps(body).encode()
+                detail = "Only /healthz, /readyz and /metrics are served here"
+                status, body = 404, {"error": "NotFound", "detail": detail}
+            self._send(status, json.dumps(body).encode(), "application/json")
+
+        def _send(self, status: int, data: bytes, content_type: str) -> None:
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -56,10 +65,10 @@ def _handler(ready: ReadyCheck) -> type[BaseHTTPRequestHandler]:
 
 
 class HealthServer:
-    """``/healthz`` and ``/readyz`` on ``host:port`` from a daemon thread."""
+    """``/healthz``, ``/readyz`` (and ``/metrics`` when given) on ``host:port`` from a daemon thread."""
 
-    def __init__(self, host: str, port: int, ready: ReadyCheck):
-        self._server = _ReusePortServer((host, port), _handler(ready))
+    def __init__(self, host: str, port: int, ready: ReadyCheck, metrics: Metrics | None = None):
+        self._server = _ReusePortServer((host, port), _handler(ready, metrics))
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
 

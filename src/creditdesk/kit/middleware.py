@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, security headers, body-size limits, request metrics and access logs.
+"""ASGI middleware: request ids, security headers, body limits (size, JSON depth), request metrics and access logs.
 
 Pure ASGI (not BaseHTTPMiddleware) to keep the decision path fast and streaming intact.
 """
@@ -13,7 +13,8 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from creditdesk.db import new_hex_id
-from creditdesk.errors import PayloadTooLarge
+from creditdesk.errors import AppError, BadRequest, PayloadTooLarge
+from creditdesk.kit.jsonlimits import MAX_DEPTH, TooDeep, check_depth
 from creditdesk.kit.logging import bind_request_scope, unbind_request_scope
 from creditdesk.kit.observability import begin_request_trace
 
@@ -131,20 +132,77 @@ def route_template(scope: dict[str, Any]) -> str:
 
 
 async def _send_too_large(send: Any, request_id: str, limit: int) -> None:
+    detail = f"Request body exceeds the limit of {limit:,} bytes"
+    await send_error(send, {"state": {"request_id": request_id}}, PayloadTooLarge(detail))
+
+
+async def send_error(send: Any, scope: dict[str, Any], error: AppError) -> None:
+    """Send the one error shape from middleware, which runs outside the app's error handler."""
     import orjson
 
-    body = orjson.dumps(
-        {
-            "error": "PayloadTooLarge",
-            "detail": f"Request body exceeds the limit of {limit:,} bytes",
-            "request_id": request_id,
-        }
-    )
+    request_id = (scope.get("state") or {}).get("request_id")
+    body = orjson.dumps({"error": error.name, "detail": error.message, "request_id": request_id})
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": error.status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+_JSON_TYPE = re.compile(rb"^application/(?:[\w.+-]*\+)?json\s*(?:;|$)", re.IGNORECASE)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class JsonDepthMiddleware:
+    """Answer 400 to a JSON request body nested deeper than the limit, before any route parses it.
+
+    Only bodies declared as JSON are buffered (``max_body_bytes`` already bounds them); uploads and
+    forms stream through untouched — their JSON files are read with ``kit.jsonlimits.loads``.
+    """
+
+    def __init__(self, app: Any, *, max_depth: int = MAX_DEPTH):
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS or not _declares_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+            try:
+                check_depth(body, self.max_depth)
+            except TooDeep as exc:
+                raise BadRequest(f"Request body: {exc}") from None
+        except AppError as exc:  # too deep, or too large (raised by the size bound's receive)
+            await send_error(send, scope, exc)
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _declares_json(scope: dict[str, Any]) -> bool:
+    """A JSON content type, or none at all (FastAPI then reads a body as JSON)."""
+    for name, value in scope.get("headers") or ():
+        if name == b"content-type":
+            return bool(_JSON_TYPE.match(value.strip()))
+    return True

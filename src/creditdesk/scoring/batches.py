@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.errors import PayloadTooLarge, ValidationFailed
+from creditdesk.kit import jsonlimits, tabular
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.scoring import pipeline
 from creditdesk.scoring import policy as policies
@@ -32,7 +33,7 @@ from creditdesk.scoring.schemas import AltData, Applicant, BureauData
 from creditdesk.scoring.schemas import ApplicationCreate as AppIn
 from creditdesk.tenancy.deps import TenantContext
 from creditdesk.tenancy.permissions import Permission
-from creditdesk.tenancy.scope import get_owned, scoped, select_owned
+from creditdesk.tenancy.scope import get_visible, scoped, select_owned, select_visible
 from creditdesk.worker import service as jobs
 from creditdesk.worker.models import Job
 
@@ -184,7 +185,7 @@ def _rows_csv(content: bytes) -> tuple[list[str], Iterator[dict[str, Any]]]:
         raise ValidationFailed("file: CSV must be UTF-8 encoded") from None
     reader = csv.DictReader(io.StringIO(text))
     return [c.strip() for c in (reader.fieldnames or [])], (
-        {(k or "").strip(): v for k, v in r.items()} for r in reader
+        {(k or "").strip(): tabular.read_cell(v) for k, v in r.items()} for r in reader
     )
 
 
@@ -197,7 +198,7 @@ def _rows_xlsx(content: bytes) -> tuple[list[str], Iterator[dict[str, Any]]]:
         raise ValidationFailed(f"file: not a readable XLSX workbook ({type(exc).__name__})") from None
     rows = sheet.iter_rows(values_only=True)
     header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
-    return header, (dict(zip(header, r, strict=False)) for r in rows)
+    return header, ({k: tabular.read_cell(v) for k, v in zip(header, r, strict=False)} for r in rows)
 
 
 def parse(content: bytes, filename: str) -> ParsedFile:
@@ -206,7 +207,9 @@ def parse(content: bytes, filename: str) -> ParsedFile:
     suffix = Path(filename).suffix.lower()
     if suffix == ".json":
         try:
-            data = json.loads(content)
+            data = jsonlimits.loads(content, settings.max_json_depth)
+        except jsonlimits.TooDeep as exc:
+            raise ValidationFailed(f"file: {exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValidationFailed(f"file: not valid JSON ({exc})") from None
         if not isinstance(data, list):
@@ -348,8 +351,8 @@ def counts(session: Session, *, tenant_id: str, batch_id: str) -> dict[str, int]
 
 
 def status(session: Session, *, ctx: TenantContext, batch_id: str) -> dict[str, Any]:
-    """Batch progress: rows, done, failed, job status."""
-    batch = get_owned(session, Batch, batch_id, ctx.tenant_id, what="Batch")
+    """Batch progress: rows, done, failed, job status (404 for another officer's batch)."""
+    batch = get_visible(session, Batch, batch_id, ctx, what="Batch")
     return _status_row(
         batch, session.get(Job, batch.job_id), counts(session, tenant_id=ctx.tenant_id, batch_id=batch.id)
     )
@@ -377,9 +380,7 @@ def list_batches(session: Session, *, ctx: TenantContext, limit: int, offset: in
 
     Three queries per page whatever its size: the batches, their jobs, their row counts by state.
     """
-    stmt = select_owned(Batch, ctx.tenant_id)
-    if not ctx.caller.can(Permission.APPLICATIONS_READ):
-        stmt = stmt.where(Batch.created_by == ctx.caller.id)
+    stmt = select_visible(Batch, ctx)
     page = paginate(session, stmt.order_by(Batch.created_at.desc()), limit=limit, offset=offset)
     ids = [b.id for b in page.items]
     jobs_by_id = {
@@ -436,46 +437,38 @@ TEMPLATE_COLUMNS = ["external_ref", *APPLICANT_COLUMNS, *LOAN_COLUMNS, *BUREAU_C
 
 def template_csv() -> str:
     """A CSV template: every column a batch file may have, and one filled example row (which validates)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(TEMPLATE_COLUMNS)
-    writer.writerow([TEMPLATE_EXAMPLE.get(c, "") for c in TEMPLATE_COLUMNS])
-    return buf.getvalue()
+    return tabular.csv_text(TEMPLATE_COLUMNS, [[TEMPLATE_EXAMPLE.get(c, "") for c in TEMPLATE_COLUMNS]])
 
 
 def results_csv(session: Session, *, ctx: TenantContext, batch_id: str) -> Iterator[str]:
-    """Yield results.csv: one line per input row, in input order."""
-    batch = get_owned(session, Batch, batch_id, ctx.tenant_id, what="Batch")
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(RESULT_COLUMNS)
-    yield buf.getvalue()
+    """Yield results.csv: one line per input row, in input order (field officers: their own batches only)."""
+    batch = get_visible(session, Batch, batch_id, ctx, what="Batch")
     stmt = scoped(select(BatchRow).where(BatchRow.batch_id == batch.id), BatchRow, ctx.tenant_id)
-    for row in session.execute(stmt.order_by(BatchRow.row_number)).scalars().yield_per(1000):
-        buf.seek(0)
-        buf.truncate()
-        res = row.result or {}
-        reasons = (res.get("reasons") or []) + ["", "", ""]
-        source = row.input or {}
-        ref = source.get("external_ref") or (source.get("raw") or {}).get("external_ref") or res.get("external_ref")
-        error = row.error if row.state == "failed" else ("" if row.state == "done" else "not scored yet")
-        writer.writerow(
-            [
-                row.row_number,
-                ref or "",
-                row.application_id or "",
-                res.get("score", ""),
-                res.get("credit_score", ""),
-                res.get("pd", ""),
-                res.get("decision", ""),
-                reasons[0],
-                reasons[1],
-                reasons[2],
-                error or "",
-                res.get("expected_loss", ""),
-                res.get("credit_limit", ""),
-                "; ".join(res.get("knockouts") or []),
-                res.get("bureau_status", ""),
-            ]
-        )
-        yield buf.getvalue()
+    rows = session.execute(stmt.order_by(BatchRow.row_number)).scalars().yield_per(1000)
+    return tabular.iter_csv(RESULT_COLUMNS, (_result_cells(row) for row in rows))
+
+
+def _result_cells(row: BatchRow) -> list[Any]:
+    """One results.csv row; numbers stay numbers, every text cell (refs, reasons, errors) is made formula-safe."""
+    res = row.result or {}
+    reasons = (res.get("reasons") or []) + ["", "", ""]
+    source = row.input or {}
+    ref = source.get("external_ref") or (source.get("raw") or {}).get("external_ref") or res.get("external_ref")
+    error = row.error if row.state == "failed" else ("" if row.state == "done" else "not scored yet")
+    return [
+        row.row_number,
+        ref or "",
+        row.application_id or "",
+        res.get("score", ""),
+        res.get("credit_score", ""),
+        res.get("pd", ""),
+        res.get("decision", ""),
+        reasons[0],
+        reasons[1],
+        reasons[2],
+        error or "",
+        res.get("expected_loss", ""),
+        res.get("credit_limit", ""),
+        "; ".join(res.get("knockouts") or []),
+        res.get("bureau_status", ""),
+    ]

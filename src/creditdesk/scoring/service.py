@@ -18,7 +18,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from creditdesk.db import get_database, new_id
-from creditdesk.errors import AppError, Conflict, NotFound, ValidationFailed
+from creditdesk.errors import AppError, Conflict, ValidationFailed
 from creditdesk.kit import idempotency, singleflight
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.kit.groupcommit import writer_for
@@ -30,7 +30,7 @@ from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy.deps import TenantContext
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission
-from creditdesk.tenancy.scope import get_owned, select_owned
+from creditdesk.tenancy.scope import get_visible, select_visible
 
 
 def _load_runtime(tenant_id: str) -> Runtime:
@@ -173,17 +173,7 @@ async def score_stateless(*, ctx: TenantContext, bodies: list[ApplicationCreate]
 
 def get_application(session: Session, *, ctx: TenantContext, application_id: str) -> dict[str, Any]:
     """Return a stored decision (404 outside the tenant, or for another officer's application)."""
-    app = get_owned(session, Application, application_id, ctx.tenant_id, what="Application")
-    if not ctx.caller.can(Permission.APPLICATIONS_READ) and app.created_by != ctx.caller.id:
-        raise NotFound("Application not found")
-    return decision_response(app)
-
-
-def _visible(ctx: TenantContext) -> Any:
-    stmt = select_owned(Application, ctx.tenant_id)
-    if not ctx.caller.can(Permission.APPLICATIONS_READ):  # field officers see the decisions they created
-        stmt = stmt.where(Application.created_by == ctx.caller.id)
-    return stmt
+    return decision_response(get_visible(session, Application, application_id, ctx, what="Application"))
 
 
 def list_applications(
@@ -200,7 +190,7 @@ def list_applications(
 ) -> Page[dict[str, Any]]:
     """List decisions, newest first, with filters (``pan`` by its keyed hash: PANs are not stored in clear)."""
     box = personal_data_box()
-    stmt = _visible(ctx)
+    stmt = select_visible(Application, ctx)  # field officers see the decisions they created
     if external_ref:
         stmt = stmt.where(Application.external_ref == external_ref)
     if pan:

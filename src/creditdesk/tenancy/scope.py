@@ -7,12 +7,16 @@ code outside this module filters on ``tenant_id`` by hand.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from creditdesk.errors import NotFound
+from creditdesk.tenancy.permissions import Permission
+
+if TYPE_CHECKING:
+    from creditdesk.tenancy.deps import TenantContext
 
 M = TypeVar("M")
 
@@ -44,6 +48,27 @@ def get_owned_or_platform(session: Session, model: type[M], obj_id: str, tenant_
     """Load a row owned by the tenant or by the platform, or raise 404."""
     stmt = select_owned_or_platform(model, tenant_id).where(model.id == obj_id)  # type: ignore[attr-defined]
     obj = session.execute(stmt).scalar_one_or_none()
+    if obj is None:
+        raise NotFound(f"{what} not found")
+    return obj
+
+
+def select_visible(model: Any, ctx: TenantContext) -> Select[Any]:
+    """Return ``SELECT model`` of the rows the caller may read: the tenant's, or only their own.
+
+    Security invariant (object-level access): "own" means the same for every resource a caller
+    creates — applications, batches, jobs. Without ``applications:read`` (a field officer) a caller
+    sees only the rows whose ``created_by`` is them; analysts, admins and auditors see the tenant's.
+    """
+    stmt = select_owned(model, ctx.tenant_id)
+    if not ctx.caller.can(Permission.APPLICATIONS_READ):
+        stmt = stmt.where(model.created_by == ctx.caller.id)
+    return stmt
+
+
+def get_visible(session: Session, model: type[M], obj_id: str, ctx: TenantContext, *, what: str) -> M:
+    """Load one row the caller may read (see :func:`select_visible`), or raise 404 — never 403, which would leak it."""
+    obj = session.execute(select_visible(model, ctx).where(model.id == obj_id)).scalar_one_or_none()  # type: ignore[attr-defined]
     if obj is None:
         raise NotFound(f"{what} not found")
     return obj

@@ -20,7 +20,7 @@ router = APIRouter()
 @router.get("/tenants/{tenant}/jobs/{job_id}", response_model=JobRead, tags=["jobs"], operation_id="getJob")
 def get_job(job_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.JOBS_READ)]):
     """Return an asynchronous job's status and progress."""
-    return service.get_job(session, tenant_id=ctx.tenant_id, job_id=job_id)
+    return service.get_job(session, ctx=ctx, job_id=job_id)
 
 
 @router.get("/ops/dead-letters", response_model=PageOut[DeadLetterRead], tags=["ops"], operation_id="listDeadLetters")

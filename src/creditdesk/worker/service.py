@@ -8,7 +8,7 @@ before its inputs are visible.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
@@ -17,8 +17,11 @@ from creditdesk.audit import service as audit
 from creditdesk.db import Database, utcnow
 from creditdesk.errors import Conflict, NotFound
 from creditdesk.kit.pagination import Page, paginate
-from creditdesk.tenancy.scope import get_owned
+from creditdesk.tenancy.scope import get_visible
 from creditdesk.worker.models import Job, OutboxEvent
+
+if TYPE_CHECKING:
+    from creditdesk.tenancy.deps import TenantContext
 
 TERMINAL = frozenset({"succeeded", "failed", "dead"})
 
@@ -120,9 +123,9 @@ def finish(
         session.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
-def get_job(session: Session, *, tenant_id: str, job_id: str) -> Job:
-    """Return a tenant's job or 404."""
-    return get_owned(session, Job, job_id, tenant_id, what="Job")
+def get_job(session: Session, *, ctx: TenantContext, job_id: str) -> Job:
+    """Return a tenant's job the caller may read, or 404 (a field officer reads only the jobs they started)."""
+    return get_visible(session, Job, job_id, ctx, what="Job")
 
 
 def list_dead(session: Session, *, limit: int, offset: int) -> Page[Job]:
