@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -71,9 +72,23 @@ APPLICATION_BUREAU_FIELDS: tuple[str, ...] = (
 """The keys of an application's ``bureau`` block (§5 "Scoring")."""
 
 
+def pan_input(value: Any) -> Any:
+    """Normalise a PAN as typed (stripped, NFC, upper-cased), rejecting non-ASCII first; non-strings pass.
+
+    The ASCII check comes before upper-casing: Unicode case rules grow and fold letters ("ﬀ" upper-cases
+    to "FF"), so ``ABCﬀ1234K`` would otherwise become a well-formed PAN that nobody typed.
+    """
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text.isascii():
+        raise ValueError("PAN must be ASCII letters and digits: 5 letters, 4 digits and a letter (e.g. ABCPV1234K)")
+    return text.upper()
+
+
 def normalise_pan(pan: str) -> str:
     """Return ``pan`` upper-cased and stripped, or raise ValueError when it is not a PAN."""
-    value = pan.strip().upper() if isinstance(pan, str) else ""
+    value = pan_input(pan) if isinstance(pan, str) else ""
     if not PAN_PATTERN.match(value):
         raise ValueError("PAN must be 5 letters, 4 digits and a letter (e.g. ABCPV1234K)")
     return value

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from creditdesk.bureaus.schemas import pan_input
+
 Money = Annotated[Decimal, Field(gt=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
 OptionalMoney = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
 PAN_PATTERN = r"^[A-Z]{5}[0-9]{4}[A-Z]$"
@@ -35,7 +37,7 @@ class CustomerIn(_In):
     @field_validator("pan", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
+        return pan_input(value)  # normalised, non-ASCII refused before upper-casing
 
 
 class CollateralIn(_In):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator, model_validator
 
+from creditdesk.bureaus.schemas import pan_input
 from creditdesk.ml.features import EMPLOYMENT_TYPES, PURPOSES, RESIDENCE_TYPES
 
 # one vocabulary: the feature definitions (ml/features.py) own the levels the model was trained on
@@ -44,7 +45,7 @@ class Applicant(_In):
     @field_validator("pan", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
+        return pan_input(value)  # normalised, non-ASCII refused before upper-casing
 
     @field_validator("date_of_birth")
     @classmethod
