@@ -78,8 +78,9 @@ def test_db_upgrade_and_admin_create(tmp_path):
 def test_serve_demo_over_real_http(tmp_path):
     port = _free_port()
     log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115 - handed to the child process
+    terminal = open(tmp_path / "terminal.txt", "w+")  # noqa: SIM115 - stdout: what the person at the terminal reads
     proc = subprocess.Popen(
-        [*CLI, "serve", "--demo", "--port", str(port)], env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT
+        [*CLI, "serve", "--demo", "--port", str(port)], env=_env(tmp_path), stdout=terminal, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -105,9 +106,13 @@ def test_serve_demo_over_real_http(tmp_path):
         proc.wait(timeout=30)
     log.seek(0)
     output = log.read()
-    assert "admin@creditdesk.demo" in output and "password: creditdesk-demo-2026" in output
+    terminal.seek(0)
+    shown = terminal.read()
+    assert "admin@creditdesk.demo" in shown and "password: creditdesk-demo-2026" in shown
     assert proc.returncode == 0
-    assert all(json.loads(line) for line in output.splitlines())
+    lines = [json.loads(line) for line in output.splitlines()]  # the log: JSON lines only
+    assert any("demo is ready" in line["event"] and "admin@creditdesk.demo" in line["users"] for line in lines)
+    assert "creditdesk-demo-2026" not in output  # the password is never logged (#12 item 7)
 
 
 def _serve_until_healthy(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], Path]:

@@ -52,8 +52,9 @@ def serve(
 ) -> None:
     """Upgrade the database, seed demo data if asked, and serve the API and portal.
 
-    Everything the process writes is JSON lines on stderr (see ``kit/logging.py``), and a stop signal
-    (Ctrl-C, SIGTERM) is a clean shutdown with exit code 0.
+    Everything the process logs is JSON lines on stderr (see ``kit/logging.py``); the demo's sign-in
+    password is the one thing written to stdout instead, for the person at the terminal, so it never
+    reaches the log. A stop signal (Ctrl-C, SIGTERM) is a clean shutdown with exit code 0.
     """
     import structlog
     import uvicorn
@@ -78,10 +79,14 @@ def serve(
         from creditdesk.tenancy.demo import PLATFORM_USERS, TENANT_USERS
 
         seed_demo(settings)
-        log.info(
-            "CreditDesk demo is ready: sign in with any of these users and "
-            f"password: {settings.demo_password.get_secret_value()}  (set CREDITDESK_DEMO_PASSWORD to change)",
-            users={email: role.value for email, _, role in PLATFORM_USERS + TENANT_USERS},
+        users = {email: role.value for email, _, role in PLATFORM_USERS + TENANT_USERS}
+        log.info("CreditDesk demo is ready: sign in with any of these users", users=users)
+        # The password goes to the terminal (stdout) only, never through the logger: log lines are shipped
+        # and kept, and a secret must not be in them.
+        typer.echo(
+            "CreditDesk demo users: "
+            + ", ".join(users)
+            + f"\npassword: {settings.demo_password.get_secret_value()}  (set CREDITDESK_DEMO_PASSWORD to change)"
         )
     if workers > 1:  # aggregate Prometheus metrics across processes
         import shutil
