@@ -9,20 +9,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from tests.factories import bearer, make_tenant, make_user, wait_for_job
+from tests.factories import bearer, wait_for_job
 from tests.scoring.test_batches import COLUMNS, make_csv
 
 from creditdesk.kit.tabular import FORMULA_TRIGGERS
 
 HOSTILE_REFS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\t=1+1"]
-
-
-@pytest.fixture
-def officer_ctx(session, champion):
-    tenant = make_tenant(session)
-    officer = make_user(session, tenant, "field_officer")
-    session.commit()
-    return tenant, officer
 
 
 def _hostile_csv() -> bytes:

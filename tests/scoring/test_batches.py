@@ -9,7 +9,6 @@ import random
 import time
 from pathlib import Path
 
-import pytest
 from tests.factories import bearer, make_tenant, make_user, wait_for_job
 
 COLUMNS = [
@@ -68,14 +67,6 @@ def make_csv(n: int, bad_row: int | None = None, seed: int = 1) -> bytes:
             row[11] = "twelve"  # tenure not a number
         w.writerow(row)
     return buf.getvalue().encode()
-
-
-@pytest.fixture
-def officer_ctx(session, champion):
-    tenant = make_tenant(session)
-    officer = make_user(session, tenant, "field_officer")
-    session.commit()
-    return tenant, officer
 
 
 def test_preview_flags_the_bad_row(client, officer_ctx):
