@@ -28,6 +28,8 @@ def _rabbit_reachable() -> None:
 
 
 def _start_worker(pg_url: str, tmp_path: Path, name: str) -> subprocess.Popen:
+    from creditdesk.config import get_settings
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_")}
     env.update(
         {
@@ -38,6 +40,8 @@ def _start_worker(pg_url: str, tmp_path: Path, name: str) -> subprocess.Popen:
             "CREDITDESK_JOB_LEASE_SECONDS": "3",
             "CREDITDESK_LOG_LEVEL": "INFO",
             "CREDITDESK_JOB_MIN_BACKOFF_MS": "100",
+            # the same key ring as this process: the worker opens the batch rows the test sealed
+            "CREDITDESK_ENCRYPTION_KEYS": get_settings().encryption_keys.get_secret_value(),
         }
     )
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - handed to the child process
