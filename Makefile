@@ -38,7 +38,7 @@ test: setup ## every test: lint, the suite on SQLite and (when reachable) Postgr
 	$(MAKE) test-web
 
 test-api: setup ## schemathesis on a live demo server: every default check and phase, zero failures (schemathesis.toml)
-	$(BIN)/python tests/api_conformance.py --max-time $${CONFORMANCE_SECONDS:-180}
+	$(BIN)/python tests/api_conformance.py --max-time $${CONFORMANCE_SECONDS:-900}
 
 test-web: web ## the portal: type-check, lint, Vitest, then Playwright end to end in Debian's chromium
 	cd $(FRONTEND) && npm run --silent typecheck

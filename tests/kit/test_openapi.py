@@ -82,3 +82,22 @@ def test_an_offset_beyond_a_64_bit_integer_is_a_422_naming_the_parameter(client,
     session.commit()
     r = client.get("/api/v1/ops/dead-letters", params={"offset": 2**63}, headers=bearer(admin))
     assert r.status_code == 422 and r.json()["fields"][0]["field"] == "query.offset"
+
+
+def test_odd_inputs_found_by_fuzzing_are_4xx(client, session):
+    from tests.factories import bearer, make_tenant, make_user
+
+    tenant = make_tenant(session)
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    base, auth = f"/api/v1/tenants/{tenant.slug}", bearer(admin)
+    # a day is YYYY-MM-DD, not a number of seconds
+    assert client.get(f"{base}/portfolio/loans", params={"as_of": "7.25e-308"}, headers=auth).status_code == 422
+    # a stray carriage return inside an unquoted CSV field: a readable error, not a crash
+    statement = b'date,amount\r\n2026-01-01,"1\r00"\r\n2026-01-02,5\rx,6\n'
+    r = client.post(f"{base}/alt-data/analyse", files={"file": ("s.csv", statement, "text/csv")}, headers=auth)
+    assert r.status_code == 200 and {e["field"] for e in r.json()["errors"]} == {"amount", "date"}, r.text
+    r = client.post(
+        f"{base}/batches/preview", files={"file": ("b.csv", b'name,pan\r\n"a\rb",x\rq\n', "text/csv")}, headers=auth
+    )
+    assert r.status_code in (200, 422), r.text

@@ -256,8 +256,12 @@ def _records(data: str | bytes | Sequence[Any] | Mapping[str, Any], fmt: str | N
                 raise StatementError('JSON statements are a list of transactions or {"transactions": [...]}')
             records = parsed
         elif kind == "csv":
-            reader = csv.DictReader(io.StringIO(text))
-            if not reader.fieldnames:
+            reader = csv.DictReader(io.StringIO(text, newline=""))  # quoted line breaks stay in their cell
+            try:
+                fieldnames = reader.fieldnames
+            except csv.Error as exc:
+                raise StatementError(f"the CSV statement cannot be read ({exc})") from None
+            if not fieldnames:
                 raise StatementError("the CSV statement has no header row")
             header = {_normalise_key(h) for h in reader.fieldnames if h}
             if not header & set(COLUMN_ALIASES["date"]):
@@ -266,10 +270,13 @@ def _records(data: str | bytes | Sequence[Any] | Mapping[str, Any], fmt: str | N
             if not header & amount_columns:
                 raise StatementError("the CSV statement has no amount (or credit/debit) column")
             records = []
-            for raw in reader:
-                if len(records) > MAX_ROWS:
-                    break
-                records.append(raw)
+            try:
+                for raw in reader:
+                    if len(records) > MAX_ROWS:
+                        break
+                    records.append(raw)
+            except csv.Error as exc:
+                raise StatementError(f"the CSV statement cannot be read at line {reader.line_num} ({exc})") from None
         else:
             raise StatementError(f"unknown statement format {fmt!r}; use csv or json")
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -29,6 +29,9 @@ def _aware(value: datetime) -> datetime:
     """A filter written without an offset ("2026-11-01") is read as UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
+
+#: A day as a query parameter (``as_of``): ISO 8601 ``YYYY-MM-DD`` only (not a number of seconds).
+Day = Annotated[date, BeforeValidator(_iso_only)]
 
 #: A date-time query filter (``created_from``, ``created_to``): ISO 8601 only; UTC when no offset is given.
 Instant = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_aware)]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from creditdesk.db import SessionDep
-from creditdesk.kit.pagination import PageDep
+from creditdesk.kit.pagination import Day, PageDep
 from creditdesk.portfolio import reports, service
 from creditdesk.portfolio.schemas import (
     AssetClassName,
@@ -32,7 +31,7 @@ router = APIRouter(prefix="/tenants/{tenant}/portfolio", tags=["portfolio"])
 
 Reader = Annotated[TenantContext, TenantAccess(P.PORTFOLIO_READ)]
 Manager = Annotated[TenantContext, TenantAccess(P.PORTFOLIO_MANAGE)]
-AsOf = Annotated[date | None, Query(description="Position at the end of this day (default: today, tenant time)")]
+AsOf = Annotated[Day | None, Query(description="Position at the end of this day (default: today, tenant time)")]
 
 
 @router.get("/summary", response_model=PortfolioSummary, operation_id="getPortfolioSummary")

@@ -183,10 +183,13 @@ def _rows_csv(content: bytes) -> tuple[list[str], Iterator[dict[str, Any]]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed("file: CSV must be UTF-8 encoded") from None
-    reader = csv.DictReader(io.StringIO(text))
-    return [c.strip() for c in (reader.fieldnames or [])], (
-        {(k or "").strip(): tabular.read_cell(v) for k, v in r.items()} for r in reader
-    )
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": quoted line breaks stay in their cell
+    try:
+        columns = [c.strip() for c in (reader.fieldnames or [])]
+        rows = [{(k or "").strip(): tabular.read_cell(v) for k, v in r.items()} for r in reader]
+    except csv.Error as exc:
+        raise ValidationFailed(f"file: not a readable CSV file (line {reader.line_num}: {exc})") from None
+    return columns, iter(rows)
 
 
 def _rows_xlsx(content: bytes) -> tuple[list[str], Iterator[dict[str, Any]]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 
 class JobRead(BaseModel):
@@ -31,7 +31,7 @@ class DeadLetterRead(JobRead):
 class SelfTestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fail_times: int = Field(default=0, ge=0, le=10)
+    fail_times: StrictInt = Field(default=0, ge=0, le=10)
     permanent: StrictBool = False
-    steps: int = Field(default=1, ge=1, le=100)
-    max_attempts: int = Field(default=4, ge=1, le=20)
+    steps: StrictInt = Field(default=1, ge=1, le=100)
+    max_attempts: StrictInt = Field(default=4, ge=1, le=20)
