@@ -31,13 +31,12 @@ $(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 web: setup $(NODE_STAMP) ## the web portal: npm ci, generate the API client from /openapi.json, vite build into src/creditdesk/static
 	cd $(FRONTEND) && node scripts/gen-api.mjs && npx vite build --logLevel warn
 
-test: setup ## every test: lint, the suite on SQLite and (when reachable) PostgreSQL, the API against its OpenAPI document, then the portal's
+test: setup ## every test: lint, then the suite on SQLite and (when reachable) PostgreSQL, then the portal's
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
-	$(MAKE) test-api
 	$(MAKE) test-web
 
-test-api: setup ## schemathesis on a live demo server: every default check and phase, zero failures (schemathesis.toml)
+test-api: setup ## schemathesis on a live demo server: every default check, zero failures (schemathesis.toml; not yet part of make test, see docs/operations.md)
 	$(BIN)/python tests/api_conformance.py --max-time $${CONFORMANCE_SECONDS:-900}
 
 test-web: web ## the portal: type-check, lint, Vitest, then Playwright end to end in Debian's chromium

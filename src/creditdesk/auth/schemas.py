@@ -40,7 +40,7 @@ class MeOut(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S", description="Some visible text (not only spaces)")
     role: Literal["tenant_admin", "risk_analyst", "field_officer", "auditor"] = "field_officer"
 
 
