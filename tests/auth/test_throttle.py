@@ -120,5 +120,6 @@ def test_login_work_is_uniform(client, session, clock, monkeypatch):
         timed("known@platform.example", "Wrong-password-5")
     locked, t_locked, n_locked = timed("known@platform.example", PASSWORD)
     assert locked.json()["error"] == "AccountLocked" and n_locked == 1
-    # the same order of work (generous: the test machine is shared)
-    assert max(t_unknown, t_wrong, t_locked) < 5 * min(t_unknown, t_wrong, t_locked) + 0.05
+    # uniform work is asserted by counting Argon2 checks (above); wall-clock time on a shared machine is
+    # not a test (timings belong in benchmarks), it is only reported
+    print(f"login timings: unknown {t_unknown:.3f} s, wrong {t_wrong:.3f} s, locked {t_locked:.3f} s")
