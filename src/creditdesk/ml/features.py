@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from creditdesk.tenancy import clock
+
 NAN = float("nan")
-LENDER_TZ = ZoneInfo("Asia/Kolkata")
 PAISE = Decimal("0.01")
 
 EMPLOYMENT_TYPES = ("salaried", "self_employed", "gig", "farmer", "student", "unemployed")
@@ -258,7 +258,7 @@ def _to_date(value: Any) -> date | None:
 def resolve_as_of(as_of: date | datetime | str | None) -> date:
     """Return the scoring date: the given date, or today in the lender's time zone."""
     if as_of is None:
-        return datetime.now(LENDER_TZ).date()
+        return clock.today(None)
     resolved = _to_date(as_of)
     if resolved is None:
         raise ValueError(f"invalid as_of date: {as_of!r}")

@@ -27,6 +27,7 @@ from creditdesk.monitoring import repository
 from creditdesk.monitoring.models import MonitoringAlert, MonitoringSettings
 from creditdesk.portfolio import analytics, reports
 from creditdesk.portfolio.service import load_book, tenant_today
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
 from creditdesk.worker import service as jobs
@@ -48,7 +49,7 @@ EVALUATION_JOB = "monitoring.evaluate_alerts"
 
 
 def _zone(tenant: Tenant) -> ZoneInfo:
-    return ZoneInfo(tenant.timezone or "Asia/Kolkata")
+    return clock.zone(tenant)
 
 
 def _month(ts: datetime, zone: ZoneInfo) -> str:

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import event, select
@@ -36,6 +35,7 @@ from creditdesk.monitoring.repository import APPROVAL_WINDOW_MONTHS, approval_st
 from creditdesk.portfolio import analytics
 from creditdesk.portfolio.book import Book
 from creditdesk.portfolio.service import ledger_version, load_book, tenant_today
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 
 log = structlog.get_logger("creditdesk.portfolio")
@@ -100,9 +100,7 @@ def summary(
 ) -> dict[str, Any]:
     """Return the book's headline figures and the approval rate over the approval window (as Monitoring)."""
     figures = cached(session, tenant=tenant, report="summary", as_of=as_of, params={}, compute=analytics.summary)
-    since = window_start(
-        today=tenant_today(tenant), zone=ZoneInfo(tenant.timezone or "Asia/Kolkata"), months=approval_months
-    )
+    since = window_start(today=tenant_today(tenant), zone=clock.zone(tenant), months=approval_months)
     approvals = approval_stats(session, tenant_id=tenant.id, since=since)
     return {
         **figures,

@@ -11,10 +11,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import BigInteger, String, cast, func, select, type_coerce
@@ -50,6 +49,7 @@ from creditdesk.portfolio.models import (
 )
 from creditdesk.portfolio.schedule import add_months, amortisation_schedule, dti, lti, ltv, money, month_key
 from creditdesk.portfolio.schemas import CollateralIn, CustomerIn, GuarantorIn, LoanCreate, PaymentCreate
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, scoped, select_owned
 from creditdesk.worker import service as jobs
@@ -59,9 +59,8 @@ from creditdesk.worker import service as jobs
 
 
 def tenant_today(tenant: Tenant | None) -> date:
-    """Return today's date in the tenant's time zone (Asia/Kolkata by default)."""
-    zone = ZoneInfo(tenant.timezone if tenant is not None and tenant.timezone else "Asia/Kolkata")
-    return datetime.now(zone).date()
+    """Return today's date in the tenant's time zone (see ``tenancy.clock``)."""
+    return clock.today(tenant)
 
 
 # --------------------------------------------------------------------------------------------------

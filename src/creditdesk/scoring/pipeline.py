@@ -26,10 +26,9 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import insert
@@ -49,6 +48,7 @@ from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application, identity_aad, join_identity, open_identity, split_identity
 from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.scope import select_owned
 from creditdesk.worker.models import OutboxEvent
 
@@ -110,7 +110,7 @@ def runtime(session: Session | None, *, tenant_id: str) -> Runtime | None:
 
 def scoring_date(tz: str) -> date:
     """Today in the tenant's time zone (ages are computed as of this date)."""
-    return datetime.now(ZoneInfo(tz)).date()
+    return clock.today(tz)
 
 
 # ---- prepare ----------------------------------------------------------------------------------------
