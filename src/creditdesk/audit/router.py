@@ -10,7 +10,8 @@ from creditdesk.audit import service
 from creditdesk.audit.schemas import AuditEventRead, AuditVerifyOut
 from creditdesk.auth.principal import Identity, Require
 from creditdesk.db import SessionDep
-from creditdesk.kit.pagination import Instant, PageDep, PageOut
+from creditdesk.kit.pagination import PageDep, PageOut
+from creditdesk.kit.params import Instant
 from creditdesk.tenancy.deps import TenantAccess, TenantContext
 from creditdesk.tenancy.permissions import Permission as P
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, File, Header, Query, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from creditdesk.db import SessionDep
-from creditdesk.kit.pagination import Instant, PageDep
+from creditdesk.kit.pagination import PageDep
+from creditdesk.kit.params import Instant
 from creditdesk.kit.responses import FastJSON
 from creditdesk.scoring import batches, service
 from creditdesk.scoring import policy as policies
