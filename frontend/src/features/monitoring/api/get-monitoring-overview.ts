@@ -1,14 +1,5 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '@/client';
-import { unwrap } from '@/lib/errors';
+import { tenantReport } from '@/lib/tenant-report';
 
-export async function getMonitoringOverview(tenant: string) {
-  return unwrap(await api.GET('/api/v1/tenants/{tenant}/monitoring/overview', { params: { path: { tenant } } }));
-}
-
-export const getMonitoringOverviewQuery = (tenant: string) =>
-  queryOptions({ queryKey: ['monitoring-overview', tenant], queryFn: () => getMonitoringOverview(tenant) });
-
-export function useMonitoringOverview(tenant: string) {
-  return useQuery(getMonitoringOverviewQuery(tenant));
-}
+export const monitoringOverview = tenantReport('monitoring-overview', '/api/v1/tenants/{tenant}/monitoring/overview');
+export const getMonitoringOverview = monitoringOverview.fetch;
+export const useMonitoringOverview = monitoringOverview.useReport;

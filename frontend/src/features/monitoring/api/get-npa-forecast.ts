@@ -1,14 +1,5 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '@/client';
-import { unwrap } from '@/lib/errors';
+import { tenantReport } from '@/lib/tenant-report';
 
-export async function getNpaForecast(tenant: string) {
-  return unwrap(await api.GET('/api/v1/tenants/{tenant}/monitoring/npa-forecast', { params: { path: { tenant } } }));
-}
-
-export const getNpaForecastQuery = (tenant: string) =>
-  queryOptions({ queryKey: ['monitoring-npa-forecast', tenant], queryFn: () => getNpaForecast(tenant) });
-
-export function useNpaForecast(tenant: string) {
-  return useQuery(getNpaForecastQuery(tenant));
-}
+export const npaForecast = tenantReport('monitoring-npa-forecast', '/api/v1/tenants/{tenant}/monitoring/npa-forecast');
+export const getNpaForecast = npaForecast.fetch;
+export const useNpaForecast = npaForecast.useReport;
