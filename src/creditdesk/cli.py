@@ -134,7 +134,8 @@ def worker(
     import signal
     import threading
 
-    from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
+    from creditdesk.tasks import TASK_REGISTRY  # noqa: PLC0415 - every domain loads only for this command
+    from creditdesk.worker.broker import is_embedded, start_worker, stop_worker  # noqa: PLC0415 - as above
 
     settings = _settings()
     if is_embedded(settings):
@@ -147,7 +148,7 @@ def worker(
 
     configure_logging(settings.log_level)
     settings.worker_threads = threads
-    start_worker(settings, recover=False)
+    start_worker(settings, TASK_REGISTRY, recover=False)
     import structlog
 
     structlog.get_logger("creditdesk.cli").info(f"worker running with {threads} threads; Ctrl-C to stop")

@@ -38,6 +38,7 @@ from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import JsonDepthMiddleware, RequestContextMiddleware
 from creditdesk.kit.observability import current_trace_id, otlp_endpoint, setup_tracing
 from creditdesk.monitoring import app as monitoring_app
+from creditdesk.tasks import TASK_REGISTRY
 from creditdesk.tenancy.deps import forget_tenants
 from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
 
@@ -262,7 +263,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             health = HealthServer(settings.health_host, settings.health_port, ready, metrics_payload).start()
         embedded = is_embedded(settings)
         if embedded:  # in production `creditdesk worker` processes run the jobs
-            start_worker(settings, recover=True)
+            start_worker(settings, TASK_REGISTRY, recover=True)
         monitoring_app.start(settings)  # periodic alert evaluation (claimed per tenant in the database)
         yield
         monitoring_app.stop()

@@ -24,6 +24,7 @@ from tests.worker.faults import TcpProxy
 
 from creditdesk.config import get_settings
 from creditdesk.db import utcnow
+from creditdesk.tasks import TASK_REGISTRY
 from creditdesk.worker import broker, service
 from creditdesk.worker.models import Job
 from creditdesk.worker.outbox import OutboxRelayThread
@@ -231,7 +232,7 @@ def test_jobs_created_while_rabbitmq_is_down_are_delivered_by_the_sweep_when_it_
         assert service.status_of(db, job_id) == "queued"
 
         proxy.up()  # it is back; a worker (in this process) consumes through the proxy
-        broker.start_worker(settings, recover=False)
+        broker.start_worker(settings, TASK_REGISTRY, recover=False)
         time.sleep(1.0)
         assert service.status_of(db, job_id) == "queued"  # nothing re-sends it by itself …
         sent = 0

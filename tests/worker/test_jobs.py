@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 from tests.factories import bearer, make_tenant, make_user, wait_for_job
 
-from creditdesk.worker import service
+from creditdesk.worker import registry, service
 from creditdesk.worker.models import Job, OutboxEvent
-from creditdesk.worker.outbox import consumer, relay_once
+from creditdesk.worker.outbox import relay_once
 
 
 def _selftest(client, headers, **body):
@@ -92,7 +94,8 @@ def test_rolled_back_transaction_sends_no_job(client, db, session):
 
 def test_outbox_events_are_relayed_once(client, db, session):
     seen: list[str] = []
-    consumer("test.")(lambda _session, evt: seen.append(evt.id))
+    running = registry.installed()  # the app's, installed when its worker started
+    registry.install(replace(running, consumers=(*running.consumers, ("test.", lambda _s, evt: seen.append(evt.id)))))
     tenant = make_tenant(session)
     evt = service.emit(session, kind="test.happened", tenant_id=tenant.id, payload={"x": 1})
     session.commit()

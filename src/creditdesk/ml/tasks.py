@@ -8,11 +8,10 @@ from creditdesk.ml import registry
 from creditdesk.ml.models import DatasetFile
 from creditdesk.ml.training import TrainingError, train
 from creditdesk.tenancy.scope import get_owned
-from creditdesk.worker.broker import JobContext, handler
+from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import PermanentJobError
 
 
-@handler("model.train")
 def train_model(ctx: JobContext) -> dict[str, Any]:
     """Train a model on an uploaded dataset and register it as a draft version."""
     p = ctx.payload

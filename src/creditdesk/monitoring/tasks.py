@@ -6,11 +6,10 @@ from typing import Any
 
 from creditdesk.monitoring import service
 from creditdesk.tenancy.models import Tenant
-from creditdesk.worker.broker import JobContext, handler
+from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import PermanentJobError
 
 
-@handler("monitoring.evaluate_alerts")
 def evaluate_alerts(ctx: JobContext) -> dict[str, Any]:
     """Evaluate drift, NPA-ratio and approval-swing alerts for the job's tenant."""
     tenant = ctx.session.get(Tenant, ctx.tenant_id) if ctx.tenant_id else None

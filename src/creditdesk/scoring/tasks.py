@@ -14,7 +14,7 @@ from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.scoring.schemas import ApplicationCreate
 from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.scope import get_owned, scoped
-from creditdesk.worker.broker import JobContext, handler
+from creditdesk.worker.context import JobContext
 
 CHUNK = 250  # rows per committed chunk: progress granularity and the most work a crash can redo
 
@@ -87,7 +87,6 @@ def _decide_chunk(
     return records, outcomes
 
 
-@handler("batch.score")
 def score_batch(ctx: JobContext) -> dict[str, Any]:
     """Score every pending row of a batch, committing after each chunk (a restart resumes).
 

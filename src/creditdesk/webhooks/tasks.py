@@ -1,17 +1,21 @@
-"""Webhook delivery jobs and the outbox consumer registration."""
+"""Webhook delivery jobs, and the outbox consumer that creates them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from creditdesk.webhooks import service
-from creditdesk.worker.broker import JobContext, handler
-from creditdesk.worker.outbox import consumer
-
-consumer("")(service.fan_out)
+from creditdesk.worker.context import JobContext
+from creditdesk.worker.models import OutboxEvent
 
 
-@handler("webhook.deliver")
+def fan_out(session: Session, event: OutboxEvent) -> None:
+    """Consume every published event: one delivery job per endpoint subscribed to its kind."""
+    service.fan_out(session, event)
+
+
 def deliver(ctx: JobContext) -> dict[str, Any]:
     """Deliver one event to one endpoint (retried with backoff by the job machinery)."""
     assert ctx.tenant_id is not None

@@ -5,10 +5,11 @@
 - ``amqp://…``: RabbitMQ; ``redis://…``: Redis. Messages are durable in the broker; ``creditdesk worker``
   processes them on any number of hosts.
 
-Every job runs through :func:`_run_job`: claim (with a lease) → handler in a tenant-scoped session →
-commit → succeeded. A :class:`PermanentJobError` fails the job at once; any other exception is retried
-with exponential backoff and, after the last attempt, the job is ``dead`` (listed at
-``/api/v1/ops/dead-letters``, requeueable) and the message goes to the broker's dead-letter queue.
+Every job runs through :func:`_run_job`: claim (with a lease) → the handler the installed
+:class:`~creditdesk.worker.registry.TaskRegistry` names, in a tenant-scoped session → commit →
+succeeded. A :class:`PermanentJobError` fails the job at once; any other exception is retried with exponential
+backoff and, after the last attempt, the job is ``dead`` (listed at ``/api/v1/ops/dead-letters``,
+requeueable) and the message goes to the broker's dead-letter queue.
 
 Broker outages: a job row is committed before its message is sent, so a failed send (broker down)
 is logged and counted (``creditdesk_job_send_failures_total``) and never raised into the request that
@@ -28,8 +29,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -39,13 +38,15 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import Database, get_database, set_tenant_scope, utcnow
 from creditdesk.worker import service
+from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import PermanentJobError
 from creditdesk.worker.models import Job
+from creditdesk.worker.outbox import OutboxRelayThread
+from creditdesk.worker.registry import TaskRegistry, install, installed
 
 QUEUE = "creditdesk"
 log = structlog.get_logger("creditdesk.worker")
@@ -65,51 +66,6 @@ SEND_RETRY_AFTER_S = 2.0
 RESEND_AFTER_S = 30.0
 #: How often ``creditdesk worker`` runs the re-send sweep (seconds).
 RESEND_SWEEP_SECONDS = 10.0
-
-
-@dataclass
-class JobContext:
-    """What a handler gets: its job, a tenant-scoped session, and a progress reporter."""
-
-    job_id: str
-    kind: str
-    tenant_id: str | None
-    payload: dict[str, Any]
-    attempt: int
-    session: Session
-    db: Database
-    lease_seconds: int
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def progress(self, fraction: float) -> None:
-        """Report progress (0–1) in its own transaction, so pollers see it while the job runs.
-
-        SQLite has one writer at a time: while this job's own session holds a transaction, a second
-        connection would wait for it forever, so the update rides on the job's transaction instead
-        (visible at its next commit — handlers commit between chunks and before long computations).
-        """
-        if not self.db.is_postgres and self.session.in_transaction():
-            service.report_progress_in(self.session, self.job_id, fraction, lease_seconds=self.lease_seconds)
-        else:
-            service.report_progress(self.db, self.job_id, fraction, lease_seconds=self.lease_seconds)
-
-
-Handler = Callable[[JobContext], dict[str, Any] | None]
-_HANDLERS: dict[str, Handler] = {}
-
-
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that runs jobs of ``kind``."""
-
-    def register(fn: Handler) -> Handler:
-        _HANDLERS[kind] = fn
-        return fn
-
-    return register
-
-
-def _load_handlers() -> None:
-    from creditdesk.worker import handlers  # noqa: F401  (imports every domain's tasks module)
 
 
 _broker: dramatiq.Broker | None = None
@@ -177,7 +133,6 @@ def get_broker(settings: Settings | None = None) -> dramatiq.Broker:
             time_limit=6 * 3600 * 1000,
         )
         _broker, _broker_url = broker, url
-        _load_handlers()
         return broker
 
 
@@ -298,7 +253,7 @@ def _run_job(job_id: str) -> None:
         if status == "running":  # another worker holds a live lease: look again when it may have lapsed
             send_job(job_id, delay_ms=settings.job_lease_seconds * 1000)
         return  # finished, unknown (another database), or re-sent above
-    fn = _HANDLERS.get(job.kind)
+    fn = installed().handler_for(job.kind)
     if fn is None:
         service.finish(db, job_id, status="failed", error=f"No handler for job kind '{job.kind}'")
         return
@@ -344,15 +299,17 @@ def is_embedded(settings: Settings | None = None) -> bool:
     return not (settings or get_settings()).broker_url
 
 
-def start_worker(settings: Settings, *, recover: bool) -> None:
-    """Start a Dramatiq worker and the outbox relay in this process; re-send unfinished jobs if asked.
+def start_worker(settings: Settings, registry: TaskRegistry, *, recover: bool) -> None:
+    """Start a Dramatiq worker and the outbox relay running ``registry``'s jobs and consumers.
+
+    Unfinished jobs are re-sent first if asked (``recover``: embedded mode, where this process is
+    the only worker).
 
     With an external broker the job re-send sweep runs here too (embedded mode needs none: its
     in-process broker cannot fail a send, and unfinished jobs are re-sent at start).
     """
     global _worker, _relay, _resender
-    from creditdesk.worker.outbox import OutboxRelayThread
-
+    install(registry)
     broker = get_broker(settings)
     if isinstance(broker, StubBroker):
         broker.flush_all()

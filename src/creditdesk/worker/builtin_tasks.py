@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from creditdesk.worker.broker import JobContext, handler
+from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import PermanentJobError, TransientJobError
 
 
-@handler("ops.selftest")
 def selftest(ctx: JobContext) -> dict[str, Any]:
     """Exercise the job machinery: ``fail_times`` transient failures, or ``permanent``, then succeed.
 

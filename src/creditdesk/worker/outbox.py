@@ -1,7 +1,8 @@
 """The outbox relay: publishes committed domain events to their consumers, in order, at least once.
 
-Consumers must be idempotent by event id (each receives the relay's session and the ``OutboxEvent``;
-what they write commits with the event's publication). On PostgreSQL several
+Consumers (listed in the installed :class:`~creditdesk.worker.registry.TaskRegistry`) must be
+idempotent by event id (each receives the relay's session and the ``OutboxEvent``; what they write
+commits with the event's publication). On PostgreSQL several
 relays may run (one per worker process); ``FOR UPDATE SKIP LOCKED`` keeps them off each other's rows.
 
 The relay outlives outages: a poll that fails (database restarting, …) rolls back — nothing is marked
@@ -20,28 +21,15 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import Counter
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from creditdesk.db import get_database, utcnow
 from creditdesk.worker.models import OutboxEvent
+from creditdesk.worker.registry import installed
 
 log = structlog.get_logger("creditdesk.outbox")
 EVENTS_RELAYED = Counter("creditdesk_events_relayed_total", "Outbox events relayed by kind", ["kind"])
 RELAY_FAILURES = Counter("creditdesk_outbox_relay_failures_total", "Outbox relay polls that failed")
 LOG_EVERY_S = 60.0
-
-Consumer = Callable[[Session, OutboxEvent], None]
-_CONSUMERS: list[tuple[str, Consumer]] = []
-
-
-def consumer(kind_prefix: str = "") -> Callable[[Consumer], Consumer]:
-    """Register a consumer for events whose kind starts with ``kind_prefix``."""
-
-    def register(fn: Consumer) -> Consumer:
-        _CONSUMERS.append((kind_prefix, fn))
-        return fn
-
-    return register
 
 
 def relay_once(batch: int = 200) -> int:
@@ -54,10 +42,10 @@ def relay_once(batch: int = 200) -> int:
         if db.is_postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         events = list(session.execute(stmt).scalars())
+        consumers_of = installed().consumers_of
         for evt in events:
-            for prefix, fn in _CONSUMERS:
-                if evt.kind.startswith(prefix):
-                    fn(session, evt)
+            for fn in consumers_of(evt.kind):
+                fn(session, evt)
             evt.published_at = utcnow()
             EVENTS_RELAYED.labels(evt.kind).inc()
         return len(events)

@@ -1,0 +1,29 @@
+"""Every background job kind and outbox consumer, in one list: the worker's composition root.
+
+``worker/`` is plumbing and knows no domain; each domain's ``tasks.py`` holds its handlers; this
+module names them, beside :mod:`creditdesk.api` (the routers) and :mod:`creditdesk.models_registry`
+(the tables). ``create_app`` (embedded mode) and ``creditdesk worker`` hand :data:`TASK_REGISTRY` to
+:func:`creditdesk.worker.broker.start_worker`. A new job kind: a handler in its domain's ``tasks.py``,
+a line here, and ``jobs.enqueue(session, kind=...)`` where it starts (a test checks that every kind
+enqueued anywhere is listed here).
+"""
+
+from __future__ import annotations
+
+from creditdesk.ml import tasks as ml_tasks
+from creditdesk.monitoring import tasks as monitoring_tasks
+from creditdesk.scoring import tasks as scoring_tasks
+from creditdesk.webhooks import tasks as webhook_tasks
+from creditdesk.worker import builtin_tasks
+from creditdesk.worker.registry import TaskRegistry
+
+TASK_REGISTRY = TaskRegistry(
+    jobs={
+        "batch.score": scoring_tasks.score_batch,
+        "model.train": ml_tasks.train_model,
+        "monitoring.evaluate_alerts": monitoring_tasks.evaluate_alerts,
+        "webhook.deliver": webhook_tasks.deliver,
+        "ops.selftest": builtin_tasks.selftest,
+    },
+    consumers=(("", webhook_tasks.fan_out),),  # every event: webhook endpoints choose their kinds
+)
