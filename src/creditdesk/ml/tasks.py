@@ -18,8 +18,7 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
     assert ctx.tenant_id is not None
     dataset = get_owned(ctx.session, DatasetFile, p["dataset_id"], ctx.tenant_id, what="Dataset")
     content, filename = dataset.content, dataset.filename
-    ctx.session.commit()  # hold no transaction (on SQLite: no write lock) while training
-    ctx.progress(0.05)
+    ctx.checkpoint(progress=0.05)  # hold no transaction (on SQLite: no write lock) while training
     try:
         result = train(
             content,

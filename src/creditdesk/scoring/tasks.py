@@ -132,8 +132,7 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
         pipeline.store(session, records)
         session.connection().execute(mark, outcomes)  # one executemany for the chunk's rows
         finished += len(rows)
-        ctx.progress(finished / max(batch.rows, 1))  # rides on this chunk's commit on SQLite
-        session.commit()
+        ctx.checkpoint(progress=finished / max(batch.rows, 1))  # a restart resumes after this chunk
     by_state = counts(session, tenant_id=tenant.id, batch_id=batch.id)
     audit.record(
         session,

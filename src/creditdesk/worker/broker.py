@@ -7,7 +7,9 @@
 
 Every job runs through :func:`_run_job`: claim (with a lease) → the handler the installed
 :class:`~creditdesk.worker.registry.TaskRegistry` names, in a tenant-scoped session → commit →
-succeeded. A :class:`PermanentJobError` fails the job at once; any other exception is retried with exponential
+succeeded. The worker owns that transaction: a handler raising rolls it back, unless its
+:class:`~creditdesk.worker.errors.JobError` says ``keep_state`` (then it is committed first). A
+:class:`PermanentJobError` fails the job at once; any other exception is retried with exponential
 backoff and, after the last attempt, the job is ``dead`` (listed at ``/api/v1/ops/dead-letters``,
 requeueable) and the message goes to the broker's dead-letter queue.
 
@@ -43,7 +45,7 @@ from creditdesk.config import Settings, get_settings
 from creditdesk.db import Database, get_database, set_tenant_scope, utcnow
 from creditdesk.worker import service
 from creditdesk.worker.context import JobContext
-from creditdesk.worker.errors import PermanentJobError
+from creditdesk.worker.errors import JobError, PermanentJobError
 from creditdesk.worker.models import Job
 from creditdesk.worker.outbox import OutboxRelayThread
 from creditdesk.worker.registry import TaskRegistry, install, installed
@@ -274,7 +276,12 @@ def _run_job(job_id: str) -> None:
                 db=db,
                 lease_seconds=settings.job_lease_seconds,
             )
-            result = fn(ctx)
+            try:
+                result = fn(ctx)
+            except JobError as exc:
+                if exc.keep_state:  # "keep this state and fail": what the handler wrote stays
+                    session.commit()
+                raise
             session.commit()
         service.finish(db, job_id, status="succeeded", result=result or {})
         JOBS_FINISHED.labels(job.kind, "succeeded").inc()
