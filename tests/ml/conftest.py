@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from creditdesk.ml.synthetic import TARGET, generate_book
-from creditdesk.ml.training import TrainingResult, train, train_default_model
+from creditdesk.ml.training import TrainingResult, TrainingSpec, train, train_default_model
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 GERMAN = DATA / "german_credit.csv"
@@ -22,13 +22,13 @@ def default_model() -> TrainingResult:
 @pytest.fixture(scope="session")
 def german_lightgbm() -> TrainingResult:
     """LightGBM trained on German Credit with default settings."""
-    return train(GERMAN, "creditability", algorithm="lightgbm")
+    return train(GERMAN, TrainingSpec("creditability", algorithm="lightgbm"))
 
 
 @pytest.fixture(scope="session")
 def german_scorecard() -> TrainingResult:
     """Scorecard trained on German Credit with default settings."""
-    return train(GERMAN, "creditability", algorithm="scorecard")
+    return train(GERMAN, TrainingSpec("creditability", algorithm="scorecard"))
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +37,4 @@ def synthetic_scorecard() -> TrainingResult:
     book = generate_book(n=30000, seed=0)
     table = book.training_frame()
     table["true_pd"] = book.true_pd
-    return train(table, TARGET, algorithm="scorecard", oracle_pd="true_pd")
+    return train(table, TrainingSpec(TARGET, algorithm="scorecard", oracle_pd="true_pd"))

@@ -13,6 +13,7 @@ from creditdesk.ml.features import feature_row
 from creditdesk.ml.synthetic import BOOK_AS_OF, generate_book, persona
 from creditdesk.ml.training import (
     TrainingError,
+    TrainingSpec,
     load_table,
     profile_columns,
     resolve_target,
@@ -96,7 +97,7 @@ def test_training_reports_excluded_identifiers():
     toy = _toy()
     toy.insert(0, "Unnamed: 0", range(len(toy)))
     toy["loan_id"] = [f"L{i}" for i in range(len(toy))]
-    result = train(toy, "y")
+    result = train(toy, TrainingSpec("y"))
     excluded = {row["column"] for row in result.report["excluded_columns"]}
     assert {"Unnamed: 0", "loan_id"} <= excluded
     assert "loan_id" not in result.model.feature_names and "x2" in result.model.feature_names
@@ -130,7 +131,7 @@ def test_time_split_trains_on_the_past_and_tests_on_the_future():
     toy = _toy(1000)
     toy["applied_on"] = pd.date_range("2023-01-01", periods=len(toy), freq="D").astype(str)
     toy = toy.sample(frac=1, random_state=0).reset_index(drop=True)
-    result = train(toy, "y", date_column="applied_on")
+    result = train(toy, TrainingSpec("y", date_column="applied_on"))
     assert result.report["split"]["method"] == "time"
     test_dates = pd.to_datetime(toy["applied_on"].iloc[result.test_index])
     assert test_dates.min() >= pd.Timestamp("2025-01-01")
@@ -139,9 +140,9 @@ def test_time_split_trains_on_the_past_and_tests_on_the_future():
 
 def test_unknown_algorithm_and_missing_target_are_refused():
     with pytest.raises(TrainingError):
-        train(_toy(), "y", algorithm="neural_net")
+        train(_toy(), TrainingSpec("y", algorithm="neural_net"))
     with pytest.raises(TrainingError, match="not found"):
-        train(_toy(), "outcome")
+        train(_toy(), TrainingSpec("outcome"))
 
 
 # ---- German credit -------------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def test_flat_application_file_trains_on_the_application_schema(tmp_path):
     book = generate_book(n=6000, seed=8)
     path = tmp_path / "history.csv"
     book.flat.assign(defaulted=np.where(book.outcome == 1, "yes", "no")).to_csv(path, index=False)
-    result = train(path, "defaulted", as_of=BOOK_AS_OF)
+    result = train(path, TrainingSpec("defaulted", as_of=BOOK_AS_OF))
     assert result.report["feature_set"] == "application"
     assert result.report["target"]["positive"] == "yes"  # the minority class
     assert result.report["auc"] > 0.8

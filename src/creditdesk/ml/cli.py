@@ -85,18 +85,13 @@ def train_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the report)")] = False,
 ) -> None:
     """Train a model on a file and print its validation report."""
-    from creditdesk.ml.training import TrainingError, train
+    from creditdesk.ml.training import TrainingError, TrainingSpec, train
 
+    spec = TrainingSpec(
+        target, algorithm=algorithm, positive=positive, date_column=date_column, seed=seed, oracle_pd=oracle_column
+    )
     try:
-        result = train(
-            data,
-            target,
-            algorithm=algorithm,
-            positive=positive,
-            date_column=date_column,
-            seed=seed,
-            oracle_pd=oracle_column,
-        )
+        result = train(data, spec)
     except TrainingError as exc:
         if as_json:
             typer.echo(json.dumps({"error": "TrainingError", "detail": str(exc)}))

@@ -392,19 +392,106 @@ def _draw_latent(n: int, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def _realise(latent: pd.DataFrame, rng: np.random.Generator, as_of: date, seed: int) -> SyntheticBook:
-    n = len(latent)
-    seg = latent["segment"].to_numpy()
-    age = latent["age"].to_numpy(dtype=int)
-    a = latent["ability"].to_numpy(dtype=float)
-    w = latent["willingness"].to_numpy(dtype=float)
-    c = latent["stability"].to_numpy(dtype=float)
-    d = latent["distress"].to_numpy(dtype=float)
-    ntc = latent["ntc"].to_numpy(dtype=bool)
-    has_alt = latent["has_alt"].to_numpy(dtype=bool)
-    purpose = latent["purpose"].to_numpy()
+@dataclass(frozen=True)
+class _Traits:
+    """The latent traits a book is realised from, one entry per applicant (the spec of :func:`_realise`)."""
 
-    # --- application -------------------------------------------------------------------------
+    segment: np.ndarray
+    age: np.ndarray
+    ability: np.ndarray
+    willingness: np.ndarray
+    stability: np.ndarray
+    distress: np.ndarray
+    ntc: np.ndarray  # new to credit: no bureau record
+    has_alt: np.ndarray  # bank-statement / UPI data available
+    purpose: np.ndarray
+    loan_multiple: np.ndarray  # loan amount in months of income
+    tenure: np.ndarray  # a preset tenure, or 0: chosen from the amount
+    seasonality: np.ndarray  # a preset income seasonality, or NaN: drawn for the segment
+
+    @classmethod
+    def of(cls, latent: pd.DataFrame) -> _Traits:
+        """Read the traits from a latent table (drawn by :func:`_draw_latent` or a persona's)."""
+        return cls(
+            segment=latent["segment"].to_numpy(),
+            age=latent["age"].to_numpy(dtype=int),
+            ability=latent["ability"].to_numpy(dtype=float),
+            willingness=latent["willingness"].to_numpy(dtype=float),
+            stability=latent["stability"].to_numpy(dtype=float),
+            distress=latent["distress"].to_numpy(dtype=float),
+            ntc=latent["ntc"].to_numpy(dtype=bool),
+            has_alt=latent["has_alt"].to_numpy(dtype=bool),
+            purpose=latent["purpose"].to_numpy(),
+            loan_multiple=latent["loan_multiple"].to_numpy(dtype=float),
+            tenure=latent["tenure"].to_numpy(dtype=int),
+            seasonality=latent["seasonality"].to_numpy(dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class _Application:
+    """The applicant's declared income and employment, and the loan asked for."""
+
+    income: np.ndarray
+    employment_years: np.ndarray
+    existing_emi: np.ndarray
+    amount: np.ndarray
+    tenure: np.ndarray
+    rate: np.ndarray
+    foir: np.ndarray  # fixed obligations (existing + new EMI) to income
+    city_tier: np.ndarray
+    residence: np.ndarray
+
+
+# Each phase below draws from the one generator in a fixed order: keep the order of the draws (and
+# of the phases in _realise), or every seeded book, persona and trained metric changes.
+
+
+def _realise(latent: pd.DataFrame, rng: np.random.Generator, as_of: date, seed: int) -> SyntheticBook:
+    """Realise latent traits into applications, bureau and alternative data, a true PD and an outcome."""
+    traits = _Traits.of(latent)
+    n = len(latent)
+    app = _application(traits, rng)
+    true_pd, outcome = _true_pd_and_outcome(traits, app.foir, rng)
+    bureau = _bureau(traits, rng)
+    season, alt = _alternative_data(traits, app.income, rng)
+    identity = _identity(traits, rng, as_of, seed)
+    flat = pd.DataFrame(
+        {
+            **identity,
+            "employment_type": traits.segment,
+            "employment_years": app.employment_years.astype(float),
+            "monthly_income": app.income,
+            "existing_emi": app.existing_emi,
+            "residence_type": app.residence,
+            "city_tier": app.city_tier,
+            "state": rng.choice(np.array(_STATES), n),
+            "loan_amount": app.amount,
+            "tenure_months": app.tenure.astype(int),
+            "interest_rate": app.rate,
+            "purpose": traits.purpose,
+            **bureau,
+            **alt,
+        }
+    )
+    scenario = _scenarios(traits, season)
+    latent_out = latent[["segment", "age", "ability", "willingness", "stability", "distress", "ntc", "has_alt"]]
+    latent_out = latent_out.assign(true_pd=true_pd, scenario=scenario)
+    return SyntheticBook(
+        flat=flat,
+        frame=build_frame_from_flat(flat, as_of=as_of),
+        latent=latent_out.reset_index(drop=True),
+        true_pd=true_pd,
+        outcome=outcome,
+        scenario=scenario,
+        as_of=as_of,
+        seed=seed,
+    )
+
+
+def _application(t: _Traits, rng: np.random.Generator) -> _Application:
+    """Income, employment, existing EMIs, the loan (amount, tenure, rate), city tier and residence."""
+    n, seg, age, a, d = len(t.segment), t.segment, t.age, t.ability, t.distress
     base = np.array([_INCOME_BASE[s] for s in seg], dtype=float)
     income = np.round(base * np.exp(0.40 * a + 0.012 * (age - 30) + rng.normal(0, 0.12, n)), -2)
     income = np.maximum(income, 3000.0)
@@ -413,13 +500,12 @@ def _realise(latent: pd.DataFrame, rng: np.random.Generator, as_of: date, seed: 
     )
     employment_years = np.where(np.isin(seg, ("student", "unemployed")), 0, employment_years)
     existing_ratio = np.clip(rng.normal(0.14, 0.08, n) + 0.08 * d, 0.0, 0.5)
-    existing_emi = np.where(ntc, 0.0, np.round(income * existing_ratio * (rng.random(n) < 0.7), -2))
-    amount = np.round(income * latent["loan_multiple"].to_numpy(dtype=float), -3)
+    existing_emi = np.where(t.ntc, 0.0, np.round(income * existing_ratio * (rng.random(n) < 0.7), -2))
+    amount = np.round(income * t.loan_multiple, -3)
     amount = np.maximum(amount, 10000.0)
-    preset = latent["tenure"].to_numpy(dtype=int)
     idx = np.clip(np.round(np.log2(np.maximum(amount / income, 1.0)) + rng.integers(-1, 2, n)), 0, 6)
-    tenure = np.where(preset > 0, preset, TENURES[idx.astype(int)])
-    rate = np.array([_BASE_RATE[p] for p in purpose]) + rng.normal(0, 1.2, n)
+    tenure = np.where(t.tenure > 0, t.tenure, TENURES[idx.astype(int)])
+    rate = np.array([_BASE_RATE[p] for p in t.purpose]) + rng.normal(0, 1.2, n)
     rate = np.round(np.clip(rate, 9.0, 26.0) * 4) / 4
     r = rate / 1200.0
     growth = (1 + r) ** tenure
@@ -433,20 +519,27 @@ def _realise(latent: pd.DataFrame, rng: np.random.Generator, as_of: date, seed: 
     v = rng.random(n)
     residence = np.where(v < own_p, "owned", np.where(v < own_p + np.where(age < 28, 0.45, 0.1), "family", "rented"))
     residence = np.where((seg == "salaried") & (rng.random(n) < 0.04), "company_provided", residence)
+    return _Application(income, employment_years, existing_emi, amount, tenure, rate, foir, city_tier, residence)
 
-    # --- true PD --------------------------------------------------------------------------------
+
+def _true_pd_and_outcome(t: _Traits, foir: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The true PD (the book's logistic model of the traits and FOIR) and the outcome drawn from it."""
     logit = (
         BETA_0
-        + BETA["ability"] * a
-        + BETA["willingness"] * w
-        + BETA["stability"] * c
-        + BETA["distress"] * d
+        + BETA["ability"] * t.ability
+        + BETA["willingness"] * t.willingness
+        + BETA["stability"] * t.stability
+        + BETA["distress"] * t.distress
         + BETA["foir"] * (np.minimum(foir, 1.2) - 0.40)
     )
     true_pd = _sigmoid(logit)
-    outcome = (rng.random(n) < true_pd).astype(int)
+    outcome = (rng.random(len(true_pd)) < true_pd).astype(int)
+    return true_pd, outcome
 
-    # --- bureau (absent for NTC) ----------------------------------------------------------------
+
+def _bureau(t: _Traits, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The bureau columns (``bureau_*``), empty (NaN) for applicants new to credit."""
+    n, age, a, w, d = len(t.segment), t.age, t.ability, t.willingness, t.distress
     history = np.clip(np.round((age - 19) * 12 * rng.uniform(0.15, 0.9, n)), 3, None)
     score = np.clip(np.round(715 + 48 * w + 36 * a - 75 * d + rng.normal(0, 8, n)), 300, 900)
     utilization = np.clip(_sigmoid(-0.4 - 0.75 * a - 0.25 * w + 1.4 * d + rng.normal(0, 0.3, n)), 0, 1)
@@ -462,32 +555,55 @@ def _realise(latent: pd.DataFrame, rng: np.random.Generator, as_of: date, seed: 
     active = 1 + rng.poisson(np.exp(0.3 + 0.25 * a))
     written_off = (rng.random(n) < _sigmoid(-5.0 - 1.6 * w)).astype(float)
     written_off = np.where(rng.random(n) < 0.6, written_off, np.nan)
+    columns = {
+        "score": score,
+        "utilization": utilization,
+        "dpd_30_last_12m": dpd30,
+        "max_dpd_last_24m": max_dpd,
+        "enquiries_last_6m": enquiries,
+        "credit_history_months": history,
+        "active_accounts": active,
+        "written_off": written_off,
+    }
+    return {f"bureau_{name}": np.where(t.ntc, np.nan, values.astype(float)) for name, values in columns.items()}
 
-    # --- alternative data -----------------------------------------------------------------------
-    preset_season = latent["seasonality"].to_numpy(dtype=float)
+
+def _alternative_data(
+    t: _Traits, income: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Income seasonality, and the alternative-data columns (``alt_*``), NaN where there is no such data."""
+    n, seg, age, w, c, d = len(t.segment), t.segment, t.age, t.willingness, t.stability, t.distress
     season = np.select(
         [seg == "farmer", seg == "gig", seg == "self_employed"],
         [rng.uniform(0.5, 0.9, n), rng.uniform(0.15, 0.45, n), rng.uniform(0.05, 0.3, n)],
         rng.uniform(0.0, 0.12, n),
     )
-    season = np.round(np.where(np.isnan(preset_season), season, preset_season), 3)
+    season = np.round(np.where(np.isnan(t.seasonality), season, t.seasonality), 3)
     inflow = np.round(income * np.exp(0.12 * c - 0.35 * d + rng.normal(0, 0.06, n)), -2)
     regularity = np.round(_sigmoid(1.6 + 1.1 * c - 3.0 * season - 0.6 * d + rng.normal(0, 0.08, n)), 3)
     volatility = np.round(np.exp(-0.8 - 0.45 * c + 0.8 * season + 0.5 * d + rng.normal(0, 0.08, n)), 3)
     bounced = rng.poisson(np.exp(-1.8 - 0.8 * w - 0.5 * c + 1.2 * d))
     upi = rng.poisson(np.exp(3.2 + 0.25 * c - 0.012 * (age - 22) + rng.normal(0, 0.15, n)))
     footprint = np.round(np.clip((age - 16) * 12 * _sigmoid(0.4 + 0.8 * w + rng.normal(0, 0.25, n)), 1, None))
+    columns = {
+        "avg_monthly_inflow": inflow,
+        "inflow_regularity": regularity,
+        "bounced_emis_last_6m": bounced,
+        "upi_txn_per_month": upi,
+        "balance_volatility": volatility,
+        "income_seasonality": season,
+        "digital_footprint_months": footprint,
+    }
+    return season, {
+        f"alt_{name}": np.where(t.has_alt, values.astype(float), np.nan) for name, values in columns.items()
+    }
 
-    # --- flat rows ------------------------------------------------------------------------------
+
+def _identity(t: _Traits, rng: np.random.Generator, as_of: date, seed: int) -> dict[str, list[str]]:
+    """Reference, name, PAN and date of birth (consistent with the age at ``as_of``) of each applicant."""
+    n = len(t.segment)
     days = rng.integers(1, 365, n)
-    dob = [as_of - timedelta(days=int(365.25 * years) + int(extra)) for years, extra in zip(age, days, strict=True)]
-
-    def bureau_col(values: np.ndarray) -> np.ndarray:
-        return np.where(ntc, np.nan, values.astype(float))
-
-    def alt_col(values: np.ndarray) -> np.ndarray:
-        return np.where(has_alt, values.astype(float), np.nan)
-
+    dob = [as_of - timedelta(days=int(365.25 * years) + int(extra)) for years, extra in zip(t.age, days, strict=True)]
     first = rng.integers(0, len(_FIRST), n)
     last = rng.integers(0, len(_LAST), n)
     letters = rng.integers(0, 26, (n, 4))
@@ -496,59 +612,22 @@ def _realise(latent: pd.DataFrame, rng: np.random.Generator, as_of: date, seed: 
         "".join(chr(65 + x) for x in lt[:3]) + "P" + _LAST[ln][0] + f"{dg:04d}" + chr(65 + lt[3])
         for lt, ln, dg in zip(letters, last, digits, strict=True)
     ]
-    flat = pd.DataFrame(
-        {
-            "external_ref": [f"SYN-{seed}-{i:06d}" for i in range(n)],
-            "name": [f"{_FIRST[f]} {_LAST[s]}" for f, s in zip(first, last, strict=True)],
-            "pan": pans,
-            "date_of_birth": [x.isoformat() for x in dob],
-            "employment_type": seg,
-            "employment_years": employment_years.astype(float),
-            "monthly_income": income,
-            "existing_emi": existing_emi,
-            "residence_type": residence,
-            "city_tier": city_tier,
-            "state": rng.choice(np.array(_STATES), n),
-            "loan_amount": amount,
-            "tenure_months": tenure.astype(int),
-            "interest_rate": rate,
-            "purpose": purpose,
-            "bureau_score": bureau_col(score),
-            "bureau_utilization": bureau_col(utilization),
-            "bureau_dpd_30_last_12m": bureau_col(dpd30),
-            "bureau_max_dpd_last_24m": bureau_col(max_dpd),
-            "bureau_enquiries_last_6m": bureau_col(enquiries),
-            "bureau_credit_history_months": bureau_col(history),
-            "bureau_active_accounts": bureau_col(active),
-            "bureau_written_off": bureau_col(written_off),
-            "alt_avg_monthly_inflow": alt_col(inflow),
-            "alt_inflow_regularity": alt_col(regularity),
-            "alt_bounced_emis_last_6m": alt_col(bounced),
-            "alt_upi_txn_per_month": alt_col(upi),
-            "alt_balance_volatility": alt_col(volatility),
-            "alt_income_seasonality": alt_col(season),
-            "alt_digital_footprint_months": alt_col(footprint),
-        }
-    )
-    frame = build_frame_from_flat(flat, as_of=as_of)
+    return {
+        "external_ref": [f"SYN-{seed}-{i:06d}" for i in range(n)],
+        "name": [f"{_FIRST[f]} {_LAST[s]}" for f, s in zip(first, last, strict=True)],
+        "pan": pans,
+        "date_of_birth": [x.isoformat() for x in dob],
+    }
 
-    scenario = np.full(n, "regular", dtype=object)
-    scenario[ntc & has_alt & (age <= 25)] = "ntc_upi"
-    scenario[(seg == "farmer") & (season >= 0.5)] = "farmer_seasonal"
-    scenario[(a > 0.5) & (w < -1.8)] = "strategic_defaulter"
-    scenario[d == 1] = "distressed_restructure"
-    latent_out = latent[["segment", "age", "ability", "willingness", "stability", "distress", "ntc", "has_alt"]]
-    latent_out = latent_out.assign(true_pd=true_pd, scenario=scenario)
-    return SyntheticBook(
-        flat=flat,
-        frame=frame,
-        latent=latent_out.reset_index(drop=True),
-        true_pd=true_pd,
-        outcome=outcome,
-        scenario=scenario,
-        as_of=as_of,
-        seed=seed,
-    )
+
+def _scenarios(t: _Traits, season: np.ndarray) -> np.ndarray:
+    """Label each applicant with the scenario it falls in (the personas' families), else ``regular``."""
+    scenario = np.full(len(t.segment), "regular", dtype=object)
+    scenario[t.ntc & t.has_alt & (t.age <= 25)] = "ntc_upi"
+    scenario[(t.segment == "farmer") & (season >= 0.5)] = "farmer_seasonal"
+    scenario[(t.ability > 0.5) & (t.willingness < -1.8)] = "strategic_defaulter"
+    scenario[t.distress == 1] = "distressed_restructure"
+    return scenario
 
 
 # --------------------------------------------------------------------------------------------------

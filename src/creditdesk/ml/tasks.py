@@ -6,7 +6,7 @@ from typing import Any
 
 from creditdesk.ml import registry
 from creditdesk.ml.models import DatasetFile
-from creditdesk.ml.training import TrainingError, train
+from creditdesk.ml.training import TrainingError, TrainingSpec, train
 from creditdesk.tenancy.scope import get_owned
 from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import PermanentJobError
@@ -20,14 +20,14 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
     content, filename = dataset.content, dataset.filename
     ctx.checkpoint(progress=0.05)  # hold no transaction (on SQLite: no write lock) while training
     try:
-        result = train(
-            content,
+        spec = TrainingSpec(
             p["target"],
             algorithm=p.get("algorithm", "lightgbm"),
             positive=p.get("positive"),
             date_column=p.get("date_column"),
             filename=filename,
         )
+        result = train(content, spec)
     except TrainingError as exc:
         raise PermanentJobError(str(exc)) from exc
     ctx.progress(0.95)

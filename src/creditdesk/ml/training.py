@@ -31,7 +31,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -359,150 +359,201 @@ def _application_features(
     return frame[names], specs, source
 
 
-def train(
-    data: str | Path | bytes | pd.DataFrame,
-    target: str,
-    *,
-    algorithm: str = "lightgbm",
-    positive: Any = None,
-    date_column: str | None = None,
-    features: Sequence[str] | None = None,
-    exclude: Sequence[str] = (),
-    monotone: Mapping[str, int] | None = None,
-    oracle_pd: str | np.ndarray | None = None,
-    schema: str = "auto",
-    as_of: Any = None,
-    seed: int = 0,
-    approve_below: float = evaluation.APPROVE_BELOW,
-    reject_at_or_above: float = evaluation.REJECT_AT_OR_ABOVE,
-    valid_fraction: float = 0.2,
-    test_fraction: float = 0.2,
-    num_threads: int = 1,
-    filename: str | None = None,
-) -> TrainingResult:
-    """Train, seal and validate a model on a table with a binary ``target`` column.
+@dataclass(frozen=True)
+class TrainingSpec:
+    """What to train: the target column and every choice :func:`train` makes (defaults suit any table).
 
     ``schema`` is ``auto`` (application schema when the table carries it, else generic),
     ``application`` or ``tabular``. ``features`` restricts the features used (e.g. a bureau-only
     challenger); ``exclude`` drops named columns; ``monotone`` declares directions for a generic
     table; ``oracle_pd`` (a column name or an array aligned with the rows) adds the oracle section.
+    ``filename`` tells :func:`load_table` the format of raw bytes.
     """
+
+    target: str
+    algorithm: str = "lightgbm"
+    positive: Any = None
+    date_column: str | None = None
+    features: Sequence[str] | None = None
+    exclude: Sequence[str] = ()
+    monotone: Mapping[str, int] | None = None
+    oracle_pd: str | np.ndarray | None = None
+    schema: str = "auto"
+    as_of: Any = None
+    seed: int = 0
+    approve_below: float = evaluation.APPROVE_BELOW
+    reject_at_or_above: float = evaluation.REJECT_AT_OR_ABOVE
+    valid_fraction: float = 0.2
+    test_fraction: float = 0.2
+    num_threads: int = 1
+    filename: str | None = None
+
+
+@dataclass
+class _Rows:
+    """The trainable rows: the table without rows lacking a target (or a date), and their 0/1 target."""
+
+    table: pd.DataFrame
+    y: np.ndarray
+    mapping: TargetMapping
+    not_features: list[str]  # the target, excluded, oracle and date columns
+    true_pd: np.ndarray | None  # the oracle PD, aligned with the rows
+    order: np.ndarray | None  # chronological order, with a date column
+    dropped: dict[str, int]
+
+
+@dataclass
+class _Features:
+    """The model's inputs: the feature frame, one spec per feature, and the columns left out (and why)."""
+
+    frame: pd.DataFrame
+    specs: list[dict[str, Any]]
+    excluded: list[dict[str, str]]
+    feature_set: str  # "application" or "tabular"
+
+
+@dataclass
+class _Fitted:
+    """The sealed artifact, the model loaded from it as serving will, and what the fit recorded."""
+
+    artifact: ModelArtifact
+    model: LoadedModel
+    info: dict[str, Any]
+    valid_pd: np.ndarray | None  # LightGBM's early-stopped validation predictions
+
+
+Split = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def train(data: str | Path | bytes | pd.DataFrame, spec: TrainingSpec) -> TrainingResult:
+    """Train, seal and validate a model on a table with a binary ``spec.target`` column."""
     started = time.perf_counter()
-    if algorithm not in ALGORITHMS:
-        raise TrainingError(f"algorithm must be one of {ALGORITHMS}, not {algorithm!r}")
-    df = load_table(data, filename=filename)
+    if spec.algorithm not in ALGORITHMS:
+        raise TrainingError(f"algorithm must be one of {ALGORITHMS}, not {spec.algorithm!r}")
+    rows = _labelled_rows(_load(data, spec), spec)
+    features = _choose_features(rows, spec)
+    split = _split_checked(rows.y, rows.order, spec)
+    fitted = _fit(features, rows, split, spec)
+    pd_all = fitted.model.predict_pd(features.frame, num_threads=spec.num_threads)
+    report = _report(fitted, rows, features, split, pd_all, spec)
+    report["training"] = {**fitted.info, "seconds": round(time.perf_counter() - started, 3)}
+    report["checksum"] = fitted.artifact.checksum
+    test_idx = split[2]
+    return TrainingResult(fitted.artifact, report, fitted.model, test_idx, rows.y[test_idx], pd_all[test_idx])
+
+
+def _load(data: str | Path | bytes | pd.DataFrame, spec: TrainingSpec) -> pd.DataFrame:
+    """Read the table and check that the columns the spec names are there."""
+    df = load_table(data, filename=spec.filename)
     df.columns = [str(c) for c in df.columns]
-    if target not in df.columns:
-        raise TrainingError(f"target column {target!r} not found; columns are {list(df.columns)[:30]}")
-    if date_column is not None and date_column not in df.columns:
-        raise TrainingError(f"date column {date_column!r} not found")
+    if spec.target not in df.columns:
+        raise TrainingError(f"target column {spec.target!r} not found; columns are {list(df.columns)[:30]}")
+    if spec.date_column is not None and spec.date_column not in df.columns:
+        raise TrainingError(f"date column {spec.date_column!r} not found")
+    return df
 
-    true_pd_all: np.ndarray | None = None
-    skip = [target, *exclude]
-    if isinstance(oracle_pd, str):
-        true_pd_all = pd.to_numeric(df[oracle_pd], errors="coerce").to_numpy(dtype=float)
-        skip.append(oracle_pd)
-    elif oracle_pd is not None:
-        true_pd_all = np.asarray(oracle_pd, dtype=float)
-        if len(true_pd_all) != len(df):
+
+def _labelled_rows(df: pd.DataFrame, spec: TrainingSpec) -> _Rows:
+    """Resolve the target and the oracle PD; drop rows without a target or a readable date."""
+    true_pd: np.ndarray | None = None
+    not_features = [spec.target, *spec.exclude]
+    if isinstance(spec.oracle_pd, str):
+        true_pd = pd.to_numeric(df[spec.oracle_pd], errors="coerce").to_numpy(dtype=float)
+        not_features.append(spec.oracle_pd)
+    elif spec.oracle_pd is not None:
+        true_pd = np.asarray(spec.oracle_pd, dtype=float)
+        if len(true_pd) != len(df):
             raise TrainingError("oracle_pd must have one value per row")
-    if date_column:
-        skip.append(date_column)
+    if spec.date_column:
+        not_features.append(spec.date_column)
 
-    y, keep, mapping = resolve_target(df[target], positive)
-    dropped_target = int((~keep).sum())
+    y, keep, mapping = resolve_target(df[spec.target], spec.positive)
+    dropped = {"missing_target": int((~keep).sum()), "invalid_date": 0}
     df = df.loc[keep].reset_index(drop=True)
-    if true_pd_all is not None:
-        true_pd_all = true_pd_all[keep]
+    if true_pd is not None:
+        true_pd = true_pd[keep]
 
     order = None
-    dropped_date = 0
-    if date_column:
-        dates = pd.to_datetime(df[date_column], errors="coerce", format="mixed")
+    if spec.date_column:
+        dates = pd.to_datetime(df[spec.date_column], errors="coerce", format="mixed")
         valid_dates = dates.notna().to_numpy()
-        dropped_date = int((~valid_dates).sum())
+        dropped["invalid_date"] = int((~valid_dates).sum())
         df, y = df.loc[valid_dates].reset_index(drop=True), y[valid_dates]
-        if true_pd_all is not None:
-            true_pd_all = true_pd_all[valid_dates]
+        if true_pd is not None:
+            true_pd = true_pd[valid_dates]
         order = np.argsort(dates[valid_dates].to_numpy(), kind="stable")
+    return _Rows(df, y, mapping, not_features, true_pd, order, dropped)
 
-    use_application = schema == "application" or (
-        schema == "auto" and (is_application_frame(df.columns) or all(m in df.columns for m in FLAT_MARKERS))
+
+def _choose_features(rows: _Rows, spec: TrainingSpec) -> _Features:
+    """The application schema's features when the table carries it, else the profiled columns."""
+    df, skip = rows.table, rows.not_features
+    use_application = spec.schema == "application" or (
+        spec.schema == "auto" and (is_application_frame(df.columns) or all(m in df.columns for m in FLAT_MARKERS))
     )
     if use_application:
-        frame, specs, source = _application_features(df, as_of, features)
-        feature_set = "application"
+        frame, specs, source = _application_features(df, spec.as_of, spec.features)
         used = set(FEATURE_NAMES) if source == "features" else set(FLAT_INPUTS)
         excluded = [
             {"column": c, "reason": "not an application-schema input"}
             for c in df.columns
             if c not in skip and c not in used
         ]
+        chosen = _Features(frame, specs, excluded, "application")
     else:
         specs, excluded = profile_columns(df, skip=skip)
-        if features:
-            specs = [s for s in specs if s["name"] in set(features)]
-        for spec in specs:
-            spec["direction"] = int((monotone or {}).get(spec["name"], 0))
-        frame = df[[s["name"] for s in specs]]
-        feature_set = "tabular"
-    if not specs:
+        if spec.features:
+            specs = [s for s in specs if s["name"] in set(spec.features)]
+        for feature in specs:
+            feature["direction"] = int((spec.monotone or {}).get(feature["name"], 0))
+        chosen = _Features(df[[s["name"] for s in specs]], specs, excluded, "tabular")
+    if not chosen.specs:
         raise TrainingError("no usable feature columns remain after exclusions")
+    return chosen
 
+
+def _split_checked(y: np.ndarray, order: np.ndarray | None, spec: TrainingSpec) -> Split:
+    """Split train/validation/test, refusing data too small to have both classes in each part."""
     n = len(y)
     if n < 50 or y.sum() < 10 or (n - y.sum()) < 10:
         raise TrainingError("need at least 50 rows with 10 of each class to train and validate")
-    train_idx, valid_idx, test_idx = _split(y, seed, order, valid_fraction, test_fraction)
-    for name, idx in (("train", train_idx), ("validation", valid_idx), ("test", test_idx)):
+    split = _split(y, spec.seed, order, spec.valid_fraction, spec.test_fraction)
+    for name, idx in zip(("train", "validation", "test"), split, strict=True):
         if len(np.unique(y[idx])) < 2:
             raise TrainingError(f"the {name} split has only one class; more data is needed")
+    return split
 
+
+def _fit(features: _Features, rows: _Rows, split: Split, spec: TrainingSpec) -> _Fitted:
+    """Fit the algorithm on the training rows, seal the artifact and load it back as serving will."""
+    train_idx, valid_idx, _test = split
+    specs, y, algorithm, num_threads = features.specs, rows.y, spec.algorithm, spec.num_threads
     encoder = Encoder(specs)
-    x = encoder.encode(frame)
+    x = encoder.encode(features.frame)
     metadata: dict[str, Any] = {
         "format": 1,
         "algorithm": algorithm,
-        "feature_set": feature_set,
+        "feature_set": features.feature_set,
         "features": specs,
-        "target": mapping.to_dict(),
-        "thresholds": {"approve_below": approve_below, "reject_at_or_above": reject_at_or_above},
+        "target": rows.mapping.to_dict(),
+        "thresholds": {"approve_below": spec.approve_below, "reject_at_or_above": spec.reject_at_or_above},
         "scale": {"anchor_points": scales.ANCHOR_POINTS, "anchor_odds": scales.ANCHOR_ODDS, "pdo": scales.PDO},
     }
+    valid_pd: np.ndarray | None = None
     if algorithm == "lightgbm":
-        model_text, fit_info, valid_pd = _fit_lightgbm(x, y, specs, train_idx, valid_idx, seed, num_threads)
+        model_text, info, valid_pd = _fit_lightgbm(x, y, specs, train_idx, valid_idx, spec.seed, num_threads)
     else:
-        model_text, fit_info = _fit_scorecard(x, y, specs, encoder, train_idx, valid_idx)
-        valid_pd = None
+        model_text, info = _fit_scorecard(x, y, specs, encoder, train_idx, valid_idx)
         kept = [v["name"] for v in json.loads(model_text)["variables"]]
         metadata["features"] = [s for s in specs if s["name"] in kept]
-    metadata["training"] = fit_info
+    metadata["training"] = info
     artifact = ModelArtifact.create(algorithm, model_text, metadata)
     model = LoadedModel.from_artifact(artifact, num_threads=num_threads)
     if algorithm == "lightgbm":  # the good reference adverse-action reasons are measured against
-        metadata["reason_reference"] = reason_reference(model, frame.iloc[train_idx], seed=seed)
+        metadata["reason_reference"] = reason_reference(model, features.frame.iloc[train_idx], seed=spec.seed)
         artifact = ModelArtifact.create(algorithm, model_text, metadata)
         model = LoadedModel.from_artifact(artifact, num_threads=num_threads)
-
-    pd_all = model.predict_pd(frame, num_threads=num_threads)
-    report = _report(
-        model=model,
-        frame=frame,
-        raw=df,
-        y=y,
-        pd_all=pd_all,
-        split=(train_idx, valid_idx, test_idx),
-        mapping=mapping,
-        excluded=excluded,
-        true_pd=true_pd_all,
-        approve_below=approve_below,
-        reject_at_or_above=reject_at_or_above,
-        date_column=date_column,
-        valid_pd=valid_pd,
-        dropped={"missing_target": dropped_target, "invalid_date": dropped_date},
-    )
-    report["training"] = {**fit_info, "seconds": round(time.perf_counter() - started, 3)}
-    report["checksum"] = artifact.checksum
-    return TrainingResult(artifact, report, model, test_idx, y[test_idx], pd_all[test_idx])
+    return _Fitted(artifact, model, info, valid_pd)
 
 
 def _fit_lightgbm(
@@ -717,22 +768,11 @@ def reason_reference(model: LoadedModel, frame: pd.DataFrame, *, seed: int = 0) 
 
 
 def _report(
-    *,
-    model: LoadedModel,
-    frame: pd.DataFrame,
-    raw: pd.DataFrame,
-    y: np.ndarray,
-    pd_all: np.ndarray,
-    split: tuple[np.ndarray, np.ndarray, np.ndarray],
-    mapping: TargetMapping,
-    excluded: list[dict[str, str]],
-    true_pd: np.ndarray | None,
-    approve_below: float,
-    reject_at_or_above: float,
-    date_column: str | None,
-    valid_pd: np.ndarray | None,
-    dropped: dict[str, int],
+    fitted: _Fitted, rows: _Rows, features: _Features, split: Split, pd_all: np.ndarray, spec: TrainingSpec
 ) -> dict[str, Any]:
+    """The validation report (model card) of the reloaded model, measured on the untouched test split."""
+    model, frame, raw, y = fitted.model, features.frame, rows.table, rows.y
+    approve_below, date_column = spec.approve_below, spec.date_column
     train_idx, valid_idx, test_idx = split
     y_test, pd_test = y[test_idx], pd_all[test_idx]
     test_metrics = evaluation.metrics(y_test, pd_test)
@@ -754,27 +794,29 @@ def _report(
     report: dict[str, Any] = {
         "algorithm": model.algorithm,
         "feature_set": model.feature_set,
-        "target": mapping.to_dict(),
+        "target": rows.mapping.to_dict(),
         "split": {
             "method": "time" if date_column else "stratified",
             "date_column": date_column,
             "train": len(train_idx),
             "validation": len(valid_idx),
             "test": len(test_idx),
-            "dropped": dropped,
+            "dropped": rows.dropped,
         },
         "features": [
             {"name": c.name, "kind": c.kind, "direction": int(spec.get("direction", 0))}
             for c, spec in zip(model.columns, model.metadata["features"], strict=True)
         ],
-        "excluded_columns": excluded,
+        "excluded_columns": features.excluded,
         "metrics": test_metrics,
         # A small-data LightGBM model is refit on train + validation; its validation figures are
         # those of the early-stopped model, before the refit saw those rows.
-        "validation_metrics": evaluation.metrics(y[valid_idx], pd_all[valid_idx] if valid_pd is None else valid_pd),
+        "validation_metrics": evaluation.metrics(
+            y[valid_idx], pd_all[valid_idx] if fitted.valid_pd is None else fitted.valid_pd
+        ),
         "train_metrics": evaluation.metrics(y[train_idx], pd_all[train_idx]),
         "calibration": evaluation.calibration_by_decile(y_test, pd_test),
-        "confusion": evaluation.confusion_at_thresholds(y_test, pd_test, approve_below, reject_at_or_above),
+        "confusion": evaluation.confusion_at_thresholds(y_test, pd_test, approve_below, spec.reject_at_or_above),
         "feature_importance": importance_rows,
         "baseline": evaluation.baselines(frame.iloc[train_idx], kinds, pd_all[train_idx]),
         "fairness": evaluation.fairness_report(y_test, pd_test, fairness_data, approve_below),
@@ -782,8 +824,8 @@ def _report(
     }
     for key in ("auc", "gini", "ks", "brier"):
         report[key] = test_metrics[key]
-    if true_pd is not None:
-        report["oracle"] = evaluation.oracle_section(y_test, pd_test, true_pd[test_idx])
+    if rows.true_pd is not None:
+        report["oracle"] = evaluation.oracle_section(y_test, pd_test, rows.true_pd[test_idx])
     if model.scorecard is not None:
         report["points_table"] = model.points_table()
     return report
@@ -811,7 +853,8 @@ def train_default_model(
     book = generate_book(n=n, seed=seed)
     table = book.training_frame()
     table["true_pd"] = book.true_pd
-    result = train(table, TARGET, algorithm=algorithm, oracle_pd="true_pd", seed=seed, num_threads=num_threads)
+    champion = TrainingSpec(TARGET, algorithm=algorithm, oracle_pd="true_pd", seed=seed, num_threads=num_threads)
+    result = train(table, champion)
     result.report["synthetic"] = {
         "seed": seed,
         "rows": n,
@@ -821,15 +864,7 @@ def train_default_model(
     }
     if swap_set:
         bureau_only = [name for name in FEATURE_NAMES if name not in ALT_FEATURES]
-        challenger = train(
-            table,
-            TARGET,
-            algorithm=algorithm,
-            features=bureau_only,
-            oracle_pd="true_pd",
-            seed=seed,
-            num_threads=num_threads,
-        )
+        challenger = train(table, replace(champion, features=bureau_only))
         result.report["swap_set"] = {
             "model_a": "with alternative data",
             "model_b": "bureau and application data only",
