@@ -1,9 +1,10 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/client';
-import type { ApiQuery } from '@/client/types';
+import type { ApiData, ApiQuery } from '@/client/types';
 import { unwrap } from '@/lib/errors';
 
 export type ApplicationFilters = ApiQuery<'/api/v1/tenants/{tenant}/applications', 'get'>;
+export type ApplicationSummary = ApiData<'/api/v1/tenants/{tenant}/applications', 'get'>['items'][number];
 
 export async function listApplications(tenant: string, query: ApplicationFilters) {
   return unwrap(await api.GET('/api/v1/tenants/{tenant}/applications', { params: { path: { tenant }, query } }));

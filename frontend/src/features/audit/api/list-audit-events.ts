@@ -1,9 +1,10 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/client';
-import type { ApiQuery } from '@/client/types';
+import type { ApiData, ApiQuery } from '@/client/types';
 import { unwrap } from '@/lib/errors';
 
 export type AuditFilters = ApiQuery<'/api/v1/tenants/{tenant}/audit', 'get'>;
+export type AuditEvent = ApiData<'/api/v1/tenants/{tenant}/audit', 'get'>['items'][number];
 /** `null` = the platform chain (tenant creation, platform sign-ins). */
 export type AuditChain = string | null;
 

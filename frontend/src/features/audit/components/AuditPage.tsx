@@ -1,38 +1,43 @@
-import {
-  Badge,
-  Button,
-  Code,
-  Group,
-  Pagination,
-  Paper,
-  SegmentedControl,
-  Select,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-} from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
+import { Badge, Button, Code, Group, Paper, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
+import { DataTable, type Column } from '@/components/DataTable';
 import { DateInput } from '@/components/DateInput';
 import { PageHeader } from '@/components/PageHeader';
-import { QueryState } from '@/components/QueryState';
 import { EmptyState } from '@/components/StatusPanels';
 import { useAuth } from '@/lib/auth';
 import { formatDateTime } from '@/lib/format';
+import { dayBound, useListFilters } from '@/lib/list-filters';
 import { useTenant } from '@/lib/tenant';
-import { useAuditEvents, type AuditChain, type AuditFilters } from '../api/list-audit-events';
+import { useAuditEvents, type AuditChain, type AuditEvent } from '../api/list-audit-events';
 import { ChainStatus } from './ChainStatus';
 
-const PAGE = 25;
 const OUTCOME_COLOR: Record<string, string> = { success: 'teal', failure: 'red', denied: 'orange' };
+// The API takes any outcome text; these are the ones the audit chain writes.
+const OUTCOMES = ['success', 'failure', 'denied'];
 
-function toIso(date: string, endOfDay: boolean): string | undefined {
-  if (!date) return undefined;
-  // The user picks calendar days in India time; the API wants instants.
-  return new Date(`${date}T${endOfDay ? '23:59:59' : '00:00:00'}+05:30`).toISOString();
-}
+const COLUMNS: Column<AuditEvent>[] = [
+  { header: '#', cell: (e) => e.seq, td: { c: 'dimmed' } },
+  { header: 'When', cell: (e) => formatDateTime(e.created_at), td: { style: { whiteSpace: 'nowrap' } } },
+  { header: 'Action', cell: (e) => <Code>{e.action}</Code> },
+  { header: 'Actor', cell: (e) => e.actor_email ?? e.actor_type },
+  {
+    header: 'Resource',
+    cell: (e) => (
+      <Text size="sm" truncate maw={220}>
+        {e.resource_type ? `${e.resource_type}${e.resource_id ? ` ${e.resource_id}` : ''}` : '—'}
+      </Text>
+    ),
+  },
+  {
+    header: 'Outcome',
+    cell: (e) => (
+      <Badge color={OUTCOME_COLOR[e.outcome] ?? 'gray'} variant="light">
+        {e.outcome}
+      </Badge>
+    ),
+  },
+  { header: 'IP', cell: (e) => e.ip ?? '—' },
+];
 
 export default function AuditPage() {
   const { can } = useAuth();
@@ -42,40 +47,20 @@ export default function AuditPage() {
   const [scope, setScope] = useState<'tenant' | 'platform'>(tenantAllowed ? 'tenant' : 'platform');
   const chain: AuditChain = scope === 'platform' || !tenantAllowed ? null : tenant;
 
-  const [action, setAction] = useState('');
-  const [actor, setActor] = useState('');
-  const [outcome, setOutcome] = useState<string | null>(null);
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
-  const [page, setPage] = useState(1);
-  const [cleared, setCleared] = useState(0); // remounts the date fields: a half-typed date is cleared too
-  const [debounced] = useDebouncedValue({ action, actor }, 300);
-
-  const query: AuditFilters = {
-    limit: PAGE,
-    offset: (page - 1) * PAGE,
-    action: debounced.action.trim() || undefined,
-    actor: debounced.actor.trim() || undefined,
-    outcome: (outcome ?? undefined) as AuditFilters['outcome'],
-    created_from: toIso(from, false),
-    created_to: toIso(to, true),
-  };
-  const events = useAuditEvents(chain, query);
-  const reset = () => {
-    setAction('');
-    setActor('');
-    setOutcome(null);
-    setFrom('');
-    setTo('');
-    setPage(1);
-    setCleared((n) => n + 1);
-  };
-  const onFilter =
-    <T,>(set: (v: T) => void) =>
-    (v: T) => {
-      set(v);
-      setPage(1);
-    };
+  const filters = useListFilters(
+    { action: '', actor: '', outcome: null as string | null, from: '', to: '' },
+    { debounce: ['action', 'actor'] },
+  );
+  const { form, values } = filters;
+  const events = useAuditEvents(chain, {
+    limit: filters.limit,
+    offset: filters.offset,
+    action: values.action.trim() || undefined,
+    actor: values.actor.trim() || undefined,
+    outcome: values.outcome ?? undefined,
+    created_from: dayBound(values.from, 'start'),
+    created_to: dayBound(values.to, 'end'),
+  });
 
   return (
     <>
@@ -89,7 +74,7 @@ export default function AuditPage() {
               value={scope}
               onChange={(v) => {
                 setScope(v as 'tenant' | 'platform');
-                setPage(1);
+                filters.paging.setPage(1);
               }}
               data={[
                 { value: 'tenant', label: `Tenant ${tenant}` },
@@ -104,92 +89,30 @@ export default function AuditPage() {
         <ChainStatus chain={chain} />
         <Paper withBorder p="md" radius="md" component="form" aria-label="Filter audit events" onSubmit={(e) => e.preventDefault()}>
           <SimpleGrid cols={{ base: 1, xs: 2, md: 5 }} spacing="sm">
-            <TextInput
-              label="Action starts with"
-              placeholder="auth.login"
-              value={action}
-              onChange={(e) => onFilter(setAction)(e.currentTarget.value)}
-            />
-            <TextInput
-              label="Actor e-mail"
-              placeholder="name@lender.in"
-              value={actor}
-              onChange={(e) => onFilter(setActor)(e.currentTarget.value)}
-            />
-            <Select
-              label="Outcome"
-              placeholder="Any"
-              clearable
-              data={['success', 'failure', 'denied']}
-              value={outcome}
-              onChange={onFilter(setOutcome)}
-            />
-            <DateInput key={`from-${cleared}`} label="From" value={from} max={to || undefined} onChange={onFilter(setFrom)} />
-            <DateInput key={`to-${cleared}`} label="To" value={to} min={from || undefined} onChange={onFilter(setTo)} />
+            <TextInput label="Action starts with" placeholder="auth.login" {...form.getInputProps('action')} />
+            <TextInput label="Actor e-mail" placeholder="name@lender.in" {...form.getInputProps('actor')} />
+            <Select label="Outcome" placeholder="Any" clearable data={OUTCOMES} {...form.getInputProps('outcome')} />
+            <DateInput key={`from-${filters.generation}`} label="From" max={values.to || undefined} {...form.getInputProps('from')} />
+            <DateInput key={`to-${filters.generation}`} label="To" min={values.from || undefined} {...form.getInputProps('to')} />
           </SimpleGrid>
           <Group justify="flex-end" mt="sm">
-            <Button variant="subtle" size="xs" onClick={reset}>
+            <Button variant="subtle" size="xs" onClick={filters.clear}>
               Clear filters
             </Button>
           </Group>
         </Paper>
-        <QueryState
+        <DataTable
           query={events}
           feature="Audit events"
-          isEmpty={(d) => d.items.length === 0}
           empty={<EmptyState title="No events match these filters" />}
-        >
-          {(data) => (
-            <Stack>
-              <Paper withBorder radius="md">
-                <Table.ScrollContainer minWidth={760}>
-                  <Table verticalSpacing="xs" striped aria-label="Audit events">
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th>#</Table.Th>
-                        <Table.Th>When</Table.Th>
-                        <Table.Th>Action</Table.Th>
-                        <Table.Th>Actor</Table.Th>
-                        <Table.Th>Resource</Table.Th>
-                        <Table.Th>Outcome</Table.Th>
-                        <Table.Th>IP</Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {data.items.map((e) => (
-                        <Table.Tr key={e.id}>
-                          <Table.Td c="dimmed">{e.seq}</Table.Td>
-                          <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.created_at)}</Table.Td>
-                          <Table.Td>
-                            <Code>{e.action}</Code>
-                          </Table.Td>
-                          <Table.Td>{e.actor_email ?? e.actor_type}</Table.Td>
-                          <Table.Td>
-                            <Text size="sm" truncate maw={220}>
-                              {e.resource_type ? `${e.resource_type}${e.resource_id ? ` ${e.resource_id}` : ''}` : '—'}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>
-                            <Badge color={OUTCOME_COLOR[e.outcome] ?? 'gray'} variant="light">
-                              {e.outcome}
-                            </Badge>
-                          </Table.Td>
-                          <Table.Td>{e.ip ?? '—'}</Table.Td>
-                        </Table.Tr>
-                      ))}
-                    </Table.Tbody>
-                  </Table>
-                </Table.ScrollContainer>
-              </Paper>
-              <Group justify="space-between">
-                <Text size="sm" c="dimmed">
-                  {data.total.toLocaleString('en-IN')} events
-                </Text>
-                {data.total > PAGE && <Pagination total={Math.ceil(data.total / PAGE)} value={page} onChange={setPage} siblings={1} />}
-              </Group>
-            </Stack>
-          )}
-        </QueryState>
+          label="Audit events"
+          columns={COLUMNS}
+          rowKey={(e) => e.id}
+          minWidth={760}
+          table={{ verticalSpacing: 'xs', striped: true }}
+          paging={filters.paging}
+          count={(n) => `${n} events`}
+        />
       </Stack>
     </>
   );

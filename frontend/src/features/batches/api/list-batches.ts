@@ -1,7 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/client';
+import type { ApiData } from '@/client/types';
 import { unwrap } from '@/lib/errors';
 import { FINISHED } from './get-batch';
+
+export type BatchSummary = ApiData<'/api/v1/tenants/{tenant}/batches', 'get'>['items'][number];
 
 /** Batch history, newest first (a field officer sees the batches they sent). */
 export async function listBatches(tenant: string, limit = 20) {

@@ -2,6 +2,7 @@ import { Alert, Badge, Button, Group, Paper, Progress, ScrollArea, SimpleGrid, S
 import { Dropzone } from '@mantine/dropzone';
 import { IconDownload, IconFileSpreadsheet, IconSend, IconUpload } from '@tabler/icons-react';
 import { useState } from 'react';
+import { TableView, type Column } from '@/components/DataTable';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
@@ -14,7 +15,7 @@ import { useCreateBatch } from '../api/create-batch';
 import { useDownloadBatchResults } from '../api/download-batch-results';
 import { useDownloadBatchTemplate } from '../api/download-batch-template';
 import { FINISHED, useBatch } from '../api/get-batch';
-import { useBatches } from '../api/list-batches';
+import { useBatches, type BatchSummary } from '../api/list-batches';
 import { usePreviewBatch, type BatchPreview } from '../api/preview-batch';
 
 const ACCEPT = [
@@ -102,6 +103,41 @@ function BatchHistory({ tenant }: { tenant: string }) {
   const download = useDownloadBatchResults(tenant);
   if (batches.isError) return <ErrorAlert error={batches.error} onRetry={() => void batches.refetch()} />;
   const items = batches.data?.items ?? [];
+  const columns: Column<BatchSummary>[] = [
+    { header: 'File', cell: (b) => b.filename },
+    { header: 'Submitted', cell: (b) => formatDateTime(b.created_at) },
+    { header: 'Rows', cell: (b) => formatNumber(b.rows), th: { ta: 'right' }, td: { ta: 'right' } },
+    {
+      header: 'Done / failed',
+      cell: (b) => `${formatNumber(b.done)} / ${formatNumber(b.failed)}`,
+      th: { ta: 'right' },
+      td: { ta: 'right' },
+    },
+    {
+      header: 'Status',
+      cell: (b) => (
+        <Badge color={statusColor(b.status)} variant="light">
+          {b.status}
+        </Badge>
+      ),
+    },
+    {
+      header: null,
+      label: 'Results',
+      cell: (b) => (
+        <Button
+          size="compact-sm"
+          variant="subtle"
+          leftSection={<IconDownload size={14} />}
+          disabled={!FINISHED.includes(b.status)}
+          onClick={() => download.mutate(b.batch_id)}
+          aria-label={`Download the results of ${b.filename}`}
+        >
+          results.csv
+        </Button>
+      ),
+    },
+  ];
   return (
     <Paper withBorder p="md" radius="md" data-testid="batch-history">
       <Title order={2} size="h5" mb="xs">
@@ -116,49 +152,14 @@ function BatchHistory({ tenant }: { tenant: string }) {
           No batches yet: the files you submit are listed here with their results.
         </Text>
       ) : (
-        <ScrollArea>
-          <Table striped verticalSpacing="xs" miw={560}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>File</Table.Th>
-                <Table.Th>Submitted</Table.Th>
-                <Table.Th ta="right">Rows</Table.Th>
-                <Table.Th ta="right">Done / failed</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((b) => (
-                <Table.Tr key={b.batch_id}>
-                  <Table.Td>{b.filename}</Table.Td>
-                  <Table.Td>{formatDateTime(b.created_at)}</Table.Td>
-                  <Table.Td ta="right">{formatNumber(b.rows)}</Table.Td>
-                  <Table.Td ta="right">
-                    {formatNumber(b.done)} / {formatNumber(b.failed)}
-                  </Table.Td>
-                  <Table.Td>
-                    <Badge color={statusColor(b.status)} variant="light">
-                      {b.status}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>
-                    <Button
-                      size="compact-sm"
-                      variant="subtle"
-                      leftSection={<IconDownload size={14} />}
-                      disabled={!FINISHED.includes(b.status)}
-                      onClick={() => download.mutate(b.batch_id)}
-                      aria-label={`Download the results of ${b.filename}`}
-                    >
-                      results.csv
-                    </Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </ScrollArea>
+        <TableView
+          columns={columns}
+          rows={items}
+          rowKey={(b) => b.batch_id}
+          minWidth={560}
+          table={{ striped: true, verticalSpacing: 'xs' }}
+          framed={false}
+        />
       )}
       {download.isError && <ErrorAlert error={download.error} title="Download failed" />}
     </Paper>

@@ -1,18 +1,18 @@
-import { Badge, Button, Group, Modal, Paper, PasswordInput, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Group, Modal, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
+import { DataTable, type Column } from '@/components/DataTable';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { PageHeader } from '@/components/PageHeader';
-import { QueryState } from '@/components/QueryState';
 import { EmptyState } from '@/components/StatusPanels';
 import { errorMessage, fieldErrors } from '@/lib/errors';
 import { formatDateTime } from '@/lib/format';
 import { passwordProblem } from '@/lib/password';
 import { useTenant } from '@/lib/tenant';
 import { useCreateTenant } from '../api/create-tenant';
-import { useTenants } from '../api/list-tenants';
+import { useTenants, type Tenant } from '../api/list-tenants';
 import { useUpdateTenant } from '../api/update-tenant';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -132,6 +132,49 @@ export default function TenantsPage() {
     );
   };
 
+  const columns: Column<Tenant>[] = [
+    { header: 'Name', cell: (t) => t.name, td: { fw: 600 } },
+    {
+      header: 'Slug',
+      cell: (t) => (
+        <Text ff="monospace" size="sm">
+          {t.slug}
+        </Text>
+      ),
+    },
+    {
+      header: 'Status',
+      cell: (t) => (
+        <Badge color={t.status === 'active' ? 'teal' : 'orange'} variant="light">
+          {t.status}
+        </Badge>
+      ),
+    },
+    { header: 'Time zone', cell: (t) => t.timezone },
+    { header: 'Created', cell: (t) => formatDateTime(t.created_at) },
+    {
+      header: null,
+      label: 'Actions',
+      cell: (t) => (
+        <Group gap="xs" justify="flex-end" wrap="nowrap">
+          <Button size="xs" variant="subtle" onClick={() => setTenant(t.slug)} aria-label={`Work on ${t.name}`}>
+            Work on
+          </Button>
+          <Button
+            size="xs"
+            variant="light"
+            color={t.status === 'active' ? 'orange' : 'teal'}
+            loading={update.isPending && update.variables?.slug === t.slug}
+            onClick={() => toggle(t.slug, t.status)}
+            aria-label={`${t.status === 'active' ? 'Suspend' : 'Reactivate'} ${t.name}`}
+          >
+            {t.status === 'active' ? 'Suspend' : 'Reactivate'}
+          </Button>
+        </Group>
+      ),
+    },
+  ];
+
   return (
     <>
       <PageHeader
@@ -143,67 +186,16 @@ export default function TenantsPage() {
           </Button>
         }
       />
-      <QueryState
+      <DataTable
         query={tenants}
         feature="Tenants"
-        isEmpty={(d) => d.items.length === 0}
         empty={<EmptyState title="No tenants yet">Create the first lender with “New tenant”.</EmptyState>}
-      >
-        {(data) => (
-          <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={640}>
-              <Table highlightOnHover verticalSpacing="sm" aria-label="Tenants">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th>Slug</Table.Th>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Th>Time zone</Table.Th>
-                    <Table.Th>Created</Table.Th>
-                    <Table.Th aria-label="Actions" />
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {data.items.map((t) => (
-                    <Table.Tr key={t.id}>
-                      <Table.Td fw={600}>{t.name}</Table.Td>
-                      <Table.Td>
-                        <Text ff="monospace" size="sm">
-                          {t.slug}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={t.status === 'active' ? 'teal' : 'orange'} variant="light">
-                          {t.status}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>{t.timezone}</Table.Td>
-                      <Table.Td>{formatDateTime(t.created_at)}</Table.Td>
-                      <Table.Td>
-                        <Group gap="xs" justify="flex-end" wrap="nowrap">
-                          <Button size="xs" variant="subtle" onClick={() => setTenant(t.slug)} aria-label={`Work on ${t.name}`}>
-                            Work on
-                          </Button>
-                          <Button
-                            size="xs"
-                            variant="light"
-                            color={t.status === 'active' ? 'orange' : 'teal'}
-                            loading={update.isPending && update.variables?.slug === t.slug}
-                            onClick={() => toggle(t.slug, t.status)}
-                            aria-label={`${t.status === 'active' ? 'Suspend' : 'Reactivate'} ${t.name}`}
-                          >
-                            {t.status === 'active' ? 'Suspend' : 'Reactivate'}
-                          </Button>
-                        </Group>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Paper>
-        )}
-      </QueryState>
+        label="Tenants"
+        columns={columns}
+        rowKey={(t) => t.id}
+        minWidth={640}
+        table={{ highlightOnHover: true }}
+      />
       <CreateTenantModal opened={opened} onClose={close} />
     </>
   );

@@ -1,6 +1,9 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/client';
+import type { ApiData } from '@/client/types';
 import { unwrap } from '@/lib/errors';
+
+export type User = ApiData<'/api/v1/tenants/{tenant}/users', 'get'>['items'][number];
 
 export async function listUsers(tenant: string, limit: number, offset: number) {
   return unwrap(await api.GET('/api/v1/tenants/{tenant}/users', { params: { path: { tenant }, query: { limit, offset } } }));

@@ -1,18 +1,18 @@
-import { Alert, Badge, Button, Code, CopyButton, Group, Modal, Paper, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Button, Code, CopyButton, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconKey, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
+import { DataTable, type Column } from '@/components/DataTable';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
-import { QueryState } from '@/components/QueryState';
 import { EmptyState } from '@/components/StatusPanels';
 import { errorMessage } from '@/lib/errors';
 import { formatDateTime } from '@/lib/format';
 import { useCreateApiKey, type ApiKeyCreate } from '../api/create-api-key';
-import { useApiKeys } from '../api/list-api-keys';
+import { useApiKeys, type ApiKey } from '../api/list-api-keys';
 import { useRevokeApiKey } from '../api/revoke-api-key';
 
 const ROLES = [
@@ -45,6 +45,40 @@ function TenantApiKeys({ tenant }: { tenant: string }) {
       },
     ),
   );
+
+  const columns: Column<ApiKey>[] = [
+    { header: 'Name', cell: (k) => k.name, td: { fw: 600 } },
+    { header: 'Prefix', cell: (k) => <Code>{k.prefix}…</Code> },
+    { header: 'Role', cell: (k) => k.role.replace(/_/g, ' ') },
+    { header: 'Created', cell: (k) => formatDateTime(k.created_at) },
+    { header: 'Last used', cell: (k) => formatDateTime(k.last_used_at) },
+    {
+      header: null,
+      label: 'Actions',
+      cell: (k) =>
+        k.revoked_at ? (
+          <Badge color="gray" variant="light">
+            revoked
+          </Badge>
+        ) : (
+          <Button
+            size="xs"
+            color="red"
+            variant="light"
+            loading={revoke.isPending && revoke.variables === k.id}
+            aria-label={`Revoke ${k.name}`}
+            onClick={() =>
+              revoke.mutate(k.id, {
+                onSuccess: () => notifications.show({ color: 'orange', message: `Key “${k.name}” revoked` }),
+                onError: (err) => notifications.show({ color: 'red', message: errorMessage(err) }),
+              })
+            }
+          >
+            Revoke
+          </Button>
+        ),
+    },
+  ];
 
   return (
     <>
@@ -85,67 +119,16 @@ function TenantApiKeys({ tenant }: { tenant: string }) {
           </Stack>
         </Alert>
       )}
-      <QueryState
+      <DataTable
         query={keys}
         feature="API keys"
-        isEmpty={(d) => d.items.length === 0}
         empty={<EmptyState title="No API keys">Create one for each system that calls CreditDesk.</EmptyState>}
-      >
-        {(data) => (
-          <Paper withBorder radius="md">
-            <Table.ScrollContainer minWidth={640}>
-              <Table verticalSpacing="sm" aria-label="API keys">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Name</Table.Th>
-                    <Table.Th>Prefix</Table.Th>
-                    <Table.Th>Role</Table.Th>
-                    <Table.Th>Created</Table.Th>
-                    <Table.Th>Last used</Table.Th>
-                    <Table.Th aria-label="Actions" />
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {data.items.map((k) => (
-                    <Table.Tr key={k.id} opacity={k.revoked_at ? 0.55 : 1}>
-                      <Table.Td fw={600}>{k.name}</Table.Td>
-                      <Table.Td>
-                        <Code>{k.prefix}…</Code>
-                      </Table.Td>
-                      <Table.Td>{k.role.replace(/_/g, ' ')}</Table.Td>
-                      <Table.Td>{formatDateTime(k.created_at)}</Table.Td>
-                      <Table.Td>{formatDateTime(k.last_used_at)}</Table.Td>
-                      <Table.Td>
-                        {k.revoked_at ? (
-                          <Badge color="gray" variant="light">
-                            revoked
-                          </Badge>
-                        ) : (
-                          <Button
-                            size="xs"
-                            color="red"
-                            variant="light"
-                            loading={revoke.isPending && revoke.variables === k.id}
-                            aria-label={`Revoke ${k.name}`}
-                            onClick={() =>
-                              revoke.mutate(k.id, {
-                                onSuccess: () => notifications.show({ color: 'orange', message: `Key “${k.name}” revoked` }),
-                                onError: (err) => notifications.show({ color: 'red', message: errorMessage(err) }),
-                              })
-                            }
-                          >
-                            Revoke
-                          </Button>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Paper>
-        )}
-      </QueryState>
+        label="API keys"
+        columns={columns}
+        rowKey={(k) => k.id}
+        rowProps={(k) => ({ opacity: k.revoked_at ? 0.55 : 1 })}
+        minWidth={640}
+      />
       <Modal opened={opened} onClose={close} title="New API key">
         <form onSubmit={submit} noValidate aria-label="Create API key">
           <Stack gap="sm">

@@ -1,36 +1,21 @@
-import {
-  Badge,
-  Button,
-  Group,
-  Modal,
-  Pagination,
-  Paper,
-  PasswordInput,
-  Select,
-  SimpleGrid,
-  Stack,
-  Switch,
-  Table,
-  Text,
-  TextInput,
-} from '@mantine/core';
+import { Badge, Button, Group, Modal, PasswordInput, Select, SimpleGrid, Stack, Switch, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconWorld } from '@tabler/icons-react';
-import { useState } from 'react';
+import { DataTable, type Column } from '@/components/DataTable';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { Can, WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
-import { QueryState } from '@/components/QueryState';
 import { EmptyState } from '@/components/StatusPanels';
 import { useAuth } from '@/lib/auth';
 import { errorMessage, fieldErrors } from '@/lib/errors';
 import { formatDateTime } from '@/lib/format';
+import { usePaging } from '@/lib/list-filters';
 import { passwordProblem } from '@/lib/password';
 import { useCreatePlatformUser } from '../api/create-platform-user';
 import { useCreateUser, type UserCreate } from '../api/create-user';
-import { useUsers } from '../api/list-users';
+import { useUsers, type User } from '../api/list-users';
 import { useUpdateUser } from '../api/update-user';
 
 const TENANT_ROLES = [
@@ -43,7 +28,6 @@ const PLATFORM_ROLES = [
   { value: 'risk_analyst', label: 'Platform risk analyst — every tenant' },
   { value: 'platform_admin', label: 'Platform admin' },
 ];
-const PAGE = 25;
 
 function UserForm({
   roles,
@@ -106,8 +90,8 @@ function UserForm({
 }
 
 function TenantUsers({ tenant }: { tenant: string }) {
-  const [page, setPage] = useState(1);
-  const users = useUsers(tenant, PAGE, (page - 1) * PAGE);
+  const { paging, limit, offset } = usePaging();
+  const users = useUsers(tenant, limit, offset);
   const update = useUpdateUser(tenant);
   const create = useCreateUser(tenant);
   const createPlatform = useCreatePlatformUser();
@@ -124,6 +108,28 @@ function TenantUsers({ tenant }: { tenant: string }) {
         onError: (err) => notifications.show({ color: 'red', title: 'Could not change the user', message: errorMessage(err) }),
       },
     );
+  const columns: Column<User>[] = [
+    { header: 'Name', cell: (u) => u.name, td: { fw: 600 } },
+    { header: 'E-mail', cell: (u) => u.email },
+    { header: 'Role', cell: (u) => <Badge variant="light">{u.role.replace(/_/g, ' ')}</Badge> },
+    { header: 'Last sign-in', cell: (u) => formatDateTime(u.last_login_at) },
+    {
+      header: 'Active',
+      cell: (u) =>
+        can('users:manage') && u.id !== me?.id ? (
+          <Switch
+            checked={u.is_active}
+            onChange={(e) => setActive(u.id, u.name, e.currentTarget.checked)}
+            aria-label={`${u.name} active`}
+            disabled={update.isPending && update.variables?.userId === u.id}
+          />
+        ) : (
+          <Badge color={u.is_active ? 'teal' : 'gray'} variant="light">
+            {u.is_active ? 'active' : 'inactive'}
+          </Badge>
+        ),
+    },
+  ];
 
   return (
     <>
@@ -145,61 +151,18 @@ function TenantUsers({ tenant }: { tenant: string }) {
           </Can>
         }
       />
-      <QueryState query={users} feature="Users" isEmpty={(d) => d.items.length === 0} empty={<EmptyState title="No users yet" />}>
-        {(data) => (
-          <Stack>
-            <Paper withBorder radius="md">
-              <Table.ScrollContainer minWidth={680}>
-                <Table highlightOnHover verticalSpacing="sm" aria-label="Users">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Name</Table.Th>
-                      <Table.Th>E-mail</Table.Th>
-                      <Table.Th>Role</Table.Th>
-                      <Table.Th>Last sign-in</Table.Th>
-                      <Table.Th>Active</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {data.items.map((u) => (
-                      <Table.Tr key={u.id}>
-                        <Table.Td fw={600}>{u.name}</Table.Td>
-                        <Table.Td>{u.email}</Table.Td>
-                        <Table.Td>
-                          <Badge variant="light">{u.role.replace(/_/g, ' ')}</Badge>
-                        </Table.Td>
-                        <Table.Td>{formatDateTime(u.last_login_at)}</Table.Td>
-                        <Table.Td>
-                          {can('users:manage') && u.id !== me?.id ? (
-                            <Switch
-                              checked={u.is_active}
-                              onChange={(e) => setActive(u.id, u.name, e.currentTarget.checked)}
-                              aria-label={`${u.name} active`}
-                              disabled={update.isPending && update.variables?.userId === u.id}
-                            />
-                          ) : (
-                            <Badge color={u.is_active ? 'teal' : 'gray'} variant="light">
-                              {u.is_active ? 'active' : 'inactive'}
-                            </Badge>
-                          )}
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            </Paper>
-            {data.total > PAGE && (
-              <Group justify="space-between">
-                <Text size="sm" c="dimmed">
-                  {data.total} users
-                </Text>
-                <Pagination total={Math.ceil(data.total / PAGE)} value={page} onChange={setPage} />
-              </Group>
-            )}
-          </Stack>
-        )}
-      </QueryState>
+      <DataTable
+        query={users}
+        feature="Users"
+        empty={<EmptyState title="No users yet" />}
+        label="Users"
+        columns={columns}
+        rowKey={(u) => u.id}
+        minWidth={680}
+        table={{ highlightOnHover: true }}
+        paging={paging}
+        count={(n) => `${n} users`}
+      />
       <Modal opened={opened} onClose={close} title={`New user in ${tenant}`} size="lg">
         <UserForm
           roles={TENANT_ROLES}
