@@ -289,7 +289,7 @@ def test_rotation_reseals_identities_and_pan_lookups_survive_it(client, session,
     """After a new key goes first in the ring, old rows stay readable and findable; `keys rotate` moves them."""
     from tests.factories import make_tenant
 
-    from creditdesk.bureaus.service import rotate_secrets
+    from creditdesk.cli import rotate_keys
     from creditdesk.config import generate_encryption_key, get_settings
     from creditdesk.db import set_tenant_scope
     from creditdesk.kit.crypto import SecretBox
@@ -314,7 +314,7 @@ def test_rotation_reseals_identities_and_pan_lookups_survive_it(client, session,
     again = client.post(f"{base}/portfolio/loans", json=loan, headers=bearer(admin)).json()
     with db.session() as s:
         set_tenant_scope(s, None)
-        report = rotate_secrets(s, box=box)  # what `creditdesk keys rotate` runs
+        report = rotate_keys(s, box=box)  # what `creditdesk keys rotate` runs
         s.commit()
     assert (report.rotated, report.failed) == (2, [])  # the application and the customer (one per PAN)
     monkeypatch.setenv("CREDITDESK_ENCRYPTION_KEYS", new)  # the old key leaves the ring

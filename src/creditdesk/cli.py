@@ -8,7 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
+from creditdesk.audit import service as audit
+from creditdesk.kit.crypto import RotationReport, SecretBox, reseal_all
 from creditdesk.ml.cli import model_app
 
 app = typer.Typer(help="CreditDesk — explainable credit decisions for lenders.", no_args_is_help=True)
@@ -233,16 +236,34 @@ def keys_generate() -> None:
     typer.echo(f"CREDITDESK_ENCRYPTION_KEYS={generate_encryption_key()}")
 
 
+def rotate_keys(session: Session, box: SecretBox | None = None) -> RotationReport:
+    """Re-seal every registered encrypted field under the active key and audit it (``keys rotate``)."""
+    report = reseal_all(session, box)
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="keys.rotated",
+        tenant_id=None,
+        details={
+            "active_key": report.active_key,
+            "rotated": report.rotated,
+            "already_current": report.already_current,
+            "failed": len(report.failed),
+        },
+    )
+    return report
+
+
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Re-encrypt every stored secret under the active (first) key of CREDITDESK_ENCRYPTION_KEYS."""
-    from creditdesk.bureaus.service import rotate_secrets
-    from creditdesk.db import get_database
+    """Re-encrypt every stored secret and personal datum under the active (first) key of CREDITDESK_ENCRYPTION_KEYS."""
+    from creditdesk import models_registry  # noqa: F401, PLC0415 - every domain registers its sealed fields
+    from creditdesk.db import get_database  # noqa: PLC0415 - the CLI loads the app only for the command run
 
     settings = _settings()
     _prepare(settings)
     with get_database().session() as session, session.begin():
-        report = rotate_secrets(session)
+        report = rotate_keys(session)
     typer.echo(
         f"re-encrypted {report.rotated} secret(s) under key {report.active_key}; "
         f"{report.already_current} already current; {len(report.failed)} failed"

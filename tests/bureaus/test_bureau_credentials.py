@@ -15,13 +15,13 @@ from tests.bureaus.helpers import FAST_BUREAU_SETTINGS, clear_faults, put_body, 
 from tests.factories import bearer, make_tenant, make_user
 
 from creditdesk.audit.models import AuditEvent
+from creditdesk.bureaus.config import find_config, runtime_config
 from creditdesk.bureaus.models import BureauConfigRecord
 from creditdesk.bureaus.pull import report_cache_key
 from creditdesk.bureaus.runtime import get_runtime
 from creditdesk.bureaus.schemas import BUREAUS
-from creditdesk.bureaus.service import find_config, runtime_config, secret_box
 from creditdesk.bureaus.simulators import build_simulator_app, pan_for_persona
-from creditdesk.kit.crypto import redact
+from creditdesk.kit.crypto import redact, secret_box
 from creditdesk.kit.resilience import UpstreamServerError
 
 
@@ -162,7 +162,7 @@ def test_omitting_a_secret_keeps_the_stored_one(client, session, lender, kits, s
     assert r.status_code == 200 and r.json()["timeout_ms"] == 3000
     session.expire_all()
     record = find_config(session, tenant_id=tenant.id, bureau="cibil")
-    config = runtime_config(record, box=secret_box(), settings=get_runtime().settings)
+    config = runtime_config(record, settings=get_runtime().settings)
     assert config.secret("password") == kits["cibil"]["credentials"]["password"]
     assert config.secret("api_key") == kits["cibil"]["credentials"]["api_key"]
     session.rollback()  # end the read transaction (SQLite has one writer at a time)

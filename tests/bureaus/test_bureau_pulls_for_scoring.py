@@ -10,9 +10,9 @@ import pytest
 from tests.bureaus.helpers import FAST_BUREAU_SETTINGS, clear_faults, put_body
 from tests.factories import bearer, make_tenant, make_user
 
+from creditdesk.bureaus.application_pulls import pull_for_application
 from creditdesk.bureaus.runtime import get_runtime
 from creditdesk.bureaus.schemas import BUREAUS
-from creditdesk.bureaus.service import pull_for_application
 from creditdesk.bureaus.simulators import SimulatorFaults, pan_for_persona
 from creditdesk.kit.resilience import RetryPolicy
 from creditdesk.tenancy.models import Tenant

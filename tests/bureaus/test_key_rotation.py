@@ -8,8 +8,8 @@ from tests.bureaus.helpers import put_body
 from tests.factories import bearer, make_tenant, make_user
 from typer.testing import CliRunner
 
+from creditdesk.bureaus.config import runtime_config
 from creditdesk.bureaus.models import BureauConfigRecord
-from creditdesk.bureaus.service import runtime_config, secret_box
 from creditdesk.cli import app as cli
 from creditdesk.config import generate_encryption_key, get_settings
 
@@ -60,7 +60,7 @@ def test_rotate_re_encrypts_everything_and_the_old_key_can_be_removed(client, db
     records = stored(db)
     assert all(t.startswith("v1:k2:") for r in records for t in r.secrets.values())
     for record in records:
-        config = runtime_config(record, box=secret_box(), settings=get_settings())
+        config = runtime_config(record, settings=get_settings())
         assert {name: config.secret(name) for name in SECRETS[record.bureau]} == SECRETS[record.bureau]
     for slug, bureau, h in configured:
         item = next(

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
+from creditdesk.bureaus.config import find_config, update_config
 from creditdesk.bureaus.schemas import BUREAUS
 from creditdesk.bureaus.schemas_api import BureauConfigUpdate
-from creditdesk.bureaus.service import find_config, update_config
 from creditdesk.bureaus.simulators import SANDBOX_DEFAULTS
 from creditdesk.config import Settings
 from creditdesk.tenancy.models import Tenant

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
+from creditdesk.kit.crypto import sealed_field
 
 
 class BureauConfigRecord(IdMixin, CreatedMixin, Base):
@@ -32,6 +33,12 @@ class BureauConfigRecord(IdMixin, CreatedMixin, Base):
     timeout_ms: Mapped[int] = mapped_column(default=5000)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(254), default=None)
+
+
+#: the credentials of a bureau configuration, bound to ``<tenant_id>/<bureau>/<field>``
+BUREAU_CREDENTIALS = sealed_field(
+    BureauConfigRecord, "secrets", shape="map", label=lambda row, name: f"{row.tenant_id}/{row.bureau}/{name}"
+)
 
 
 class BureauMergeRuleRecord(IdMixin, CreatedMixin, Base):

@@ -28,9 +28,9 @@ from creditdesk.audit import service as audit
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import utcnow
 from creditdesk.errors import Forbidden, Unauthorized, ValidationFailed
-from creditdesk.kit.crypto import DecryptionError, SecretBox, random_token, redact
+from creditdesk.kit.crypto import DecryptionError, random_token
 from creditdesk.monitoring import powerbi
-from creditdesk.monitoring.models import DashboardEmbed
+from creditdesk.monitoring.models import DASHBOARD_SECRETS, DashboardEmbed
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import select_owned
 
@@ -42,31 +42,12 @@ SECRET_FIELDS = ("client_secret",)
 POWERBI_REQUIRED = ("report_id", "workspace_id", "embed_url", "client_id", "directory_id")
 
 
-def _box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.encryption_keyring())
-
-
-def _ad(tenant_id: str, field: str) -> str:
-    return f"{tenant_id}/dashboards/{field}"
-
-
 def _find(session: Session, tenant_id: str) -> DashboardEmbed | None:
     return session.execute(select_owned(DashboardEmbed, tenant_id)).scalar_one_or_none()
 
 
-def _redacted(box: SecretBox, row: DashboardEmbed, field: str) -> str | None:
-    token = (row.secrets or {}).get(field)
-    if not token:
-        return None
-    try:
-        return redact(box.decrypt(token, _ad(row.tenant_id, field)))
-    except DecryptionError:  # its key left the ring: show that a value exists, nothing more
-        return "••••••"
-
-
 def embed_config(session: Session, *, tenant: Tenant) -> dict[str, Any]:
     """Return the tenant's embedding settings with the secret redacted."""
-    settings = get_settings()
     row = _find(session, tenant.id)
     if row is None:
         return {
@@ -84,7 +65,6 @@ def embed_config(session: Session, *, tenant: Tenant) -> dict[str, Any]:
             "updated_at": None,
             "updated_by": None,
         }
-    box = _box(settings)
     return {
         "provider": row.provider,
         "configured": True,
@@ -96,7 +76,7 @@ def embed_config(session: Session, *, tenant: Tenant) -> dict[str, Any]:
         "authority_url": row.authority_url,
         "api_url": row.api_url,
         "allowed_origins": row.allowed_origins or [],
-        "credentials": {f: _redacted(box, row, f) for f in SECRET_FIELDS},
+        "credentials": {f: DASHBOARD_SECRETS.redacted(row, f) for f in SECRET_FIELDS},
         "updated_at": row.updated_at,
         "updated_by": row.updated_by,
     }
@@ -132,10 +112,9 @@ def put_embed_config(session: Session, *, tenant: Tenant, data: Any, actor: Any)
     for key, value in values.items():
         setattr(row, key, value)
     secrets = dict(row.secrets or {})
-    box = _box(settings)
     secret_changed = []
     for field, value in (data.credentials.model_dump(exclude_none=True) if data.credentials else {}).items():
-        secrets[field] = box.encrypt(value, _ad(tenant.id, field))
+        secrets[field] = DASHBOARD_SECRETS.seal(row, value, field)
         secret_changed.append(field)
     row.secrets = secrets
     if row.provider == "powerbi":
@@ -202,9 +181,8 @@ def issue_embed_token(session: Session, *, tenant: Tenant, dashboard: str, actor
     settings = get_settings()
     row = _find(session, tenant.id)
     if row is not None and row.provider == "powerbi":
-        secret_token = (row.secrets or {}).get("client_secret")
         try:
-            secret = _box(settings).decrypt(secret_token, _ad(tenant.id, "client_secret")) if secret_token else None
+            secret = DASHBOARD_SECRETS.open(row, "client_secret")
         except DecryptionError:
             secret = None
         if not secret:

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
+from creditdesk.kit.crypto import sealed_field
 
 
 class MonitoringAlert(IdMixin, CreatedMixin, Base):
@@ -85,3 +86,9 @@ class DashboardEmbed(IdMixin, CreatedMixin, Base):
     secrets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(254), default=None)
+
+
+#: the Power BI service-principal secret (and any later one), bound to ``<tenant_id>/dashboards/<field>``
+DASHBOARD_SECRETS = sealed_field(
+    DashboardEmbed, "secrets", shape="map", label=lambda row, name: f"{row.tenant_id}/dashboards/{name}"
+)

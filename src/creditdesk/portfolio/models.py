@@ -21,7 +21,7 @@ from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
-from creditdesk.kit.crypto import SecretBox, pan_hash
+from creditdesk.kit.crypto import SecretBox, pan_hash, rehash_pan, sealed_field
 
 Money = Numeric(14, 2)
 
@@ -165,3 +165,14 @@ class Guarantor(IdMixin, CreatedMixin, Base):
     identity: Mapped[str] = mapped_column(Text)
     relationship: Mapped[str | None] = mapped_column(String(40), default=None)
     monthly_income: Mapped[Decimal | None] = mapped_column(Money, default=None)
+
+
+CUSTOMER_IDENTITY_FIELD = sealed_field(
+    Customer,
+    "identity",
+    label=lambda row, _: identity_aad("customer", row.tenant_id, row.id),
+    after_reseal=rehash_pan,
+)
+GUARANTOR_IDENTITY_FIELD = sealed_field(
+    Guarantor, "identity", label=lambda row, _: identity_aad("guarantor", row.tenant_id, row.id)
+)

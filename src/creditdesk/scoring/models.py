@@ -13,12 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from creditdesk.db import Base, CreatedMixin, IdMixin
-from creditdesk.kit.crypto import SecretBox, personal_data_box
+from creditdesk.kit.crypto import Sealed, SecretBox, rehash_pan, sealed_field
 
 #: The applicant fields that identify a person: sealed in ``application.identity``, never stored in clear.
 IDENTITY_FIELDS = ("name", "pan", "date_of_birth", "phone", "email")
@@ -53,36 +51,6 @@ def open_identity(box: SecretBox, app: Any) -> dict[str, Any]:
     get = app.get if isinstance(app, dict) else lambda k: getattr(app, k)
     token = get("identity")
     return box.open_json(token, identity_aad(get("tenant_id"), get("id"))) if token else {}
-
-
-class Sealed(TypeDecorator[Any]):
-    """A JSON (or text) column stored as one SecretBox ciphertext, bound to ``<table>.<column>``.
-
-    For columns whose rows are written and read by code that needs no row binding (batch rows): the
-    value is sealed on the way in and opened on the way out, for ORM and Core statements alike. Rows
-    written before sealing (plain JSON) are read as they are.
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def __init__(self, where: str, *, text: bool = False):
-        super().__init__()
-        self.where = where
-        self.text = text
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return dialect.type_descriptor(Text() if self.text else JSON())
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        return personal_data_box().seal_json(value, self.where)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, str) and value.startswith("v1:"):
-            return personal_data_box().open_json(value, self.where)
-        return value
 
 
 class Policy(IdMixin, CreatedMixin, Base):
@@ -147,6 +115,11 @@ class Application(IdMixin, CreatedMixin, Base):
     adverse_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
+APPLICATION_IDENTITY = sealed_field(
+    Application, "identity", label=lambda app, _: identity_aad(app.tenant_id, app.id), after_reseal=rehash_pan
+)
+
+
 class Batch(IdMixin, CreatedMixin, Base):
     """An uploaded batch of applications scored by a job."""
 
@@ -177,3 +150,8 @@ class BatchRow(Base):
     application_id: Mapped[str | None] = mapped_column(String(36), default=None)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Sealed("batch_row.error", text=True), default=None)
+
+
+BATCH_ROW_INPUT = sealed_field(BatchRow, "input", shape="typed")
+BATCH_ROW_PARSE_ERROR = sealed_field(BatchRow, "parse_error", shape="typed")
+BATCH_ROW_ERROR = sealed_field(BatchRow, "error", shape="typed")

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin
+from creditdesk.kit.crypto import sealed_field
 
 
 class WebhookEndpoint(IdMixin, CreatedMixin, Base):
@@ -23,6 +24,12 @@ class WebhookEndpoint(IdMixin, CreatedMixin, Base):
     secret_last4: Mapped[str] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+#: an endpoint's signing secret, bound to ``<tenant_id>/webhook/<endpoint id>``
+WEBHOOK_SECRET = sealed_field(
+    WebhookEndpoint, "secret_ciphertext", label=lambda row, _: f"{row.tenant_id}/webhook/{row.id}"
+)
 
 
 class WebhookDelivery(IdMixin, CreatedMixin, Base):

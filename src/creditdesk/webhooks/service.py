@@ -25,23 +25,14 @@ from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.db import new_id, utcnow
 from creditdesk.errors import ValidationFailed
-from creditdesk.kit.crypto import SecretBox
 from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint
 from creditdesk.tenancy.scope import get_owned, select_owned
-from creditdesk.webhooks.models import WebhookDelivery, WebhookEndpoint
+from creditdesk.webhooks.models import WEBHOOK_SECRET, WebhookDelivery, WebhookEndpoint
 from creditdesk.webhooks.schemas import WebhookCreate
 from creditdesk.worker import service as jobs
 from creditdesk.worker.models import OutboxEvent
 
 USER_AGENT = "CreditDesk-Webhooks/1"
-
-
-def _box() -> SecretBox:
-    return SecretBox(get_settings().encryption_keyring())
-
-
-def _aad(tenant_id: str, endpoint_id: str) -> str:
-    return f"{tenant_id}/webhook/{endpoint_id}"
 
 
 def checked_url(url: str) -> str:
@@ -78,7 +69,7 @@ def create(session: Session, *, tenant_id: str, data: WebhookCreate, actor: Any)
         secret_last4=secret[-4:],
         created_by=actor.id,
     )
-    endpoint.secret_ciphertext = _box().encrypt(secret, _aad(tenant_id, endpoint.id))
+    endpoint.secret_ciphertext = WEBHOOK_SECRET.seal(endpoint, secret)
     session.add(endpoint)
     session.flush()
     audit.record(
@@ -183,7 +174,9 @@ def deliver(session: Session, *, tenant_id: str, delivery_id: str, timeout_s: fl
         delivery.status = "failed"
         return {"skipped": "endpoint deactivated"}
     url = checked_url(endpoint.url)  # DNS may have changed since the endpoint was saved
-    secret = _box().decrypt(endpoint.secret_ciphertext, _aad(tenant_id, endpoint.id))
+    secret = WEBHOOK_SECRET.open(endpoint)
+    if secret is None:
+        raise PermanentJobError(f"webhook {endpoint.id} has no signing secret")
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
