@@ -188,3 +188,12 @@ def test_a_batch_row_may_not_narrow_the_policy_without_the_permission(client, le
     lines = list(csv.DictReader(io.StringIO(results)))
     assert lines[0]["decision"] and lines[0]["bureau_status"] == "pulled"
     assert lines[1]["decision"] == "" and "pull_bureaus" in lines[1]["error"] and "cibil" in lines[1]["error"]
+
+
+def test_a_written_off_account_at_a_bureau_reaches_the_decision(client, lender):
+    """The merged block carries ``written_off``: the model's feature and the default knock-out see it."""
+    slug, _, officer = lender
+    decided = apply(client, slug, officer, pan_for_persona("written_off"))
+    assert decided["inputs"]["bureau"]["written_off"] is True
+    assert "written_off_account" in [k["name"] for k in decided["knockouts"]]
+    assert decided["decision"] == "Reject"

@@ -52,6 +52,7 @@ def test_conservative_takes_the_worst_case_per_attribute() -> None:
         "enquiries_last_6m": 3,
         "credit_history_months": 58,
         "active_accounts": 4,
+        "written_off": False,
     }
 
 
@@ -77,7 +78,16 @@ def test_average_means_scores_but_keeps_the_worst_delinquency() -> None:
         "enquiries_last_6m": 2,
         "credit_history_months": 60,  # 59.67 rounds half up
         "active_accounts": 3,  # 3.33
+        "written_off": False,
     }
+
+
+@pytest.mark.parametrize("strategy", ["conservative", "average"])
+def test_an_account_written_off_or_settled_at_any_bureau_marks_the_block(strategy: str) -> None:
+    """The block's 8th field: the model's bureau_written_off and the default knock-out read it."""
+    assert merge_reports([CIBIL, report("crif", written_off=True)], strategy)["written_off"] is True  # type: ignore[index]
+    assert merge_reports([CIBIL, report("crif", settled=True)], strategy)["written_off"] is True  # type: ignore[index]
+    assert merge_reports([CIBIL, EXPERIAN], strategy)["written_off"] is False  # type: ignore[index]
 
 
 def test_average_rounds_half_up() -> None:

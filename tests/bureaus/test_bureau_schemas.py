@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from creditdesk.bureaus.schemas import (
     APPLICATION_BUREAU_FIELDS,
     BureauAccount,
+    BureauData,
     BureauEnquiry,
     BureauReport,
     add_months,
@@ -101,6 +102,7 @@ def test_a_no_hit_has_no_score_no_accounts_and_zero_counts() -> None:
         "enquiries_last_6m": 0,
         "credit_history_months": 0,
         "active_accounts": 0,
+        "written_off": None,
     }
     with pytest.raises(ValidationError):
         BureauReport.from_parts(bureau="cibil", pan="ABCPV1234K", hit=False, score=700, report_date=REPORT_DATE)
@@ -133,6 +135,8 @@ def test_application_block_has_exactly_the_contract_fields_and_round_trips() -> 
     )
     block = report.to_application_bureau()
     assert tuple(block) == APPLICATION_BUREAU_FIELDS
+    assert BureauData.model_validate(block).model_dump() == block  # the block is what an application may send
+    assert block["written_off"] is False
     assert block["score"] == 712 and block["utilization"] == 0.5
     assert BureauReport.model_validate(report.model_dump(mode="json")) == report
 

@@ -2,20 +2,20 @@
 
 Only reports that came back are merged (failed pulls are the caller's business). Hits (the bureau
 knows the applicant) always win over no-hits: if *no* bureau has a record, the block is the
-new-to-credit block — ``score`` and ``utilization`` None, every count 0.
+new-to-credit block — ``score``, ``utilization`` and ``written_off`` None, every count 0.
 
 Rules (``MergeRule.strategy``):
 
 ``conservative`` (the default) — the worst case per attribute across the hits:
     lowest score; highest utilisation; highest ``max_dpd_last_24m``, ``dpd_30_last_12m`` and
     ``enquiries_last_6m``; shortest ``credit_history_months``; most ``active_accounts`` (the widest
-    view of current exposure).
+    view of current exposure); ``written_off`` when any bureau reports an account written off or settled.
 ``primary`` — the block of the first hit in ``priority`` order (default CIBIL, Experian, CRIF);
     bureaus not named in ``priority`` come after, in the order given.
 ``average`` — the mean of score, utilisation, enquiries, history and active accounts (integers
     rounded half up, utilisation to 4 places); delinquency (``max_dpd_last_24m``,
-    ``dpd_30_last_12m``) stays the worst seen, since a delinquency reported by any bureau is a fact,
-    not a measurement to average away.
+    ``dpd_30_last_12m``) and ``written_off`` stay the worst seen, since a delinquency reported by any
+    bureau is a fact, not a measurement to average away.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def no_hit_block() -> dict[str, Any]:
         "enquiries_last_6m": 0,
         "credit_history_months": 0,
         "active_accounts": 0,
+        "written_off": None,
     }
 
 
@@ -79,6 +80,10 @@ def _round_int(value: float) -> int:
 def _pick(reports: Sequence[BureauReport], field: str, how: Callable[[list[Any]], Any]) -> Any:
     values = [getattr(r, field) for r in reports if getattr(r, field) is not None]
     return how(values) if values else None
+
+
+def _any_written_off(hits: Sequence[BureauReport]) -> bool:
+    return any(r.written_off or r.settled for r in hits)
 
 
 def merge_reports(
@@ -104,6 +109,7 @@ def merge_reports(
             "enquiries_last_6m": _pick(hits, "enquiries_last_6m", max),
             "credit_history_months": _pick(hits, "credit_history_months", min),
             "active_accounts": _pick(hits, "active_accounts", max),
+            "written_off": _any_written_off(hits),
         }
     else:  # average
         block = {
@@ -114,5 +120,6 @@ def merge_reports(
             "enquiries_last_6m": _pick(hits, "enquiries_last_6m", lambda v: _round_int(fmean(v))),
             "credit_history_months": _pick(hits, "credit_history_months", lambda v: _round_int(fmean(v))),
             "active_accounts": _pick(hits, "active_accounts", lambda v: _round_int(fmean(v))),
+            "written_off": _any_written_off(hits),
         }
     return {field: block[field] for field in APPLICATION_BUREAU_FIELDS}

@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 BureauName = Literal["cibil", "experian", "crif"]
 BUREAUS: tuple[BureauName, ...] = ("cibil", "experian", "crif")
@@ -60,16 +60,30 @@ AccountStatus = Literal["active", "closed", "written_off", "settled"]
 PAN_PATTERN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
 MAX_DPD_MONTHS = 36
 
-APPLICATION_BUREAU_FIELDS: tuple[str, ...] = (
-    "score",
-    "utilization",
-    "dpd_30_last_12m",
-    "max_dpd_last_24m",
-    "enquiries_last_6m",
-    "credit_history_months",
-    "active_accounts",
-)
-"""The keys of an application's ``bureau`` block (§5 "Scoring")."""
+
+# The application's ``bureau`` block (DESIGN §5 "Scoring"), the one definition of its fields: the
+# request schema uses this model, merged pulls produce it (:meth:`BureauReport.to_application_bureau`,
+# :mod:`.merge`), and the model's ``bureau_*`` features are named after it (``ml/features.py``).
+# ``written_off`` is "any account written off or settled"; None (like ``score``) when there is no record.
+# (No docstring: it would become the OpenAPI description of the public schema.)
+class BureauData(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    score: int | None = Field(default=None, ge=300, le=900)
+    utilization: float | None = Field(default=None, ge=0, le=5)
+    dpd_30_last_12m: int | None = Field(default=None, ge=0, le=120)
+    max_dpd_last_24m: int | None = Field(default=None, ge=0, le=3650)
+    enquiries_last_6m: int | None = Field(default=None, ge=0, le=500)
+    credit_history_months: int | None = Field(default=None, ge=0, le=900)
+    active_accounts: int | None = Field(default=None, ge=0, le=500)
+    written_off: StrictBool | None = None
+
+
+APPLICATION_BUREAU_FIELDS: tuple[str, ...] = tuple(BureauData.model_fields)
+"""The keys of an application's ``bureau`` block, in order."""
+BUREAU_FLAG_FIELDS: tuple[str, ...] = ("written_off",)
+"""The yes/no fields of the block; every other one is a number."""
+BUREAU_NUMERIC_FIELDS: tuple[str, ...] = tuple(f for f in APPLICATION_BUREAU_FIELDS if f not in BUREAU_FLAG_FIELDS)
 
 
 def pan_input(value: Any) -> Any:
@@ -88,7 +102,7 @@ def pan_input(value: Any) -> Any:
 
 def normalise_pan(pan: str) -> str:
     """Return ``pan`` upper-cased and stripped, or raise ValueError when it is not a PAN."""
-    value = pan_input(pan) if isinstance(pan, str) else ""
+    value: str = pan_input(pan) if isinstance(pan, str) else ""
     if not PAN_PATTERN.match(value):
         raise ValueError("PAN must be 5 letters, 4 digits and a letter (e.g. ABCPV1234K)")
     return value
@@ -233,5 +247,6 @@ class BureauReport(BaseModel):
         )
 
     def to_application_bureau(self) -> dict[str, Any]:
-        """Return the §5 application ``bureau`` block (score None for a no-hit)."""
-        return {field: getattr(self, field) for field in APPLICATION_BUREAU_FIELDS}
+        """Return the §5 application ``bureau`` block (score and ``written_off`` None for a no-hit)."""
+        block = {field: getattr(self, field) for field in BUREAU_NUMERIC_FIELDS}
+        return block | {"written_off": (self.written_off or self.settled) if self.hit else None}

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from creditdesk.bureaus.schemas import BUREAU_NUMERIC_FIELDS
 from creditdesk.tenancy import clock
 
 NAN = float("nan")
@@ -48,15 +49,8 @@ PURPOSES = (
 )
 CITY_TIERS = ("1", "2", "3")
 
-BUREAU_FIELDS = (
-    "score",
-    "utilization",
-    "dpd_30_last_12m",
-    "max_dpd_last_24m",
-    "enquiries_last_6m",
-    "credit_history_months",
-    "active_accounts",
-)
+#: the numeric fields of the application's bureau block (its one flag, written_off, is bureau_written_off)
+BUREAU_FIELDS = BUREAU_NUMERIC_FIELDS
 ALT_FIELDS = (
     "avg_monthly_inflow",
     "inflow_regularity",

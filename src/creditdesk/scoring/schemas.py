@@ -6,16 +6,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from creditdesk.bureaus.schemas import pan_input
+from creditdesk.bureaus.schemas import BureauData, BureauName, pan_input
 from creditdesk.ml.features import EMPLOYMENT_TYPES, PURPOSES, RESIDENCE_TYPES
 
 # one vocabulary: the feature definitions (ml/features.py) own the levels the model was trained on
 EmploymentType = Literal[EMPLOYMENT_TYPES]  # type: ignore[valid-type]
 Purpose = Literal[PURPOSES]  # type: ignore[valid-type]
 ResidenceType = Literal[RESIDENCE_TYPES]  # type: ignore[valid-type]
-BureauName = Literal["cibil", "experian", "crif"]
 Decision = Literal["Approve", "Review", "Reject"]
 BureauStatus = Literal["pulled", "no_record", "supplied", "unavailable", "none"]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
@@ -61,17 +60,6 @@ class LoanRequest(_In):
     tenure_months: int = Field(ge=1, le=480)
     interest_rate: Decimal = Field(ge=0, le=60, description="Percent per annum")
     purpose: Purpose
-
-
-class BureauData(_In):
-    score: int | None = Field(default=None, ge=300, le=900)
-    utilization: float | None = Field(default=None, ge=0, le=5)
-    dpd_30_last_12m: int | None = Field(default=None, ge=0, le=120)
-    max_dpd_last_24m: int | None = Field(default=None, ge=0, le=3650)
-    enquiries_last_6m: int | None = Field(default=None, ge=0, le=500)
-    credit_history_months: int | None = Field(default=None, ge=0, le=900)
-    active_accounts: int | None = Field(default=None, ge=0, le=500)
-    written_off: StrictBool | None = None
 
 
 class AltData(_In):
