@@ -106,6 +106,8 @@ def test_failing_receiver_is_retried_then_dead_lettered(client, session, lender)
         time.sleep(0.1)
     assert job["status"] == "dead" and job["attempts"] == 5 and "503" in job["error"]
     assert len(receiver.requests) == 5
+    kept = client.get(f"/api/v1/tenants/{tenant.slug}/webhooks/{hook['id']}/deliveries", headers=bearer(admin))
+    assert kept.json()["items"][0]["response_status"] == 503  # each failed attempt keeps what the receiver said
     dead = client.get("/api/v1/ops/dead-letters", headers=bearer(root)).json()["items"]
     assert any(d["kind"] == "webhook.deliver" for d in dead)
 
@@ -120,6 +122,8 @@ def test_rejected_event_fails_at_once(client, lender):
     items = client.get(f"/api/v1/tenants/{tenant.slug}/webhooks/{hook['id']}/deliveries", headers=bearer(admin)).json()
     job = wait_for_job(client, tenant.slug, items["items"][0]["job_id"], bearer(admin))
     assert job["status"] == "failed" and job["attempts"] == 1 and len(receiver.requests) == 1
+    kept = client.get(f"/api/v1/tenants/{tenant.slug}/webhooks/{hook['id']}/deliveries", headers=bearer(admin))
+    assert [(d["status"], d["response_status"]) for d in kept.json()["items"]] == [("failed", 400)]
 
 
 def test_ssrf_guard_and_permissions(client, settings, monkeypatch, lender):

@@ -16,9 +16,6 @@ BOUNDARY = {
     "db.py": "the request's session dependency commits or rolls back",
     "worker/broker.py": "the job wrapper commits a handler's session when it returns",
     "worker/context.py": "JobContext.checkpoint(): a long job's progress",
-    # not yet at the boundary: delivery keeps each attempt's response by committing in the service;
-    # it moves to JobError(keep_state=True) in #13 item 6 (drop this line then)
-    "webhooks/service.py": "(to be fixed) keeps a failed delivery attempt's status",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 
@@ -16,19 +16,25 @@ router = APIRouter(tags=["webhooks"])
 
 
 @router.post("/tenants/{tenant}/webhooks", status_code=201, response_model=WebhookCreated, operation_id="createWebhook")
-def create(data: WebhookCreate, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]):
+def create(
+    data: WebhookCreate, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
+) -> dict[str, Any]:
     """Register a receiver for domain events; the signing secret is shown once."""
     return service.create(session, tenant_id=ctx.tenant_id, data=data, actor=ctx.caller)
 
 
 @router.get("/tenants/{tenant}/webhooks", response_model=WebhookList, operation_id="listWebhooks")
-def list_webhooks(session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]):
+def list_webhooks(
+    session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
+) -> dict[str, Any]:
     """The tenant's webhook endpoints (secrets redacted)."""
     return {"items": service.list_endpoints(session, tenant_id=ctx.tenant_id)}
 
 
 @router.delete("/tenants/{tenant}/webhooks/{webhook_id}", response_model=WebhookRead, operation_id="deactivateWebhook")
-def deactivate(webhook_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]):
+def deactivate(
+    webhook_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
+) -> dict[str, Any]:
     """Stop sending events to an endpoint."""
     return service.deactivate(session, tenant_id=ctx.tenant_id, endpoint_id=webhook_id, actor=ctx.caller)
 
@@ -38,6 +44,8 @@ def deactivate(webhook_id: str, session: SessionDep, ctx: Annotated[TenantContex
     response_model=DeliveryList,
     operation_id="listWebhookDeliveries",
 )
-def deliveries(webhook_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]):
+def deliveries(
+    webhook_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
+) -> dict[str, Any]:
     """The newest deliveries to an endpoint with their status."""
     return {"items": service.list_deliveries(session, tenant_id=ctx.tenant_id, endpoint_id=webhook_id)}

@@ -30,6 +30,7 @@ from creditdesk.tenancy.scope import get_owned, select_owned
 from creditdesk.webhooks.models import WEBHOOK_SECRET, WebhookDelivery, WebhookEndpoint
 from creditdesk.webhooks.schemas import WebhookCreate
 from creditdesk.worker import service as jobs
+from creditdesk.worker.errors import PermanentJobError, TransientJobError
 from creditdesk.worker.models import OutboxEvent
 
 USER_AGENT = "CreditDesk-Webhooks/1"
@@ -155,7 +156,7 @@ def fan_out(session: Session, event: OutboxEvent) -> None:
             max_attempts=5,
             payload={"delivery_id": delivery_id},
         )
-        session.get(WebhookDelivery, delivery_id).job_id = job.id
+        session.get_one(WebhookDelivery, delivery_id).job_id = job.id
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -165,9 +166,11 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 
 
 def deliver(session: Session, *, tenant_id: str, delivery_id: str, timeout_s: float = 5.0) -> dict[str, Any]:
-    """POST one delivery; raise DeliveryRetry (transient) or DeliveryRejected (permanent) on failure."""
-    from creditdesk.worker.errors import PermanentJobError, TransientJobError
+    """POST one delivery; on failure raise TransientJobError (retried) or PermanentJobError (not retried).
 
+    Either keeps the attempt's outcome (``keep_state``): the worker commits the delivery's response
+    status (and ``failed``) before it retries or fails the job.
+    """
     delivery = get_owned(session, WebhookDelivery, delivery_id, tenant_id, what="Delivery")
     endpoint = get_owned(session, WebhookEndpoint, delivery.endpoint_id, tenant_id, what="Webhook")
     if not endpoint.active:
@@ -194,8 +197,6 @@ def deliver(session: Session, *, tenant_id: str, delivery_id: str, timeout_s: fl
         delivery.status, delivery.delivered_at = "delivered", utcnow()
         return {"status": response.status_code}
     if response.status_code >= 500 or response.status_code in (408, 429):
-        session.commit()  # keep the response status of this attempt
-        raise TransientJobError(f"{endpoint.url} answered {response.status_code}")
+        raise TransientJobError(f"{endpoint.url} answered {response.status_code}", keep_state=True)
     delivery.status = "failed"
-    session.commit()
-    raise PermanentJobError(f"{endpoint.url} refused the event with {response.status_code}")
+    raise PermanentJobError(f"{endpoint.url} refused the event with {response.status_code}", keep_state=True)
