@@ -263,13 +263,24 @@ def test_migration_0009_seals_existing_rows_and_downgrade_opens_them(tmp_path, m
             ),
             {"n": name, "p": pan, "ph": phone, "e": email},
         )
+        conn.execute(text("INSERT INTO batch (id, tenant_id, job_id, filename, format, rows, created_at) VALUES ('b1', 't1', 'j', 'f.csv', 'csv', 1, '2025-01-01')"))  # fmt: skip  # noqa: E501
+        conn.execute(
+            text(
+                "INSERT INTO batch_row (batch_id, row_number, tenant_id, input, parse_error, state)"
+                " VALUES ('b1', 1, 't1', :input, :error, 'failed')"
+            ),
+            {"input": json.dumps(sent), "error": f"bad phone {phone}"},
+        )
     engine.dispose()
     upgrade(url, "0009")
     engine = create_engine(url)
     with engine.connect() as conn:
         app = conn.execute(text("SELECT id, tenant_id, identity, pan_hash, request, inputs FROM application")).one()
         customer = conn.execute(text("SELECT identity, pan_hash FROM customer")).one()
+        batch_row = conn.execute(text("SELECT input, parse_error FROM batch_row")).one()
     box = shared_box(get_settings().encryption_keyring())
+    assert box.open_json(json.loads(batch_row.input), "batch_row.input") == sent
+    assert box.open_json(batch_row.parse_error, "batch_row.parse_error") == f"bad phone {phone}"
     identity = open_identity(box, {"id": app.id, "tenant_id": app.tenant_id, "identity": app.identity})
     assert join_identity(json.loads(app.request), identity) == sent
     assert app.pan_hash == pan_hash(box, "t1", SINGLE[1]) and customer.pan_hash == pan_hash(box, "t1", pan)
@@ -280,7 +291,9 @@ def test_migration_0009_seals_existing_rows_and_downgrade_opens_them(tmp_path, m
     with engine.connect() as conn:
         back = conn.execute(text("SELECT applicant_name, request FROM application")).one()
         people = conn.execute(text("SELECT name, pan, phone, email FROM customer")).one()
+        batch_row = conn.execute(text("SELECT input, parse_error FROM batch_row")).one()
     engine.dispose()
+    assert json.loads(batch_row.input) == sent and batch_row.parse_error == f"bad phone {phone}"
     assert back.applicant_name == SINGLE[0] and json.loads(back.request) == sent
     assert tuple(people) == CUSTOMER
 

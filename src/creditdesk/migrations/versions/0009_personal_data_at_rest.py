@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -41,9 +41,21 @@ _CHUNK = 1000
 
 
 def _box() -> SecretBox:
-    from creditdesk.config import get_settings
+    from creditdesk.config import get_settings  # noqa: PLC0415 - the ring is read only when rows need it
 
     return SecretBox(get_settings().encryption_keyring())
+
+
+def _lazy(factory: Callable[[], SecretBox]) -> Callable[[], SecretBox]:
+    """``factory``'s box, made on first use: the data steps need the key ring only when there are rows."""
+    made: list[SecretBox] = []
+
+    def box() -> SecretBox:
+        if not made:
+            made.append(factory())
+        return made[0]
+
+    return box
 
 
 def _all_tenants() -> None:
@@ -52,7 +64,7 @@ def _all_tenants() -> None:
         op.execute("SELECT set_config('app.all_tenants', 'on', true)")
 
 
-def _chunks(table: sa.Table, *columns: str) -> Iterator[list[Any]]:
+def _chunks(table: sa.TableClause, *columns: str) -> Iterator[list[Any]]:
     """Rows of ``table`` in primary-key order, a chunk at a time (keyset pagination on ``id``)."""
     bind = op.get_bind()
     after = ""
@@ -61,6 +73,38 @@ def _chunks(table: sa.Table, *columns: str) -> Iterator[list[Any]]:
     ).all():
         yield list(rows)
         after = rows[-1].id
+
+
+def _rewrite(table: sa.TableClause, columns: tuple[str, ...], change: Callable[[Any], dict[str, Any] | None]) -> None:
+    """Write ``change(row)`` (the new column values; None = leave the row) back to every row, a chunk at a time."""
+    bind = op.get_bind()
+    for rows in _chunks(table, *columns):
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            if values := change(row):
+                params = {"b_id": row.id, **{f"b_{k}": v for k, v in values.items()}}
+                by_columns.setdefault(tuple(values), []).append(params)
+        for names, params_list in by_columns.items():
+            new = {k: sa.bindparam(f"b_{k}", type_=table.c[k].type) for k in names}
+            bind.execute(table.update().where(table.c.id == sa.bindparam("b_id")).values(new), params_list)
+
+
+def _identity_aad(name: str, row: Any) -> str:
+    return f"{row.tenant_id}/{name}/{row.id}/identity"
+
+
+def _seal_identity(box: SecretBox, name: str, row: Any, identity: dict[str, Any]) -> dict[str, Any]:
+    """Sealing: the ``identity`` column of a row of table ``name`` (and its ``pan_hash`` where it has one)."""
+    values: dict[str, Any] = {"identity": box.seal_json(identity, _identity_aad(name, row))}
+    if name in ("application", "customer"):
+        values["pan_hash"] = _pan_hash(box, row.tenant_id, identity.get("pan"))
+    return values
+
+
+def _open_identity(box: SecretBox, name: str, row: Any) -> dict[str, Any]:
+    """Opening: the identifying fields sealed in a row of table ``name``."""
+    identity: dict[str, Any] = box.open_json(row.identity, _identity_aad(name, row))
+    return identity
 
 
 def _canonical_hash(body: Any) -> str:
@@ -79,7 +123,7 @@ def _pan_hash(box: SecretBox, tenant_id: str, pan: str | None) -> str | None:
     return box.keyed_hash(pan.strip().upper(), f"{tenant_id}/pan") if pan else None
 
 
-def _seal_applications(box_factory: Any) -> None:
+def _seal_applications(box: Callable[[], SecretBox]) -> None:
     application = sa.table(
         "application",
         sa.column("id", sa.String),
@@ -101,41 +145,21 @@ def _seal_applications(box_factory: Any) -> None:
     records = bind.execute(sa.select(record).where(record.c.response.is_not(None))).all()
     wanted = {(r.response or {}).get("application_id") for r in records}
     kept: dict[str, tuple[str | None, Any]] = {}  # application id → (identity ciphertext, request as sent)
-    box = None
-    update = (
-        application.update()
-        .where(application.c.id == sa.bindparam("b_id"))
-        .values(
-            identity=sa.bindparam("b_identity"),
-            pan_hash=sa.bindparam("b_pan_hash"),
-            request=sa.bindparam("b_request", type_=sa.JSON),
-            inputs=sa.bindparam("b_inputs", type_=sa.JSON),
-        )
-    )
-    for rows in _chunks(application, "tenant_id", "applicant_name", "request", "inputs", "identity"):
-        changes = []
-        for row in rows:
-            if row.identity is not None:
-                continue
-            box = box or box_factory()
-            request, identity = _split(row.request)
-            inputs, _ = _split(row.inputs)
-            if not identity and row.applicant_name:
-                identity = {"name": row.applicant_name}
-            token = box.seal_json(identity, f"{row.tenant_id}/application/{row.id}/identity") if identity else None
-            if row.id in wanted:
-                kept[row.id] = (token, row.request)
-            changes.append(
-                {
-                    "b_id": row.id,
-                    "b_identity": token,
-                    "b_pan_hash": _pan_hash(box, row.tenant_id, identity.get("pan")),
-                    "b_request": request,
-                    "b_inputs": inputs,
-                }
-            )
-        if changes:
-            bind.execute(update, changes)
+
+    def seal(row: Any) -> dict[str, Any] | None:
+        if row.identity is not None:
+            return None
+        request, identity = _split(row.request)
+        inputs, _ = _split(row.inputs)
+        if not identity and row.applicant_name:
+            identity = {"name": row.applicant_name}
+        values = _seal_identity(box(), "application", row, identity) if identity else {"identity": None}
+        values.setdefault("pan_hash", None)
+        if row.id in wanted:
+            kept[row.id] = (values["identity"], row.request)
+        return {**values, "request": request, "inputs": inputs}
+
+    _rewrite(application, ("tenant_id", "applicant_name", "request", "inputs", "identity"), seal)
     for r in records:
         response = dict(r.response)
         app_id = response.get("application_id")
@@ -145,9 +169,9 @@ def _seal_applications(box_factory: Any) -> None:
         response["inputs"], _ = _split(response.get("inputs"))
         response["_identity"] = token
         request_hash = r.request_hash
-        if box is not None and sent is not None and _canonical_hash(sent) == request_hash:
+        if sent is not None and _canonical_hash(sent) == request_hash:
             canonical = json.dumps(sent, sort_keys=True, separators=(",", ":"), default=str)
-            request_hash = box.keyed_hash(canonical, f"{r.tenant_id}/idempotency")
+            request_hash = box().keyed_hash(canonical, f"{r.tenant_id}/idempotency")
         bind.execute(
             record.update()
             .where(record.c.tenant_id == r.tenant_id, record.c.key == r.key)
@@ -155,11 +179,11 @@ def _seal_applications(box_factory: Any) -> None:
         )
 
 
-def _batch_rows(box_factory: Any, *, sealing: bool) -> None:
+def _batch_rows(box: Callable[[], SecretBox], *, sealing: bool) -> None:
     """Seal (or, going down, open) every batch row's input and error texts."""
 
-    def transform(box: SecretBox, value: Any, where: str) -> Any:
-        return box.seal_json(value, where) if sealing else box.open_json(value, where)
+    def transform(value: Any, where: str) -> Any:
+        return box().seal_json(value, where) if sealing else box().open_json(value, where)
 
     batch_row = sa.table(
         "batch_row",
@@ -170,7 +194,6 @@ def _batch_rows(box_factory: Any, *, sealing: bool) -> None:
         sa.column("error", sa.Text),
     )
     bind = op.get_bind()
-    box = None
     for (batch_id,) in bind.execute(sa.select(batch_row.c.batch_id).distinct()).all():
         after = 0
         while rows := bind.execute(
@@ -187,8 +210,7 @@ def _batch_rows(box_factory: Any, *, sealing: bool) -> None:
                     sealed = isinstance(value, str) and value.startswith("v1:")
                     if value is None or sealed == sealing:
                         continue
-                    box = box or box_factory()
-                    values[name] = transform(box, value, f"batch_row.{name}")
+                    values[name] = transform(value, f"batch_row.{name}")
                 if values:
                     bind.execute(
                         batch_row.update()
@@ -197,8 +219,9 @@ def _batch_rows(box_factory: Any, *, sealing: bool) -> None:
                     )
 
 
-def _seal_people(box_factory: Any, name: str, fields: tuple[str, ...]) -> None:
-    table = sa.table(
+def _people(name: str, fields: tuple[str, ...]) -> sa.TableClause:
+    """A customer or guarantor table with its identifying columns (``fields``) in clear."""
+    return sa.table(
         name,
         sa.column("id", sa.String),
         sa.column("tenant_id", sa.String),
@@ -206,18 +229,16 @@ def _seal_people(box_factory: Any, name: str, fields: tuple[str, ...]) -> None:
         *(sa.column(f, sa.Date if f == "date_of_birth" else sa.String) for f in fields),
         *((sa.column("pan_hash", sa.String),) if name == "customer" else ()),
     )
-    bind = op.get_bind()
-    box = None
-    for rows in _chunks(table, "tenant_id", "identity", *fields):
-        for row in rows:
-            if row.identity is not None:
-                continue
-            box = box or box_factory()
-            identity = {f: getattr(row, f) for f in fields if getattr(row, f) is not None}
-            values: dict[str, Any] = {"identity": box.seal_json(identity, f"{row.tenant_id}/{name}/{row.id}/identity")}
-            if name == "customer":
-                values["pan_hash"] = _pan_hash(box, row.tenant_id, identity.get("pan"))
-            bind.execute(table.update().where(table.c.id == row.id).values(**values))
+
+
+def _seal_people(box: Callable[[], SecretBox], name: str, fields: tuple[str, ...]) -> None:
+    def seal(row: Any) -> dict[str, Any] | None:
+        if row.identity is not None:
+            return None
+        identity = {f: getattr(row, f) for f in fields if getattr(row, f) is not None}
+        return _seal_identity(box(), name, row, identity)
+
+    _rewrite(_people(name, fields), ("tenant_id", "identity", *fields), seal)
 
 
 def upgrade() -> None:
@@ -231,10 +252,11 @@ def upgrade() -> None:
     with op.batch_alter_table("guarantor") as batch:
         batch.add_column(sa.Column("identity", sa.Text, nullable=True))
 
-    _seal_applications(_box)
-    _batch_rows(_box, sealing=True)
-    _seal_people(_box, "customer", CUSTOMER_IDENTITY)
-    _seal_people(_box, "guarantor", GUARANTOR_IDENTITY)
+    box = _lazy(_box)
+    _seal_applications(box)
+    _batch_rows(box, sealing=True)
+    _seal_people(box, "customer", CUSTOMER_IDENTITY)
+    _seal_people(box, "guarantor", GUARANTOR_IDENTITY)
 
     with op.batch_alter_table("application") as batch:
         batch.drop_column("applicant_name")
@@ -252,23 +274,42 @@ def upgrade() -> None:
 
 
 def _open_people(box: SecretBox, name: str, fields: tuple[str, ...]) -> None:
-    table = sa.table(
-        name,
+    def open_(row: Any) -> dict[str, Any]:
+        identity = _open_identity(box, name, row)
+        if identity.get("date_of_birth"):
+            identity["date_of_birth"] = date.fromisoformat(identity["date_of_birth"])
+        values = {f: identity.get(f) for f in fields}
+        if name == "guarantor" and values.get("name") is None:
+            values["name"] = ""
+        return values
+
+    _rewrite(_people(name, fields), ("tenant_id", "identity"), open_)
+
+
+def _open_applications(box: SecretBox) -> None:
+    application = sa.table(
+        "application",
         sa.column("id", sa.String),
         sa.column("tenant_id", sa.String),
+        sa.column("applicant_name", sa.String),
+        sa.column("request", sa.JSON),
+        sa.column("inputs", sa.JSON),
         sa.column("identity", sa.Text),
-        *(sa.column(f, sa.Date if f == "date_of_birth" else sa.String) for f in fields),
     )
-    bind = op.get_bind()
-    for rows in _chunks(table, "tenant_id", "identity"):
-        for row in rows:
-            identity = box.open_json(row.identity, f"{row.tenant_id}/{name}/{row.id}/identity")
-            if identity.get("date_of_birth"):
-                identity["date_of_birth"] = date.fromisoformat(identity["date_of_birth"])
-            values = {f: identity.get(f) for f in fields}
-            if name == "guarantor" and values.get("name") is None:
-                values["name"] = ""
-            bind.execute(table.update().where(table.c.id == row.id).values(**values))
+
+    def open_(row: Any) -> dict[str, Any] | None:
+        if row.identity is None:
+            return None
+        identity = _open_identity(box, "application", row)
+        values: dict[str, Any] = {"applicant_name": identity.get("name")}
+        for column, keep_none in (("request", True), ("inputs", False)):
+            doc = getattr(row, column)
+            if isinstance(doc, dict) and isinstance(doc.get("applicant"), dict):
+                back = {k: v for k, v in identity.items() if keep_none or v is not None}
+                values[column] = {**doc, "applicant": {**back, **doc["applicant"]}}
+        return values
+
+    _rewrite(application, ("tenant_id", "request", "inputs", "identity"), open_)
 
 
 def downgrade() -> None:
@@ -290,28 +331,7 @@ def downgrade() -> None:
         batch.add_column(sa.Column("applicant_name", sa.String(200), nullable=True))
     _open_people(box, "customer", CUSTOMER_IDENTITY)
     _open_people(box, "guarantor", GUARANTOR_IDENTITY)
-    application = sa.table(
-        "application",
-        sa.column("id", sa.String),
-        sa.column("tenant_id", sa.String),
-        sa.column("applicant_name", sa.String),
-        sa.column("request", sa.JSON),
-        sa.column("inputs", sa.JSON),
-        sa.column("identity", sa.Text),
-    )
-    bind = op.get_bind()
-    for rows in _chunks(application, "tenant_id", "request", "inputs", "identity"):
-        for row in rows:
-            if row.identity is None:
-                continue
-            identity = box.open_json(row.identity, f"{row.tenant_id}/application/{row.id}/identity")
-            values: dict[str, Any] = {"applicant_name": identity.get("name")}
-            for column, keep_none in (("request", True), ("inputs", False)):
-                doc = getattr(row, column)
-                if isinstance(doc, dict) and isinstance(doc.get("applicant"), dict):
-                    back = {k: v for k, v in identity.items() if keep_none or v is not None}
-                    values[column] = {**doc, "applicant": {**back, **doc["applicant"]}}
-            bind.execute(application.update().where(application.c.id == row.id).values(**values))
+    _open_applications(box)
     op.execute("DELETE FROM idempotency_record")  # replays of the last 24 hours: their responses stay sealed
     _batch_rows(lambda: box, sealing=False)
     with op.batch_alter_table("application") as batch:
