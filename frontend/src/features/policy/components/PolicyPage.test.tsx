@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi, ME } from '@/testing/api-mock';
@@ -34,5 +34,37 @@ describe('PolicyPage', () => {
     const body = JSON.parse(calls.find((c) => c.method === 'PUT')!.body);
     expect(body.bureau_pull).toEqual({ bureaus: ['cibil', 'crif'] });
     expect(body.adverse_reason_min_impact).toBe(0.1);
+  });
+
+  it('shows a rule that does not compile under its condition, and the policy as not saved', async () => {
+    const admin = { ...ME.platformAdmin, tenant: 'demo-nbfc', permissions: [...ME.platformAdmin.permissions, 'policy:manage'] };
+    mockApi({
+      'POST /api/v1/auth/refresh': { body: { access_token: 'tok', expires_in: 900 } },
+      'GET /api/v1/auth/me': { body: admin },
+      'GET /api/v1/tenants/demo-nbfc/policy': { body: policy },
+      'PUT /api/v1/tenants/demo-nbfc/policy': {
+        status: 422,
+        body: {
+          error: 'ValidationError',
+          detail: 'Invalid request',
+          request_id: 'r1',
+          fields: [{ field: 'body.knockout_rules.0.when', message: 'Value error, Unexpected end of expression' }],
+        },
+      },
+    });
+    renderWithApp(<PolicyPage />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Add rule' }));
+    const rule = screen.getByTestId('rule-0');
+    for (const [label, text] of [
+      ['Name', 'Too young'],
+      ['When (ZEN expression)', 'age <'],
+      ['Reason', 'Under 21'],
+    ]) {
+      await userEvent.click(within(rule).getByLabelText(label!));
+      await userEvent.paste(text!);
+    }
+    await userEvent.click(screen.getByRole('button', { name: 'Save as new version' }));
+    expect(await within(rule).findByText('Unexpected end of expression')).toBeInTheDocument();
+    expect(screen.getByText('The policy was not saved')).toBeInTheDocument();
   });
 });
