@@ -34,10 +34,11 @@ web: setup $(NODE_STAMP) ## the web portal: npm ci, generate the API client from
 test: setup ## every test: lint, then the suite on SQLite and (when reachable) PostgreSQL, then the portal's
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(MAKE) test-api
 	$(MAKE) test-web
 
-test-api: setup ## schemathesis on a live demo server: every default check, zero failures (schemathesis.toml; not yet part of make test, see docs/operations.md)
-	$(BIN)/python tests/api_conformance.py --max-time $${CONFORMANCE_SECONDS:-900}
+test-api: setup ## schemathesis on a live demo server: every default check, examples + fuzzing + stateful, zero failures (schemathesis.toml, docs/operations.md)
+	$(BIN)/python tests/api_conformance.py --max-time $${CONFORMANCE_SECONDS:-600}
 
 test-web: web ## the portal: type-check, lint, Vitest, then Playwright end to end in Debian's chromium
 	cd $(FRONTEND) && npm run --silent typecheck
