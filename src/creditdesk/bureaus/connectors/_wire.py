@@ -13,6 +13,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]  # defusedxml ships no type hints
 from defusedxml import DefusedXmlException
 
+from creditdesk.bureaus.schemas import BureauEnquiry
+
 
 class Malformed(Exception):
     """Wire data is not what the bureau's format promises; the message names the path."""
@@ -149,3 +151,28 @@ def child_text(element: Element, tag: str, path: str, *, required: bool = True) 
             raise Malformed(f"{path}/{tag}: missing or empty")
         return None
     return value
+
+
+def json_enquiries(
+    value: Any,
+    path: str,
+    *,
+    date_key: str,
+    date_format: str,
+    purpose_key: str,
+    amount_key: str,
+    purposes: Mapping[str, str],
+) -> list[BureauEnquiry]:
+    """The enquiries of a JSON answer (a list of objects at ``path``), read with the bureau's own key names."""
+    found = []
+    for i, raw in enumerate(array(value, path)):
+        item_path = f"{path}[{i}]"
+        item = obj(raw, item_path)
+        found.append(
+            BureauEnquiry(
+                enquired_on=day(need(item, date_key, item_path), f"{item_path}.{date_key}", date_format),
+                purpose=purposes.get(str(item.get(purpose_key))),
+                amount=opt_money(item.get(amount_key), f"{item_path}.{amount_key}"),
+            )
+        )
+    return found

@@ -43,7 +43,6 @@ from creditdesk.bureaus.errors import BureauBadResponse
 from creditdesk.bureaus.schemas import (
     MAX_DPD_MONTHS,
     BureauAccount,
-    BureauEnquiry,
     BureauReport,
     normalise_pan,
 )
@@ -164,17 +163,15 @@ def parse_report(content: bytes, *, pan: str) -> BureauReport:
         parse_account(raw, report_date, f"$.consumerReport.accounts[{i}]")
         for i, raw in enumerate(w.array(report.get("accounts"), "$.consumerReport.accounts"))
     ]
-    enquiries = []
-    for i, raw in enumerate(w.array(report.get("enquiries"), "$.consumerReport.enquiries")):
-        path = f"$.consumerReport.enquiries[{i}]"
-        enq = w.obj(raw, path)
-        enquiries.append(
-            BureauEnquiry(
-                enquired_on=w.day(w.need(enq, "dateOfEnquiry", path), f"{path}.dateOfEnquiry", DATE_FORMAT),
-                purpose=ACCOUNT_TYPES.get(str(enq.get("enquiryPurpose"))),
-                amount=w.opt_money(enq.get("enquiryAmount"), f"{path}.enquiryAmount"),
-            )
-        )
+    enquiries = w.json_enquiries(
+        report.get("enquiries"),
+        "$.consumerReport.enquiries",
+        date_key="dateOfEnquiry",
+        date_format=DATE_FORMAT,
+        purpose_key="enquiryPurpose",
+        amount_key="enquiryAmount",
+        purposes=ACCOUNT_TYPES,
+    )
     if score == SCORE_NO_HISTORY and not accounts:
         return BureauReport.from_parts(
             bureau="cibil",

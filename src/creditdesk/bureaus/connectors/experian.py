@@ -45,7 +45,6 @@ from creditdesk.bureaus.errors import BureauBadResponse
 from creditdesk.bureaus.schemas import (
     MAX_DPD_MONTHS,
     BureauAccount,
-    BureauEnquiry,
     BureauReport,
     normalise_pan,
 )
@@ -215,17 +214,15 @@ def parse_report(content: bytes, *, pan: str) -> BureauReport:
         parse_account(raw, report_date, f"$.creditProfile.caisAccountDetails[{i}]")
         for i, raw in enumerate(w.array(profile.get("caisAccountDetails"), "$.creditProfile.caisAccountDetails"))
     ]
-    enquiries = []
-    for i, raw in enumerate(w.array(profile.get("capsApplications"), "$.creditProfile.capsApplications")):
-        path = f"$.creditProfile.capsApplications[{i}]"
-        enq = w.obj(raw, path)
-        enquiries.append(
-            BureauEnquiry(
-                enquired_on=w.day(w.need(enq, "dateOfRequest", path), f"{path}.dateOfRequest", COMPACT_DATE),
-                purpose=ACCOUNT_TYPES.get(str(enq.get("financePurpose"))),
-                amount=w.opt_money(enq.get("amountFinanced"), f"{path}.amountFinanced"),
-            )
-        )
+    enquiries = w.json_enquiries(
+        profile.get("capsApplications"),
+        "$.creditProfile.capsApplications",
+        date_key="dateOfRequest",
+        date_format=COMPACT_DATE,
+        purpose_key="financePurpose",
+        amount_key="amountFinanced",
+        purposes=ACCOUNT_TYPES,
+    )
     return BureauReport.from_parts(
         bureau="experian",
         pan=pan,

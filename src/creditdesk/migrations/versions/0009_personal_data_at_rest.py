@@ -123,8 +123,9 @@ def _pan_hash(box: SecretBox, tenant_id: str, pan: str | None) -> str | None:
     return box.keyed_hash(pan.strip().upper(), f"{tenant_id}/pan") if pan else None
 
 
-def _seal_applications(box: Callable[[], SecretBox]) -> None:
-    application = sa.table(
+def _applications() -> sa.TableClause:
+    """The application table with the columns this migration moves (``applicant_name`` in clear, 0008)."""
+    return sa.table(
         "application",
         sa.column("id", sa.String),
         sa.column("tenant_id", sa.String),
@@ -134,6 +135,10 @@ def _seal_applications(box: Callable[[], SecretBox]) -> None:
         sa.column("identity", sa.Text),
         sa.column("pan_hash", sa.String),
     )
+
+
+def _seal_applications(box: Callable[[], SecretBox]) -> None:
+    application = _applications()
     record = sa.table(
         "idempotency_record",
         sa.column("tenant_id", sa.String),
@@ -287,15 +292,7 @@ def _open_people(box: SecretBox, name: str, fields: tuple[str, ...]) -> None:
 
 
 def _open_applications(box: SecretBox) -> None:
-    application = sa.table(
-        "application",
-        sa.column("id", sa.String),
-        sa.column("tenant_id", sa.String),
-        sa.column("applicant_name", sa.String),
-        sa.column("request", sa.JSON),
-        sa.column("inputs", sa.JSON),
-        sa.column("identity", sa.Text),
-    )
+    application = _applications()
 
     def open_(row: Any) -> dict[str, Any] | None:
         if row.identity is None:
