@@ -32,14 +32,12 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.db import new_id, utcnow
 from creditdesk.errors import AppError, Conflict, Forbidden, ServiceUnavailable
-from creditdesk.kit import idempotency
+from creditdesk.idempotency import service as idempotency
 from creditdesk.kit.crypto import pan_hash, personal_data_box
 from creditdesk.ml import explain, registry, scales
 from creditdesk.ml.features import BUREAU_FEATURES, build_frame, feature_row
@@ -49,7 +47,6 @@ from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application, identity_aad, join_identity, open_identity, split_identity
 from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
 from creditdesk.tenancy import clock
-from creditdesk.tenancy.scope import select_owned
 from creditdesk.worker.models import OutboxEvent
 
 DECIDED = "application.decided"
@@ -619,45 +616,30 @@ def _request_inputs(request: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _claim_keys(session: Session, records: list[DecisionRecord]) -> dict[int, Stored | AppError]:
-    """Insert the idempotency records (in key order, so concurrent writers cannot deadlock).
+    """Claim the records' idempotency keys (in key order, so concurrent writers cannot deadlock).
 
     A key already used (and not expired) is not stored again: its decision is not written and the
     first response is replayed — or 409 when the body differs.
     """
     answered: dict[int, Stored | AppError] = {}
     keyed = sorted(
-        (i for i, r in enumerate(records) if r.idempotency is not None),
-        key=lambda i: (records[i].application["tenant_id"], records[i].idempotency[0]),  # type: ignore[index]
+        ((i, r.application["tenant_id"], r.idempotency) for i, r in enumerate(records) if r.idempotency is not None),
+        key=lambda item: (item[1], item[2][0]),
     )
-    if not keyed:
-        return answered
-    table = idempotency.IdempotencyRecord
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    for i in keyed:
-        rec = records[i]
-        key, body_hash = rec.idempotency  # type: ignore[misc]
-        tenant_id = rec.application["tenant_id"]
-        values = {
-            "tenant_id": tenant_id,
-            "key": key,
-            "request_hash": body_hash,
-            "status_code": 201,
-            "response": _sealed_response(rec),
-            "created_at": now,
-            "expires_at": now + idempotency.TTL,
-        }
-        stmt = upsert(table).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.tenant_id, table.key],
-            set_={k: stmt.excluded[k] for k in values if k not in ("tenant_id", "key")},
-            where=table.expires_at < now,  # an expired key is reused
-        ).returning(table.key)
-        if session.execute(stmt).first() is not None:
+    for i, tenant_id, (key, body_hash) in keyed:
+        first = idempotency.claim(
+            session,
+            tenant_id=tenant_id,
+            key=key,
+            body_hash=body_hash,
+            response=_sealed_response(records[i]),
+            now=now,
+        )
+        if first is None:
             continue
-        first = session.execute(select_owned(table, tenant_id).where(table.key == key)).scalar_one()
         if first.request_hash != body_hash:
-            answered[i] = Conflict("This Idempotency-Key was already used with a different request body")
+            answered[i] = Conflict(idempotency.REUSED)
         else:
             answered[i] = Stored(open_response(first.response or {}, tenant_id=tenant_id), replayed=True)
     return answered

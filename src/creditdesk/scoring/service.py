@@ -9,7 +9,6 @@ storage, no lock, no audit row.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import Any
@@ -18,8 +17,9 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from creditdesk.db import get_database, new_id
-from creditdesk.errors import AppError, Conflict, ValidationFailed
-from creditdesk.kit import idempotency, singleflight
+from creditdesk.errors import AppError
+from creditdesk.idempotency import service as idempotency
+from creditdesk.kit import singleflight
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
@@ -91,20 +91,6 @@ def _unwrap(outcome: pipeline.Stored | AppError) -> tuple[dict[str, Any], bool]:
     return outcome.response, outcome.replayed
 
 
-def _request_hashes(tenant_id: str, payload: dict[str, Any]) -> list[str]:
-    """Keyed hashes of a request body (it holds a PAN: a plain hash of it could be brute-forced), active key first."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return personal_data_box().keyed_hashes(canonical, f"{tenant_id}/idempotency")
-
-
-def _idempotency(tenant_id: str, key: str | None, payload: dict[str, Any]) -> tuple[str, str] | None:
-    if key is None:
-        return None
-    if not 1 <= len(key) <= 255:
-        raise ValidationFailed("Idempotency-Key must be 1–255 characters")
-    return key, _request_hashes(tenant_id, payload)[0]
-
-
 async def decide_application(
     *, ctx: TenantContext, body: ApplicationCreate, idempotency_key: str | None
 ) -> tuple[dict[str, Any], bool]:
@@ -115,7 +101,7 @@ async def decide_application(
     exactly one decision and replays it to the others.
     """
     payload = body.model_dump(mode="json")
-    key = _idempotency(ctx.tenant_id, idempotency_key, payload)
+    key = idempotency.request_key(ctx.tenant_id, idempotency_key, payload)
     if key is not None:
         replay = await to_thread.run_sync(_replay, ctx.tenant_id, key, payload)
         if replay is not None:
@@ -128,19 +114,9 @@ async def decide_application(
 
 def _replay(tenant_id: str, key: tuple[str, str], payload: dict[str, Any]) -> dict[str, Any] | None:
     """The stored response of a used key, its identity opened (409 for another body)."""
+    hashes = idempotency.request_hashes(tenant_id, payload)  # under older keys of the ring too
     with get_database().session(read_only=True) as session:
-        try:
-            stored = idempotency.lookup(session, tenant_id=tenant_id, key=key[0], body_hash=key[1])
-        except Conflict:  # the same body hashed under an older key of the ring (a rotation in between)?
-            stored = None
-            for older in _request_hashes(tenant_id, payload)[1:]:
-                try:
-                    stored = idempotency.lookup(session, tenant_id=tenant_id, key=key[0], body_hash=older)
-                    break
-                except Conflict:
-                    continue
-            if stored is None:
-                raise
+        stored = idempotency.lookup(session, tenant_id=tenant_id, key=key[0], body_hashes=hashes)
         return None if stored is None else pipeline.open_response(stored, tenant_id=tenant_id)
 
 

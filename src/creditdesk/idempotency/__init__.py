@@ -1,0 +1,1 @@
+"""``Idempotency-Key``: the stored first response to a key, replayed to repeats (see ``service``)."""
