@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from creditdesk.auth import tokens
 from creditdesk.auth.models import ApiKey, RefreshToken
 from creditdesk.db import get_database, utcnow
-from creditdesk.errors import Forbidden, Unauthorized
+from creditdesk.errors import Unauthorized
 from creditdesk.kit import singleflight
 from creditdesk.kit.crypto import constant_time_equals, sha256_hex
 from creditdesk.kit.load import enforce_rate_limits
 from creditdesk.tenancy.models import Tenant, User
-from creditdesk.tenancy.permissions import Permission, permissions_for
+from creditdesk.tenancy.permissions import Permission, declare, permissions_for, require
 
 API_KEY_PREFIX = "cdk_"
 
@@ -187,9 +187,7 @@ def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a type in s
     """Dependency: the caller must hold ``permission`` (403 otherwise)."""
 
     async def _require(principal: Principal) -> Identity:
-        if not principal.can(permission):
-            raise Forbidden(f"Your role ({principal.role}) does not allow this action ({permission.value})")
+        require(principal, permission)
         return principal
 
-    _require.required_permission = permission  # type: ignore[attr-defined]  # read by the permission-matrix test
-    return Depends(_require)
+    return Depends(declare(_require, permission))

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from creditdesk.tenancy.permissions import Permission, TenantRoleName
+
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -34,14 +36,14 @@ class MeOut(BaseModel):
     name: str
     role: str
     tenant: str | None
-    permissions: list[str]
+    permissions: list[Permission] = Field(description="What the caller may do; the portal shapes its navigation on it")
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100, pattern=r"\S", description="Some visible text (not only spaces)")
-    role: Literal["tenant_admin", "risk_analyst", "field_officer", "auditor"] = "field_officer"
+    role: TenantRoleName = "field_officer"
 
 
 class ApiKeyRead(BaseModel):

@@ -234,7 +234,7 @@ def me(principal: Identity) -> dict[str, Any]:
         "name": principal.name,
         "role": principal.role,
         "tenant": principal.tenant_slug,
-        "permissions": sorted(p.value for p in principal.permissions),
+        "permissions": sorted(principal.permissions),
     }
 
 

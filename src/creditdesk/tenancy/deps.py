@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from creditdesk.auth.principal import Identity, Principal
 from creditdesk.db import SessionDep, get_database, set_tenant_scope
-from creditdesk.errors import Forbidden, NotFound
+from creditdesk.errors import NotFound
 from creditdesk.kit import singleflight
 from creditdesk.tenancy.models import Tenant
-from creditdesk.tenancy.permissions import Permission
+from creditdesk.tenancy.permissions import Permission, declare, require
 
 TENANT_TTL_S = 5.0
 
@@ -106,11 +106,6 @@ def _visible(ref: TenantRef | None, caller: Identity, slug: str) -> TenantRef:
     return ref
 
 
-def _check(permission: Permission, principal: Identity) -> None:
-    if not principal.can(permission):
-        raise Forbidden(f"Your role ({principal.role}) does not allow this action ({permission.value})")
-
-
 TenantSlug = Path(..., description="Tenant slug", max_length=40)
 
 
@@ -120,12 +115,11 @@ def TenantAccess(permission: Permission) -> Any:  # noqa: N802 - reads as a type
 
     async def _dep(session: SessionDep, principal: Principal, tenant: str = TenantSlug) -> TenantContext:
         ref = _visible(await tenant_by_slug(tenant), principal, tenant)
-        _check(permission, principal)
+        require(principal, permission)
         set_tenant_scope(session, ref.id)  # before the session's first query: no I/O here
         return TenantContext(ref, principal, session)
 
-    _dep.required_permission = permission  # type: ignore[attr-defined]  # read by the permission-matrix test
-    return Depends(_dep)
+    return Depends(declare(_dep, permission))
 
 
 def TenantCaller(permission: Permission) -> Any:  # noqa: N802 - reads as a type in signatures
@@ -134,8 +128,7 @@ def TenantCaller(permission: Permission) -> Any:  # noqa: N802 - reads as a type
 
     async def _dep(principal: Principal, tenant: str = TenantSlug) -> TenantContext:
         ref = _visible(await tenant_by_slug(tenant), principal, tenant)
-        _check(permission, principal)
+        require(principal, permission)
         return TenantContext(ref, principal)
 
-    _dep.required_permission = permission  # type: ignore[attr-defined]  # read by the permission-matrix test
-    return Depends(_dep)
+    return Depends(declare(_dep, permission))

@@ -1,8 +1,22 @@
-"""Roles and permissions as data: one enum, one mapping. Routes declare the permission they need."""
+"""Roles and permissions as data (one enum, one mapping) and the one permission check.
+
+Routes declare the permission they need through a dependency — ``Require`` (``auth/principal.py``),
+``TenantAccess`` or ``TenantCaller`` (``tenancy/deps.py``) — and each of them, like any service that
+must refuse a caller, goes through :func:`require`: 403 with the same message everywhere.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any, Literal, Protocol, TypeVar, get_args
+
+from creditdesk.errors import Forbidden
+
+#: The role names in request bodies (one list each; ``Role`` below must name the same roles, a test checks).
+PlatformRoleName = Literal["platform_admin", "risk_analyst"]
+TenantRoleName = Literal["tenant_admin", "risk_analyst", "field_officer", "auditor"]
+RoleName = Literal[PlatformRoleName, TenantRoleName]
 
 
 class Role(StrEnum):
@@ -90,8 +104,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 #: Roles that may exist without a tenant, and roles that may exist inside one.
-PLATFORM_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.RISK_ANALYST})
-TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.RISK_ANALYST, Role.FIELD_OFFICER, Role.AUDITOR})
+PLATFORM_ROLES = frozenset(Role(r) for r in get_args(PlatformRoleName))
+TENANT_ROLES = frozenset(Role(r) for r in get_args(TenantRoleName))
 
 
 def permissions_for(role: str, *, platform_scoped: bool) -> frozenset[Permission]:
@@ -100,3 +114,28 @@ def permissions_for(role: str, *, platform_scoped: bool) -> frozenset[Permission
     if not platform_scoped:
         perms = perms - {P.OPS_READ, P.OPS_MANAGE, P.TENANTS_CREATE, P.TENANTS_MANAGE, P.PLATFORM_USERS_MANAGE}
     return perms
+
+
+class Caller(Protocol):
+    """Whoever acts: a user or an API key (``auth.principal.Identity``), or a system actor."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def permissions(self) -> frozenset[Permission]: ...
+
+
+def require(caller: Caller, permission: Permission) -> None:
+    """Refuse (403) a caller without ``permission``: the one permission check, for routes and services."""
+    if permission not in caller.permissions:
+        raise Forbidden(f"Your role ({caller.role}) does not allow this action ({permission.value})")
+
+
+Dependency = TypeVar("Dependency", bound=Callable[..., Any])
+
+
+def declare(dependency: Dependency, permission: Permission) -> Dependency:
+    """Mark a route dependency with the permission it checks (``tests/routes.py`` reads it for the matrix test)."""
+    dependency.required_permission = permission  # type: ignore[attr-defined]  # a marker attribute on a function
+    return dependency

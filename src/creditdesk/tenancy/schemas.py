@@ -8,10 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
 from creditdesk.auth.passwords import password_problem
+from creditdesk.tenancy.permissions import PlatformRoleName, RoleName
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
-TenantRoleName = Literal["tenant_admin", "risk_analyst", "field_officer", "auditor"]
-RoleName = Literal["platform_admin", "risk_analyst", "tenant_admin", "field_officer", "auditor"]
 
 
 class _Strict(BaseModel):
@@ -71,7 +70,7 @@ class UserCreate(_WithPassword):
 class PlatformUserCreate(_WithPassword):
     email: EmailStr
     name: str = Field(min_length=1, max_length=200)
-    role: Literal["platform_admin", "risk_analyst"]
+    role: PlatformRoleName
     password: str = Field(max_length=128)
 
 
