@@ -136,7 +136,7 @@ def known_policy_bureaus(tenant_id: str, rule: BureauPullRule | None) -> list[st
         return []
     if rule.bureaus is not None:
         return list(rule.bureaus)
-    from creditdesk.bureaus.service import cached_enabled_bureaus
+    from creditdesk.bureaus.config import cached_enabled_bureaus
 
     return cached_enabled_bureaus(tenant_id)
 
@@ -145,7 +145,7 @@ def policy_bureaus(session: Session, *, tenant_id: str, rule: BureauPullRule) ->
     """The bureaus the policy pulls: its list, or every bureau the tenant has enabled."""
     if rule.bureaus is not None:
         return list(rule.bureaus)
-    from creditdesk.bureaus.service import enabled_bureaus
+    from creditdesk.bureaus.config import enabled_bureaus
 
     return enabled_bureaus(session, tenant_id=tenant_id)
 
@@ -226,7 +226,7 @@ def prepare(
             out.append(Prepared(body, data, status))
             continue
         assert session is not None, "bureau pulls read the tenant's configuration"
-        from creditdesk.bureaus.service import pull_for_application
+        from creditdesk.bureaus.application_pulls import pull_for_application
 
         outcome = pull_for_application(
             session, tenant_id=tenant_id, requested=targets, pan=body.applicant.pan, applicant=data["applicant"]
