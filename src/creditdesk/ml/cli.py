@@ -85,7 +85,7 @@ def train_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the report)")] = False,
 ) -> None:
     """Train a model on a file and print its validation report."""
-    from creditdesk.ml.training import TrainingError, TrainingSpec, train
+    from creditdesk.ml.training import TrainingError, TrainingSpec, train  # noqa: PLC0415 - heavy, this command only
 
     spec = TrainingSpec(
         target, algorithm=algorithm, positive=positive, date_column=date_column, seed=seed, oracle_pd=oracle_column
@@ -113,7 +113,7 @@ def synthetic_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Write a synthetic book (flat application rows with `default` and `true_pd`) to CSV."""
-    from creditdesk.ml.synthetic import TARGET, generate_book
+    from creditdesk.ml.synthetic import TARGET, generate_book  # noqa: PLC0415 - heavy, this command only
 
     book = generate_book(n=rows, seed=seed)
     table = book.flat.assign(**{TARGET: book.outcome, "true_pd": book.true_pd, "scenario": book.scenario})

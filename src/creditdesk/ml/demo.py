@@ -9,14 +9,13 @@ from creditdesk.audit import service as audit
 from creditdesk.config import Settings
 from creditdesk.ml import registry
 from creditdesk.ml.models import CreditModel
+from creditdesk.ml.training import train_default_model
 
 
 def seed_models(session: Session, settings: Settings) -> None:
     """Train and register the platform champion if no platform model exists yet."""
     if session.execute(select(CreditModel.id).where(CreditModel.tenant_id.is_(None)).limit(1)).first():
         return
-    from creditdesk.ml.training import train_default_model
-
     result = train_default_model(seed=7, num_threads=2)
     model = registry.register(
         session,

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
+import pandas as pd  # type: ignore[import-untyped]
+from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]
 
 APPROVE_BELOW = 0.30
 REJECT_AT_OR_ABOVE = 0.60
@@ -312,7 +312,7 @@ def group_fairness(
     p = np.asarray(pd_, dtype=float)
     g = np.asarray(groups, dtype=object)
     names = [name for name in (order or sorted(set(g.tolist()))) if name in set(g.tolist())]
-    stats = []
+    stats: list[dict[str, Any]] = []
     for name in names:
         mask = g == name
         stats.append(

@@ -158,14 +158,14 @@ def _items(
     if isinstance(contributions, RowExplanation):
         source = contributions.points_lost if use_points and contributions.points_lost is not None else None
         impacts = source if source is not None else contributions.contributions
-        vals = contributions.values
-        return [(name, float(impact), vals.get(name)) for name, impact in impacts.items()]
+        row_values: Mapping[str, Any] = contributions.values
+        return [(name, float(impact), row_values.get(name)) for name, impact in impacts.items()]
     if isinstance(contributions, Mapping):
         vals = values or {}
         return [(name, float(impact), vals.get(name)) for name, impact in contributions.items()]
     out = []
     for item in contributions:
-        impact = item.get("points_lost") if use_points and "points_lost" in item else item["impact"]
+        impact = item["points_lost"] if use_points and "points_lost" in item else item["impact"]
         out.append((str(item["feature"]), float(impact), item.get("value")))
     return out
 
@@ -225,7 +225,7 @@ def adverse_reasons(
     """
     skip = set(exclude)
     ref = reference or {}
-    items = []
+    items: list[dict[str, Any]] = []
     for name, impact in explanation.contributions.items():
         if name in skip:
             continue

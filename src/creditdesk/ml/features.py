@@ -26,9 +26,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from creditdesk.bureaus.schemas import BUREAU_NUMERIC_FIELDS
+from creditdesk.ml.model import normalise_level
 from creditdesk.tenancy import clock
 
 NAN = float("nan")
@@ -157,7 +158,7 @@ def _emi_float(principal: float, annual_rate_pct: float, months: float) -> float
     r = annual_rate_pct / 1200.0
     if r == 0:
         return round(principal / months, 2)
-    growth = (1.0 + r) ** months
+    growth: float = (1.0 + r) ** months
     return round(principal * r * growth / (growth - 1.0), 2)
 
 
@@ -180,7 +181,7 @@ def _num(value: Any) -> float:
     """Coerce money/count input (int, float, Decimal, numeric string, bool) to float; else NaN."""
     kind = type(value)
     if kind is float:
-        return value
+        return float(value)  # the same object: float() of an exact float returns it
     if kind is int:
         return float(value)
     if value is None:
@@ -220,15 +221,11 @@ def _flag(value: Any) -> float:
 
 
 def _cat(value: Any, levels: Sequence[str]) -> str | None:
-    """Normalise a categorical value; unknown or missing values become None."""
-    if value is None:
+    """Normalise a categorical value (lower case); unknown or missing values become None."""
+    text = normalise_level(value)
+    if text is None:
         return None
-    if isinstance(value, float):
-        if value != value:
-            return None
-        if value.is_integer():
-            value = int(value)
-    text = str(value).strip().lower()
+    text = text.lower()
     return text if text in levels else None
 
 

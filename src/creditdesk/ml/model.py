@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
+from pandas import DataFrame
 
 ARTIFACT_FORMAT = 1
 OTHER_LEVEL = "__other__"
@@ -134,7 +135,7 @@ class Explanation:
     pd: np.ndarray
     base_value: float
     contributions: np.ndarray
-    values: pd.DataFrame
+    values: DataFrame  # (a field named pd shadows the module in this class)
     points_lost: np.ndarray | None = None
 
     def row(self, i: int) -> RowExplanation:
@@ -174,7 +175,8 @@ def logit(p: np.ndarray | float) -> np.ndarray | float:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -239,9 +241,11 @@ def _encode_categorical(series: pd.Series, column: _Column) -> np.ndarray:
 
 def _encode_numeric(series: pd.Series) -> np.ndarray:
     if series.dtype.kind in "biuf":
-        return series.to_numpy(dtype=float, na_value=np.nan)
+        numbers: np.ndarray = series.to_numpy(dtype=float, na_value=np.nan)
+        return numbers
     cleaned = series.map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
-    return pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
+    parsed: np.ndarray = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
+    return parsed
 
 
 def _scalar_numeric(value: Any) -> float:
@@ -317,7 +321,7 @@ class LoadedModel:
         self.num_threads = num_threads
         self._lock = threading.Lock()
         if self.algorithm == "lightgbm":
-            import lightgbm as lgb
+            import lightgbm as lgb  # noqa: PLC0415 - LightGBM loads only for its models
 
             self.booster = lgb.Booster(model_str=artifact.model_text)
             if self.booster.num_feature() != len(self.columns):
@@ -526,7 +530,7 @@ class LoadedModel:
 
 
 def _lib() -> Any:
-    from lightgbm.basic import _LIB
+    from lightgbm.libpath import _LIB  # noqa: PLC0415 - loads LightGBM's library on first use
 
     return _LIB
 
@@ -543,7 +547,7 @@ def _gil_lib() -> Any:
 
 def _last_error() -> str:
     lib = _lib()
-    return lib.LGBM_GetLastError().decode("utf-8")
+    return str(lib.LGBM_GetLastError().decode("utf-8"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -601,7 +605,8 @@ class _Scorecard:
 
     def logit(self, x: np.ndarray) -> np.ndarray:
         """Return the log-odds of default for an encoded matrix."""
-        return self.intercept + self.woe(x) @ self.coef
+        out: np.ndarray = self.intercept + self.woe(x) @ self.coef
+        return out
 
     def explain(self, x: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         """Return (linear SHAP contributions, base value, points lost) for an encoded matrix."""

@@ -55,7 +55,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
+from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from creditdesk.ml.features import build_frame_from_flat
 
@@ -204,7 +205,8 @@ _STATES = (
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 @dataclass
@@ -223,8 +225,6 @@ class SyntheticBook:
     @property
     def oracle_auc(self) -> float:
         """Return the AUC of the true PD against the realised outcome — the best achievable."""
-        from sklearn.metrics import roc_auc_score
-
         return float(roc_auc_score(self.outcome, self.true_pd))
 
     @property
@@ -573,12 +573,12 @@ def _alternative_data(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Income seasonality, and the alternative-data columns (``alt_*``), NaN where there is no such data."""
     n, seg, age, w, c, d = len(t.segment), t.segment, t.age, t.willingness, t.stability, t.distress
-    season = np.select(
+    drawn = np.select(
         [seg == "farmer", seg == "gig", seg == "self_employed"],
         [rng.uniform(0.5, 0.9, n), rng.uniform(0.15, 0.45, n), rng.uniform(0.05, 0.3, n)],
         rng.uniform(0.0, 0.12, n),
     )
-    season = np.round(np.where(np.isnan(t.seasonality), season, t.seasonality), 3)
+    season = np.round(np.where(np.isnan(t.seasonality), drawn, t.seasonality), 3)
     inflow = np.round(income * np.exp(0.12 * c - 0.35 * d + rng.normal(0, 0.06, n)), -2)
     regularity = np.round(_sigmoid(1.6 + 1.1 * c - 3.0 * season - 0.6 * d + rng.normal(0, 0.08, n)), 3)
     volatility = np.round(np.exp(-0.8 - 0.45 * c + 0.8 * season + 0.5 * d + rng.normal(0, 0.08, n)), 3)

@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from creditdesk.ml import evaluation, scales
 from creditdesk.ml.features import (
+    ALT_FEATURES,
     FEATURE_NAMES,
     FEATURES_BY_NAME,
     FLAT_INPUTS,
@@ -47,6 +48,7 @@ from creditdesk.ml.features import (
     is_application_frame,
 )
 from creditdesk.ml.model import OTHER_LEVEL, Encoder, LoadedModel, ModelArtifact, normalise_level
+from creditdesk.ml.synthetic import TARGET, generate_book
 
 ALGORITHMS = ("lightgbm", "scorecard")
 MAX_LEVELS = 100
@@ -77,7 +79,7 @@ def load_table(source: str | Path | bytes | io.IOBase | pd.DataFrame, filename: 
         raw: bytes | None = None
         handle: Any = source
     else:
-        raw = source if isinstance(source, bytes) else source.read()  # type: ignore[union-attr]
+        raw = source if isinstance(source, bytes) else source.read()
         handle = io.BytesIO(raw)
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(handle)
@@ -330,7 +332,7 @@ def _split(
         cut1 = int(round(n * (1 - valid - test)))
         cut2 = int(round(n * (1 - test)))
         return order[:cut1], order[cut1:cut2], order[cut2:]
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]  # noqa: PLC0415 - heavy, training only
 
     idx = np.arange(n)
     rest, test_idx = train_test_split(idx, test_size=test, random_state=seed, stratify=y)
@@ -565,7 +567,7 @@ def _fit_lightgbm(
     seed: int,
     num_threads: int,
 ) -> tuple[str, dict[str, Any], np.ndarray | None]:
-    import lightgbm as lgb
+    import lightgbm as lgb  # noqa: PLC0415 - heavy, training only
 
     used: set[str] = set()
     names = [_lgb_name(s["name"], used) for s in specs]
@@ -613,8 +615,8 @@ def _fit_scorecard(
     valid_idx: np.ndarray,
 ) -> tuple[str, dict[str, Any]]:
     _quiet_optional_solver_warnings()
-    from optbinning import BinningProcess, Scorecard
-    from sklearn.linear_model import LogisticRegression
+    from optbinning import BinningProcess, Scorecard  # type: ignore[import-untyped]  # noqa: PLC0415 - heavy (cvxpy), scorecards only
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # noqa: PLC0415 - heavy, scorecards only
 
     names = [s["name"] for s in specs]
     categorical = [s["name"] for s in specs if s["kind"] == "categorical"]
@@ -778,7 +780,7 @@ def _report(
     test_metrics = evaluation.metrics(y_test, pd_test)
     kinds = {c.name: c.kind for c in model.columns}
     importance = model.feature_importance()
-    importance_rows = [{"feature": k, "importance": v} for k, v in importance.items()]
+    importance_rows: list[dict[str, Any]] = [{"feature": k, "importance": v} for k, v in importance.items()]
     if model.algorithm == "lightgbm":
         sample = test_idx[: min(len(test_idx), 2000)]
         shap = model.explain(frame.iloc[sample])
@@ -847,9 +849,6 @@ def train_default_model(
     With ``swap_set`` a bureau-only challenger is trained on the same split and the swap-set
     analysis (approvals gained at equal bad rate) is added to the model card.
     """
-    from creditdesk.ml.features import ALT_FEATURES
-    from creditdesk.ml.synthetic import TARGET, generate_book
-
     book = generate_book(n=n, seed=seed)
     table = book.training_frame()
     table["true_pd"] = book.true_pd

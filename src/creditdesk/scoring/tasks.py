@@ -118,7 +118,7 @@ def score_batch(ctx: JobContext) -> dict[str, Any]:
     )
     # by primary key only (the batch is already known to be the tenant's; RLS stays behind it): a tenant
     # filter here lets PostgreSQL's generic plan pick the tenant index and read every row per update
-    mark = update(BatchRow.__table__).where(BatchRow.batch_id == batch.id, BatchRow.row_number == bindparam("b_row"))
+    mark = update(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.row_number == bindparam("b_row"))
     finished = sum(
         n for state, n in counts(session, tenant_id=tenant.id, batch_id=batch.id).items() if state != "pending"
     )

@@ -111,21 +111,20 @@ def get_broker(settings: Settings | None = None) -> dramatiq.Broker:
             broker = StubBroker()
             broker.emit_after("process_boot")
         elif url.startswith("amqp"):
-            from dramatiq.brokers.rabbitmq import RabbitmqBroker
+            from dramatiq.brokers.rabbitmq import RabbitmqBroker  # noqa: PLC0415 - pika loads only when configured
 
             broker = RabbitmqBroker(url=url)
             for params in broker.parameters if isinstance(broker.parameters, list) else [broker.parameters]:
                 _shorten_timeouts(params, url)
         elif url.startswith("redis"):
-            from dramatiq.brokers.redis import RedisBroker
+            from dramatiq.brokers.redis import RedisBroker  # noqa: PLC0415 - redis loads only when configured
 
-            broker = RedisBroker(url=url)
+            broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated
         else:
             raise ValueError("CREDITDESK_BROKER_URL must start with amqp:// or redis://")
         broker.add_middleware(CurrentMessage())
         dramatiq.set_broker(broker)
         _actor = dramatiq.actor(
-            _run_job,
             actor_name="creditdesk.run_job",
             queue_name=QUEUE,
             broker=broker,
@@ -133,7 +132,7 @@ def get_broker(settings: Settings | None = None) -> dramatiq.Broker:
             min_backoff=settings.job_min_backoff_ms,
             max_backoff=settings.job_max_backoff_ms,
             time_limit=6 * 3600 * 1000,
-        )
+        )(_run_job)
         _broker, _broker_url = broker, url
         return broker
 
@@ -213,7 +212,8 @@ def resend_stale_jobs(
     sent = 0
     for job_id, max_attempts in candidates:
         with db.session() as session, session.begin():
-            claimed = session.execute(update(Job).where(Job.id == job_id, stale).values(updated_at=now)).rowcount
+            touch = update(Job).where(Job.id == job_id, stale).values(updated_at=now)
+            claimed = session.connection().execute(touch).rowcount
         if claimed != 1:
             continue  # another sweep took it, or it has moved on
         if not send_job(job_id, max_attempts=max_attempts):

@@ -27,7 +27,7 @@ TERMINAL = frozenset({"succeeded", "failed", "dead"})
 
 
 def _send_after_commit(session: Session) -> None:
-    from creditdesk.worker import broker
+    from creditdesk.worker import broker  # noqa: PLC0415 - the broker imports this module
 
     pending: list[tuple[str, int]] = session.info.pop("jobs_to_send", [])
     for job_id, max_attempts in pending:
@@ -63,7 +63,7 @@ def claim(db: Database, job_id: str, *, lease_seconds: int) -> Job | None:
     """Atomically mark a queued (or lease-expired running) job as running; None if another worker has it."""
     now = utcnow()
     with db.session() as session, session.begin():
-        result = session.execute(
+        result = session.connection().execute(  # Core: a CursorResult, whose rowcount says who won
             update(Job)
             .where(
                 Job.id == job_id,
