@@ -19,7 +19,7 @@ describe('the scoring form model', () => {
     expect(values.applicant.name).toBe('Asha Verma');
     expect(values.new_to_credit).toBe(false);
     expect(validateApplication(values, today)).toEqual({});
-    const body = toApplicationBody(values) as unknown as Record<string, unknown>;
+    const body = toApplicationBody(values);
     expect(body).toEqual(JSON.parse(sample));
   });
 
@@ -44,7 +44,7 @@ describe('the scoring form model', () => {
     v.bureau.score = 1200; // hidden, so not validated
     v.choose_bureaus = false;
     expect(validateApplication(v, today)['bureau.score']).toBeUndefined();
-    const body = toApplicationBody(v) as unknown as Record<string, unknown>;
+    const body = toApplicationBody(v);
     expect(body.bureau).toBeUndefined();
     expect('pull_bureaus' in body).toBe(false); // the policy decides which bureaus are pulled
     expect(body.alt_data).toEqual({ avg_monthly_inflow: 70000, inflow_regularity: 0.9, bounced_emis_last_6m: 0, upi_txn_per_month: 45 });
@@ -54,9 +54,9 @@ describe('the scoring form model', () => {
     const v = fromApplicationJson(sample);
     expect(v.choose_bureaus).toBe(true); // the sample names its bureaus
     v.pull_bureaus = ['cibil'];
-    expect((toApplicationBody(v) as unknown as Record<string, unknown>).pull_bureaus).toEqual(['cibil']);
+    expect(toApplicationBody(v).pull_bureaus).toEqual(['cibil']);
     v.choose_bureaus = false;
-    expect('pull_bureaus' in (toApplicationBody(v) as unknown as Record<string, unknown>)).toBe(false);
+    expect('pull_bureaus' in toApplicationBody(v)).toBe(false);
     const plain = fromApplicationJson(JSON.stringify({ ...JSON.parse(sample), pull_bureaus: undefined }));
     expect(plain.choose_bureaus).toBe(false);
     expect(plain.pull_bureaus).toEqual(['cibil', 'experian', 'crif']);
@@ -66,9 +66,19 @@ describe('the scoring form model', () => {
     const v = fromApplicationJson(sample);
     v.applicant.pan = 'abcpv1234k';
     v.applicant.email = '';
-    const body = toApplicationBody(v) as unknown as { applicant: Record<string, unknown> };
+    const body = toApplicationBody(v);
     expect(body.applicant.pan).toBe('ABCPV1234K');
     expect('email' in body.applicant).toBe(false);
+  });
+
+  it('asks for an employment type or a purpose the API does not know instead of sending it', () => {
+    const raw = JSON.parse(sample);
+    const v = fromApplicationJson(
+      JSON.stringify({ ...raw, applicant: { ...raw.applicant, employment_type: 'retired' }, loan: { ...raw.loan, purpose: 'wedding' } }),
+    );
+    const errors = validateApplication(v, today);
+    expect(errors['applicant.employment_type']).toBe('Choose the employment type');
+    expect(errors['loan.purpose']).toBe('Choose the purpose');
   });
 
   it('explains unusable JSON', () => {

@@ -1,21 +1,40 @@
 // The scoring form's model: values as the form holds them, validation per field, and the
 // conversion to and from the API body (DESIGN §5 "Scoring").
+import { valuesOf } from '@/lib/enums';
 import type { ApplicationCreate } from '../api/create-application';
 
-export const EMPLOYMENT_TYPES = ['salaried', 'self_employed', 'gig', 'farmer', 'student', 'unemployed'] as const;
-export const PURPOSES = [
-  'personal',
-  'business',
-  'education',
-  'vehicle',
-  'home_improvement',
-  'agriculture',
-  'medical',
-  'consumer_durable',
-  'other',
-] as const;
-export const RESIDENCE_TYPES = ['owned', 'rented', 'family', 'company_provided'] as const;
-export const BUREAUS = ['cibil', 'experian', 'crif'] as const;
+type Applicant = ApplicationCreate['applicant'];
+export type EmploymentType = Applicant['employment_type'];
+export type ResidenceType = NonNullable<Applicant['residence_type']>;
+export type Purpose = ApplicationCreate['loan']['purpose'];
+export type Bureau = NonNullable<ApplicationCreate['pull_bureaus']>[number];
+
+// Every value the API takes, checked against the generated client (see lib/enums.ts).
+export const EMPLOYMENT_TYPES = valuesOf<EmploymentType>({
+  salaried: true,
+  self_employed: true,
+  gig: true,
+  farmer: true,
+  student: true,
+  unemployed: true,
+});
+export const PURPOSES = valuesOf<Purpose>({
+  personal: true,
+  business: true,
+  education: true,
+  vehicle: true,
+  home_improvement: true,
+  agriculture: true,
+  medical: true,
+  consumer_durable: true,
+  other: true,
+});
+export const RESIDENCE_TYPES = valuesOf<ResidenceType>({ owned: true, rented: true, family: true, company_provided: true, other: true });
+export const BUREAUS = valuesOf<Bureau>({ cibil: true, experian: true, crif: true });
+/** City tiers as the form's select holds them, and as the API takes them. */
+const CITY_TIERS = { '1': 1, '2': 2, '3': 3 } as const satisfies Record<string, NonNullable<Applicant['city_tier']>>;
+export type CityTier = keyof typeof CITY_TIERS;
+export const CITY_TIER_OPTIONS = Object.keys(CITY_TIERS) as CityTier[];
 
 type Num = number | '';
 
@@ -27,15 +46,16 @@ export interface FormValues {
     date_of_birth: string;
     phone: string;
     email: string;
-    employment_type: string;
+    /** '' when imported JSON names a type the API does not know (the field then asks for one). */
+    employment_type: EmploymentType | '';
     employment_years: Num;
     monthly_income: Num;
     existing_emi: Num;
-    residence_type: string;
-    city_tier: string;
+    residence_type: ResidenceType | null;
+    city_tier: CityTier | null;
     state: string;
   };
-  loan: { amount: Num; tenure_months: Num; interest_rate: Num; purpose: string };
+  loan: { amount: Num; tenure_months: Num; interest_rate: Num; purpose: Purpose | '' };
   new_to_credit: boolean;
   bureau: {
     score: Num;
@@ -49,7 +69,7 @@ export interface FormValues {
   alt_data: { avg_monthly_inflow: Num; inflow_regularity: Num; bounced_emis_last_6m: Num; upi_txn_per_month: Num };
   /** Pull what the credit policy says (false), or only `pull_bureaus` (needs applications:choose_bureaus). */
   choose_bureaus: boolean;
-  pull_bureaus: string[];
+  pull_bureaus: Bureau[];
 }
 
 export const EMPTY_VALUES: FormValues = {
@@ -115,12 +135,14 @@ export function validateApplication(v: FormValues, today = new Date()): Record<s
         : null;
   e['applicant.phone'] = a.phone && !/^\+?[0-9]{10,13}$/.test(a.phone.replace(/[\s-]/g, '')) ? 'Enter a 10-digit mobile number' : null;
   e['applicant.email'] = a.email && !/^\S+@\S+\.\S+$/.test(a.email) ? 'Enter a valid e-mail' : null;
+  e['applicant.employment_type'] = a.employment_type ? null : 'Choose the employment type';
   e['applicant.monthly_income'] = required(a.monthly_income, 'Monthly income') ?? range(a.monthly_income, 0, 1e9, 'Monthly income');
   e['applicant.existing_emi'] = range(a.existing_emi, 0, 1e9, 'Existing EMI');
   e['applicant.employment_years'] = range(a.employment_years, 0, 60, 'Years employed');
   e['loan.amount'] = required(v.loan.amount, 'Loan amount') ?? range(v.loan.amount, 1000, 1e9, 'Loan amount');
   e['loan.tenure_months'] = required(v.loan.tenure_months, 'Tenure') ?? range(v.loan.tenure_months, 1, 360, 'Tenure');
   e['loan.interest_rate'] = required(v.loan.interest_rate, 'Interest rate') ?? range(v.loan.interest_rate, 0, 60, 'Interest rate');
+  e['loan.purpose'] = v.loan.purpose ? null : 'Choose the purpose';
   if (!v.new_to_credit) {
     const b = v.bureau;
     e['bureau.score'] = range(b.score, 300, 900, 'Bureau score');
@@ -138,33 +160,72 @@ export function validateApplication(v: FormValues, today = new Date()): Record<s
   return Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => kv[1] !== null));
 }
 
-function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== '' && v !== null && v !== undefined)) as Partial<T>;
+/** A field validateApplication() requires: present by the time a body is built. */
+function need<T>(value: T | '' | null, field: string): T {
+  if (value === '' || value === null) throw new Error(`${field} is required`);
+  return value;
+}
+/** An optional field: left out when empty. */
+const opt = <T>(value: T | '' | null): T | undefined => (value === '' || value === null ? undefined : value);
+
+/** The object without its undefined fields (they are all optional), so the body names only what was entered. */
+function present<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
- * The API body: empty optional fields left out; no bureau block when there are no values to enter.
- * `pull_bureaus` is sent only when the user chose bureaus; otherwise the server pulls what the credit
- * policy says (by default every enabled bureau).
+ * The API body, from values validateApplication() accepts: empty optional fields left out; no bureau
+ * block when there are no values to enter. `pull_bureaus` is sent only when the user chose bureaus;
+ * otherwise the server pulls what the credit policy says (by default every enabled bureau).
  */
 export function toApplicationBody(v: FormValues): ApplicationCreate {
   const a = v.applicant;
-  const bureau = v.new_to_credit ? {} : compact(v.bureau);
-  const alt = compact(v.alt_data);
-  const body = {
-    ...(v.external_ref.trim() ? { external_ref: v.external_ref.trim() } : {}),
-    applicant: compact({
-      ...a,
+  const b = v.bureau;
+  const d = v.alt_data;
+  const bureau = v.new_to_credit
+    ? {}
+    : present({
+        score: opt(b.score),
+        utilization: opt(b.utilization),
+        dpd_30_last_12m: opt(b.dpd_30_last_12m),
+        max_dpd_last_24m: opt(b.max_dpd_last_24m),
+        enquiries_last_6m: opt(b.enquiries_last_6m),
+        credit_history_months: opt(b.credit_history_months),
+        active_accounts: opt(b.active_accounts),
+      });
+  const alt = present({
+    avg_monthly_inflow: opt(d.avg_monthly_inflow),
+    inflow_regularity: opt(d.inflow_regularity),
+    bounced_emis_last_6m: opt(d.bounced_emis_last_6m),
+    upi_txn_per_month: opt(d.upi_txn_per_month),
+  });
+  return present({
+    external_ref: v.external_ref.trim() || undefined,
+    applicant: present({
       name: a.name.trim(),
-      pan: a.pan.trim().toUpperCase(),
-      city_tier: a.city_tier ? Number(a.city_tier) : '',
+      pan: a.pan.trim().toUpperCase() || undefined,
+      date_of_birth: need(a.date_of_birth, 'Date of birth'),
+      phone: opt(a.phone),
+      email: opt(a.email),
+      employment_type: need(a.employment_type, 'Employment type'),
+      employment_years: opt(a.employment_years),
+      monthly_income: need(a.monthly_income, 'Monthly income'),
+      // The API reads a missing figure as no existing EMI.
+      existing_emi: opt(a.existing_emi) ?? 0,
+      residence_type: opt(a.residence_type),
+      city_tier: a.city_tier ? CITY_TIERS[a.city_tier] : undefined,
+      state: opt(a.state),
     }),
-    loan: compact(v.loan),
-    ...(Object.keys(bureau).length ? { bureau } : {}),
-    ...(Object.keys(alt).length ? { alt_data: alt } : {}),
-    ...(v.choose_bureaus ? { pull_bureaus: v.pull_bureaus } : {}),
-  };
-  return body as unknown as ApplicationCreate;
+    loan: {
+      amount: need(v.loan.amount, 'Loan amount'),
+      tenure_months: need(v.loan.tenure_months, 'Tenure'),
+      interest_rate: need(v.loan.interest_rate, 'Interest rate'),
+      purpose: need(v.loan.purpose, 'Purpose'),
+    },
+    bureau: Object.keys(bureau).length ? bureau : undefined,
+    alt_data: Object.keys(alt).length ? alt : undefined,
+    pull_bureaus: v.choose_bureaus ? v.pull_bureaus : undefined,
+  });
 }
 
 const num = (x: unknown): Num => {
@@ -173,6 +234,11 @@ const num = (x: unknown): Num => {
   return '';
 };
 const str = (x: unknown): string => (x === null || x === undefined ? '' : String(x));
+/** A value of one of the API's enums: `fallback` when absent, '' when it is not one the API knows. */
+function oneOf<T extends string>(values: readonly T[], x: unknown, fallback: T): T | '' {
+  if (x === null || x === undefined || x === '') return fallback;
+  return values.find((v) => v === String(x)) ?? '';
+}
 
 /** Parse pasted or uploaded JSON (one application body) into form values; throws a readable Error. */
 export function fromApplicationJson(text: string): FormValues {
@@ -202,19 +268,19 @@ export function fromApplicationJson(text: string): FormValues {
       date_of_birth: str(a.date_of_birth),
       phone: str(a.phone),
       email: str(a.email),
-      employment_type: str(a.employment_type) || 'salaried',
+      employment_type: oneOf(EMPLOYMENT_TYPES, a.employment_type, 'salaried'),
       employment_years: num(a.employment_years),
       monthly_income: num(a.monthly_income),
       existing_emi: num(a.existing_emi),
-      residence_type: str(a.residence_type) || 'rented',
-      city_tier: str(a.city_tier) || '1',
+      residence_type: oneOf(RESIDENCE_TYPES, a.residence_type, 'rented') || null,
+      city_tier: oneOf(CITY_TIER_OPTIONS, a.city_tier, '1') || null,
       state: str(a.state),
     },
     loan: {
       amount: num(l.amount),
       tenure_months: num(l.tenure_months),
       interest_rate: num(l.interest_rate),
-      purpose: str(l.purpose) || 'personal',
+      purpose: oneOf(PURPOSES, l.purpose, 'personal'),
     },
     new_to_credit: !hasBureau,
     bureau: {
@@ -234,7 +300,7 @@ export function fromApplicationJson(text: string): FormValues {
     },
     choose_bureaus: Array.isArray(o.pull_bureaus),
     pull_bureaus: Array.isArray(o.pull_bureaus)
-      ? o.pull_bureaus.map(String).filter((x) => (BUREAUS as readonly string[]).includes(x))
+      ? o.pull_bureaus.map(String).filter((x): x is Bureau => (BUREAUS as readonly string[]).includes(x))
       : [...BUREAUS],
   };
 }
