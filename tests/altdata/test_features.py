@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 
 from creditdesk.altdata.features import StatementError, analyse_statement, compute_features, parse_transactions
+from creditdesk.altdata.schemas import ALT_DATA_FIELDS, AltData
+from creditdesk.ml.features import ALT_FEATURES, ALT_FIELDS
+from creditdesk.scoring.batches import ALT_COLUMNS
 
 # A salaried borrower's statement, Jan–Mar 2025 (one row is broken on purpose):
 #   inflows by month: Jan 30,000 · Feb 50,000 (salary; the NACH reversal credit is not income) · Mar 40,000
@@ -169,3 +172,14 @@ def test_amount_formats() -> None:
     ]
     with pytest.raises(ValueError):
         compute_features([])
+
+
+def test_the_alt_data_contract_is_one_list() -> None:
+    """The application's alt_data block, the batch columns and the model's features name the same fields."""
+    assert ALT_FIELDS == ALT_DATA_FIELDS
+    assert list(ALT_COLUMNS.values()) == list(ALT_DATA_FIELDS)
+    assert {f"alt_{f}" for f in ALT_DATA_FIELDS} <= set(ALT_FEATURES)
+    analysis = analyse_statement(STATEMENT)
+    assert analysis.features is not None
+    block = analysis.features.to_application_alt_data()
+    assert AltData.model_validate(block).avg_monthly_inflow == Decimal("40000.00")

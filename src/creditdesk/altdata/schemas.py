@@ -1,4 +1,5 @@
-"""Alternative-data shapes: one parsed transaction, a row problem, the features, a statement's analysis."""
+"""Alternative-data shapes: an application's ``alt_data`` block, one parsed transaction, a row problem,
+the features of a statement and its analysis."""
 
 from __future__ import annotations
 
@@ -6,9 +7,31 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from creditdesk.kit.money import Money
 
 Direction = Literal["credit", "debit"]
+
+
+# The one list of alternative-data inputs: the application body (scoring), the flat batch columns
+# ``alt_<field>`` and the model's ``alt_*`` features (ml/features.py) are derived from these fields.
+class AltData(BaseModel):
+    """Alternative data of one application (bank-statement and UPI aggregates); every field optional."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    avg_monthly_inflow: Money | None = None
+    inflow_regularity: float | None = Field(default=None, ge=0, le=1)
+    bounced_emis_last_6m: int | None = Field(default=None, ge=0, le=500)
+    upi_txn_per_month: float | None = Field(default=None, ge=0, le=100000)
+    balance_volatility: float | None = Field(default=None, ge=0, le=100)
+    income_seasonality: float | None = Field(default=None, ge=0, le=1)
+    digital_footprint_months: float | None = Field(default=None, ge=0, le=1200)
+
+
+ALT_DATA_FIELDS: tuple[str, ...] = tuple(AltData.model_fields)
+"""The keys of an application's ``alt_data`` block, in order."""
 
 
 class Transaction(BaseModel):
@@ -44,8 +67,8 @@ class AltDataFeatures(BaseModel):
     months_covered: int = Field(ge=1)
 
     def to_application_alt_data(self) -> dict[str, Any]:
-        """Return the application's ``alt_data`` block (§5), money as Decimal."""
-        return self.model_dump()
+        """Return the application's ``alt_data`` block (§5), money as Decimal (``months_covered`` is not in it)."""
+        return {k: v for k, v in self.model_dump().items() if k in ALT_DATA_FIELDS}
 
 
 class StatementAnalysis(BaseModel):

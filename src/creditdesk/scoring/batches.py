@@ -21,7 +21,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from creditdesk.altdata.schemas import ALT_DATA_FIELDS
 from creditdesk.audit import service as audit
+from creditdesk.bureaus.schemas import APPLICATION_BUREAU_FIELDS
 from creditdesk.config import get_settings
 from creditdesk.errors import PayloadTooLarge, ValidationFailed
 from creditdesk.kit import jsonlimits, tabular
@@ -29,7 +31,7 @@ from creditdesk.kit.pagination import Page, paginate
 from creditdesk.scoring import pipeline
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Batch, BatchRow
-from creditdesk.scoring.schemas import AltData, Applicant, BureauData
+from creditdesk.scoring.schemas import Applicant
 from creditdesk.scoring.schemas import ApplicationCreate as AppIn
 from creditdesk.tenancy.deps import TenantContext
 from creditdesk.tenancy.permissions import Permission
@@ -44,8 +46,8 @@ LOAN_COLUMNS = {
     "interest_rate": "interest_rate",
     "purpose": "purpose",
 }
-BUREAU_COLUMNS = {f"bureau_{f}": f for f in BureauData.model_fields}
-ALT_COLUMNS = {f"alt_{f}": f for f in AltData.model_fields}
+BUREAU_COLUMNS = {f"bureau_{f}": f for f in APPLICATION_BUREAU_FIELDS}
+ALT_COLUMNS = {f"alt_{f}": f for f in ALT_DATA_FIELDS}
 KNOWN_COLUMNS = {"external_ref", *APPLICANT_COLUMNS, *LOAN_COLUMNS, *BUREAU_COLUMNS, *ALT_COLUMNS}
 PREVIEW_ROWS = 20
 RESULT_COLUMNS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Header, Query, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -20,6 +20,7 @@ from creditdesk.scoring.schemas import (
     BatchOut,
     BatchPage,
     BatchPreviewOut,
+    Decision,
     DecisionOut,
     PolicyIn,
     PolicyOut,
@@ -55,7 +56,7 @@ def list_applications(
     page: PageDep,
     ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_READ_OWN)],
     external_ref: Annotated[str | None, Query(max_length=100)] = None,
-    decision: Literal["Approve", "Review", "Reject"] | None = None,
+    decision: Decision | None = None,
     created_from: Instant | None = None,
     created_to: Instant | None = None,
     pan: Annotated[str | None, Query(min_length=10, max_length=10, description="The applicant's PAN")] = None,

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from creditdesk.bureaus.schemas import BureauData, BureauName, pan_input
+from creditdesk.altdata.schemas import AltData
+from creditdesk.bureaus.schemas import PAN_PATTERN, BureauData, BureauName, pan_input
+from creditdesk.kit.money import Money
 from creditdesk.ml.features import EMPLOYMENT_TYPES, PURPOSES, RESIDENCE_TYPES
 
 # one vocabulary: the feature definitions (ml/features.py) own the levels the model was trained on
@@ -17,9 +19,6 @@ Purpose = Literal[PURPOSES]  # type: ignore[valid-type]
 ResidenceType = Literal[RESIDENCE_TYPES]  # type: ignore[valid-type]
 Decision = Literal["Approve", "Review", "Reject"]
 BureauStatus = Literal["pulled", "no_record", "supplied", "unavailable", "none"]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
-
-PAN_PATTERN = r"^[A-Z]{5}[0-9]{4}[A-Z]$"
 
 
 class _In(BaseModel):
@@ -28,7 +27,9 @@ class _In(BaseModel):
 
 class Applicant(_In):
     name: str = Field(min_length=1, max_length=200)
-    pan: str | None = Field(default=None, pattern=PAN_PATTERN, description="Permanent Account Number, e.g. ABCPV1234K")
+    pan: str | None = Field(
+        default=None, pattern=PAN_PATTERN.pattern, description="Permanent Account Number, e.g. ABCPV1234K"
+    )
     date_of_birth: date
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{10,13}$")
     email: EmailStr | None = None
@@ -60,16 +61,6 @@ class LoanRequest(_In):
     tenure_months: int = Field(ge=1, le=480)
     interest_rate: Decimal = Field(ge=0, le=60, description="Percent per annum")
     purpose: Purpose
-
-
-class AltData(_In):
-    avg_monthly_inflow: Money | None = None
-    inflow_regularity: float | None = Field(default=None, ge=0, le=1)
-    bounced_emis_last_6m: int | None = Field(default=None, ge=0, le=500)
-    upi_txn_per_month: float | None = Field(default=None, ge=0, le=100000)
-    balance_volatility: float | None = Field(default=None, ge=0, le=100)
-    income_seasonality: float | None = Field(default=None, ge=0, le=1)
-    digital_footprint_months: float | None = Field(default=None, ge=0, le=1200)
 
 
 class ApplicationCreate(_In):
