@@ -9,18 +9,19 @@ import { ErrorAlert } from '@/components/ErrorAlert';
 import { WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
 import { EmptyState } from '@/components/StatusPanels';
+import { optionsOf } from '@/lib/enums';
 import { errorMessage } from '@/lib/errors';
 import { formatDateTime } from '@/lib/format';
 import { useCreateApiKey, type ApiKeyCreate } from '../api/create-api-key';
 import { useApiKeys, type ApiKey } from '../api/list-api-keys';
 import { useRevokeApiKey } from '../api/revoke-api-key';
 
-const ROLES = [
-  { value: 'field_officer', label: 'Field officer (score applications)' },
-  { value: 'risk_analyst', label: 'Risk analyst' },
-  { value: 'auditor', label: 'Auditor (read-only)' },
-  { value: 'tenant_admin', label: 'Tenant admin' },
-];
+const ROLES = optionsOf<ApiKeyCreate['role']>({
+  field_officer: 'Field officer (score applications)',
+  risk_analyst: 'Risk analyst',
+  auditor: 'Auditor (read-only)',
+  tenant_admin: 'Tenant admin',
+});
 
 function TenantApiKeys({ tenant }: { tenant: string }) {
   const keys = useApiKeys(tenant);
@@ -28,14 +29,14 @@ function TenantApiKeys({ tenant }: { tenant: string }) {
   const revoke = useRevokeApiKey(tenant);
   const [opened, { open, close }] = useDisclosure(false);
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
-  const form = useForm<{ name: string; role: string }>({
+  const form = useForm<{ name: string; role: ApiKeyCreate['role'] }>({
     initialValues: { name: '', role: 'field_officer' },
     validate: { name: (v) => (v.trim() ? null : 'Name the key after the system that will use it') },
   });
 
   const submit = form.onSubmit((v) =>
     create.mutate(
-      { name: v.name.trim(), role: v.role as ApiKeyCreate['role'] },
+      { name: v.name.trim(), role: v.role },
       {
         onSuccess: (k) => {
           setCreated({ name: k.name, key: k.key });

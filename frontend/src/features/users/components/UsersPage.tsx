@@ -9,49 +9,56 @@ import { Can, WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
 import { EmptyState } from '@/components/StatusPanels';
 import { useAuth } from '@/lib/auth';
+import { optionsOf } from '@/lib/enums';
 import { errorMessage, fieldErrors } from '@/lib/errors';
 import { formatDateTime } from '@/lib/format';
 import { usePaging } from '@/lib/list-filters';
 import { passwordProblem } from '@/lib/password';
-import { useCreatePlatformUser } from '../api/create-platform-user';
+import { useCreatePlatformUser, type PlatformUserCreate } from '../api/create-platform-user';
 import { useCreateUser, type UserCreate } from '../api/create-user';
 import { useUsers, type User } from '../api/list-users';
 import { useUpdateUser } from '../api/update-user';
 
-const TENANT_ROLES = [
-  { value: 'field_officer', label: 'Field officer — scores applications' },
-  { value: 'risk_analyst', label: 'Risk analyst — bureaus, models, policy, monitoring' },
-  { value: 'auditor', label: 'Auditor — read-only' },
-  { value: 'tenant_admin', label: 'Tenant admin — everything in the tenant' },
-];
-const PLATFORM_ROLES = [
-  { value: 'risk_analyst', label: 'Platform risk analyst — every tenant' },
-  { value: 'platform_admin', label: 'Platform admin' },
-];
+const TENANT_ROLES = optionsOf<Exclude<UserCreate['role'], 'platform_admin'>>({
+  field_officer: 'Field officer — scores applications',
+  risk_analyst: 'Risk analyst — bureaus, models, policy, monitoring',
+  auditor: 'Auditor — read-only',
+  tenant_admin: 'Tenant admin — everything in the tenant',
+});
+interface UserValues<Role extends string> {
+  name: string;
+  email: string;
+  role: Role;
+  password: string;
+}
+const PLATFORM_ROLES = optionsOf<PlatformUserCreate['role']>({
+  risk_analyst: 'Platform risk analyst — every tenant',
+  platform_admin: 'Platform admin',
+});
 
-function UserForm({
+function UserForm<Role extends string>({
   roles,
   onSubmit,
   pending,
   error,
   onCancel,
 }: {
-  roles: { value: string; label: string }[];
-  onSubmit: (v: { name: string; email: string; role: string; password: string }) => Promise<unknown>;
+  roles: { value: Role; label: string }[];
+  onSubmit: (v: UserValues<Role>) => Promise<unknown>;
   pending: boolean;
   error: unknown;
   onCancel: () => void;
 }) {
-  const form = useForm({
+  const form = useForm<UserValues<Role>>({
     initialValues: { name: '', email: '', role: roles[0]!.value, password: '' },
-    validate: {
-      name: (v) => (v.trim() ? null : 'Enter the person’s name'),
-      email: (v) => (/^\S+@\S+\.\S+$/.test(v) ? null : 'Enter a valid e-mail'),
-      role: (v) => (v ? null : 'Choose a role'),
-      password: (v, values) => passwordProblem(v, values.email),
-    },
+    validate: (v) => ({
+      name: v.name.trim() ? null : 'Enter the person’s name',
+      email: /^\S+@\S+\.\S+$/.test(v.email) ? null : 'Enter a valid e-mail',
+      role: v.role ? null : 'Choose a role',
+      password: passwordProblem(v.password, v.email),
+    }),
   });
-  const submit = form.onSubmit(async (v) => {
+  const submit = form.onSubmit(async (v: UserValues<Role>) => {
     try {
       await onSubmit({ ...v, name: v.name.trim(), email: v.email.trim() });
       form.reset();
@@ -170,7 +177,7 @@ function TenantUsers({ tenant }: { tenant: string }) {
           error={create.isError ? create.error : null}
           onCancel={close}
           onSubmit={async (v) => {
-            const u = await create.mutateAsync(v as UserCreate);
+            const u = await create.mutateAsync(v);
             notifications.show({ color: 'teal', message: `${u.name} can now sign in as ${u.role.replace(/_/g, ' ')}` });
             close();
           }}
@@ -183,7 +190,7 @@ function TenantUsers({ tenant }: { tenant: string }) {
           error={createPlatform.isError ? createPlatform.error : null}
           onCancel={platform.close}
           onSubmit={async (v) => {
-            const u = await createPlatform.mutateAsync(v as Parameters<typeof createPlatform.mutateAsync>[0]);
+            const u = await createPlatform.mutateAsync(v);
             notifications.show({ color: 'teal', message: `${u.name} can now sign in for every tenant` });
             platform.close();
           }}
