@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +45,7 @@ from creditdesk.ml.model import LoadedModel, RowExplanation
 from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application, identity_aad, join_identity, open_identity, split_identity
-from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
+from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule, PolicyIn
 from creditdesk.tenancy import clock
 from creditdesk.worker.models import OutboxEvent
 
@@ -302,21 +302,9 @@ def evaluate(
     decision = policies.decide(pd, fired, config)
     if unavailable:  # never decided as new to credit: a person looks at it (a knock-out's Reject stands)
         decision = "Reject" if decision == "Reject" and fired else "Review"
-    adverse: list[dict[str, Any]] = []
-    positive: list[str] = []
-    if decision == "Approve":
-        positive = explain.positive_factors(explanation, n=3)
-        reasons = positive or [explain.NO_SIGNIFICANT_ADVERSE]
-    else:
-        adverse = explain.adverse_reasons(
-            explanation,
-            reference=reference,
-            min_impact=config.adverse_reason_min_impact,
-            exclude=BUREAU_FEATURES if unavailable else (),
-        )
-        lead = [f["reason"] for f in fired] + ([BUREAU_UNAVAILABLE] if unavailable else [])
-        texts = list(dict.fromkeys(lead + [a["reason"] for a in adverse]))
-        reasons = texts[: max(3, len(lead))] or [explain.NO_SIGNIFICANT_ADVERSE]
+    reasons, positive, adverse = _reasons(
+        explanation, decision=decision, fired=fired, unavailable=unavailable, reference=reference, config=config
+    )
     ead = body.loan.amount
     return Evaluation(
         features={k: _clean(v) for k, v in features.items()},
@@ -342,6 +330,30 @@ def evaluate(
         adverse_reasons=adverse,
         bureau_status=bureau_status,
     )
+
+
+def _reasons(
+    explanation: RowExplanation,
+    *,
+    decision: str,
+    fired: list[dict[str, Any]],
+    unavailable: bool,
+    reference: dict[str, float] | None,
+    config: PolicyIn,
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """The decision's texts, the factors in the applicant's favour and the adverse reasons (see :func:`evaluate`)."""
+    if decision == "Approve":
+        positive = explain.positive_factors(explanation, n=3)
+        return positive or [explain.NO_SIGNIFICANT_ADVERSE], positive, []
+    adverse = explain.adverse_reasons(
+        explanation,
+        reference=reference,
+        min_impact=config.adverse_reason_min_impact,
+        exclude=BUREAU_FEATURES if unavailable else (),
+    )
+    lead = [f["reason"] for f in fired] + ([BUREAU_UNAVAILABLE] if unavailable else [])
+    texts = list(dict.fromkeys(lead + [a["reason"] for a in adverse]))
+    return texts[: max(3, len(lead))] or [explain.NO_SIGNIFICANT_ADVERSE], [], adverse
 
 
 @dataclass(frozen=True)
@@ -467,6 +479,89 @@ class Stored:
     replayed: bool = False
 
 
+#: The application columns an :class:`Evaluation` fills under the same name (``inputs`` is stored
+#: without the applicant's identity, so it is written apart).
+EVALUATION_COLUMNS: tuple[str, ...] = tuple(
+    f.name for f in fields(Evaluation) if f.name in Application.__table__.columns and f.name != "inputs"
+)
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """One decision being recorded: what its row, audit event and outbox event are built from."""
+
+    application_id: str
+    caller: Caller
+    body: ApplicationCreate
+    result: Evaluation
+    rt: Runtime
+    batch_id: str | None
+    now: datetime
+
+
+def _application_row(d: _Decided, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The application row (the applicant's identity sealed into it) and the identity in clear."""
+    box = personal_data_box()
+    request, identity = split_identity(payload)
+    inputs, _ = split_identity(d.result.inputs)
+    tenant_id = d.caller.tenant_id
+    row = {
+        "id": d.application_id,
+        "tenant_id": tenant_id,
+        "created_at": d.now,
+        "external_ref": d.body.external_ref,
+        "identity": box.seal_json(identity, identity_aad(tenant_id, d.application_id)) if identity else None,
+        "pan_hash": pan_hash(box, tenant_id, d.body.applicant.pan),
+        "created_by": d.caller.actor.id,
+        "batch_id": d.batch_id,
+        "request": request,
+        "loan_amount": d.body.loan.amount,
+        "model_id": d.result.model.id,
+        "model_version": d.result.model.version,
+        "policy_version": d.rt.policy.version,
+        "inputs": inputs,
+        **{name: getattr(d.result, name) for name in EVALUATION_COLUMNS},
+    }
+    return row, identity
+
+
+def _decided_event(d: _Decided) -> audit.PendingEvent:
+    """The decision's audit event."""
+    return audit.PendingEvent(
+        actor=d.caller.actor,
+        action=DECIDED,
+        tenant_id=d.caller.tenant_id,
+        resource_type="application",
+        resource_id=d.application_id,
+        shard_key=d.application_id,  # decisions spread over the tenant's audit sub-chains
+        details={
+            "decision": d.result.decision,
+            "pd": round(d.result.pd, 6),
+            "model_version": d.result.model.version,
+            "policy_version": d.rt.policy.version,
+            "external_ref": d.body.external_ref,
+            **({"batch_id": d.batch_id} if d.batch_id else {}),
+        },
+    )
+
+
+def _decided_outbox(d: _Decided) -> dict[str, Any]:
+    """The decision's outbox event (``application.decided``, for webhooks)."""
+    return {
+        "id": new_id(),
+        "tenant_id": d.caller.tenant_id,
+        "kind": DECIDED,
+        "created_at": d.now,
+        "payload": {
+            "application_id": d.application_id,
+            "external_ref": d.body.external_ref,
+            "decision": d.result.decision,
+            "pd": d.result.pd,
+            "score": d.result.score,
+        },
+    }
+
+
 def record(
     *,
     application_id: str,
@@ -479,72 +574,10 @@ def record(
     idempotency_key: tuple[str, str] | None = None,
 ) -> DecisionRecord:
     """Build the rows of one decision (nothing is written here); the applicant's identity is sealed here."""
-    now = utcnow()
-    box = personal_data_box()
-    request, identity = split_identity(payload)
-    inputs, _ = split_identity(result.inputs)
-    row = {
-        "id": application_id,
-        "tenant_id": caller.tenant_id,
-        "created_at": now,
-        "external_ref": body.external_ref,
-        "identity": box.seal_json(identity, identity_aad(caller.tenant_id, application_id)) if identity else None,
-        "pan_hash": pan_hash(box, caller.tenant_id, body.applicant.pan),
-        "created_by": caller.actor.id,
-        "batch_id": batch_id,
-        "request": request,
-        "features": result.features,
-        "loan_amount": body.loan.amount,
-        "pd": result.pd,
-        "score": result.score,
-        "credit_score": result.credit_score,
-        "decision": result.decision,
-        "reasons": result.reasons,
-        "positive_factors": result.positive_factors,
-        "contributions": result.contributions,
-        "base_value": result.base_value,
-        "expected_loss": result.expected_loss,
-        "credit_limit": result.credit_limit,
-        "model_id": result.model.id,
-        "model_version": result.model.version,
-        "policy_version": rt.policy.version,
-        "knockouts": result.knockouts,
-        "bureau_reports": result.bureau_reports,
-        "challenger": result.challenger,
-        "inputs": inputs,
-        "bureau_status": result.bureau_status,
-        "adverse_reasons": result.adverse_reasons,
-    }
-    event = audit.PendingEvent(
-        actor=caller.actor,
-        action=DECIDED,
-        tenant_id=caller.tenant_id,
-        resource_type="application",
-        resource_id=application_id,
-        shard_key=application_id,  # decisions spread over the tenant's audit sub-chains
-        details={
-            "decision": result.decision,
-            "pd": round(result.pd, 6),
-            "model_version": result.model.version,
-            "policy_version": rt.policy.version,
-            "external_ref": body.external_ref,
-            **({"batch_id": batch_id} if batch_id else {}),
-        },
-    )
-    outbox = {
-        "id": new_id(),
-        "tenant_id": caller.tenant_id,
-        "kind": DECIDED,
-        "created_at": now,
-        "payload": {
-            "application_id": application_id,
-            "external_ref": body.external_ref,
-            "decision": result.decision,
-            "pd": result.pd,
-            "score": result.score,
-        },
-    }
-    return DecisionRecord(row, event, outbox, decision_response(row, identity=identity), idempotency_key)
+    decided = _Decided(application_id, caller, body, result, rt, batch_id, utcnow())
+    row, identity = _application_row(decided, payload)
+    response = decision_response(row, identity=identity)
+    return DecisionRecord(row, _decided_event(decided), _decided_outbox(decided), response, idempotency_key)
 
 
 def decision_response(app: Any, *, identity: dict[str, Any] | None = None) -> dict[str, Any]:
