@@ -1,34 +1,9 @@
-// Authorization in the UI: a small policy map mirroring the server's permission names
-// (tenancy/permissions.py). The server stays the only authority; this only hides what would 403.
+// Authorization in the UI: a small policy map over the server's permission names. The names are the
+// server's Permission enum (tenancy/permissions.py) as the generated client carries it, never written
+// here. The server stays the only authority; this only hides what would 403.
+import type { Schemas } from '@/client';
 
-export type Permission =
-  | 'tenants:create'
-  | 'tenants:read'
-  | 'tenants:manage'
-  | 'platform_users:manage'
-  | 'users:read'
-  | 'users:manage'
-  | 'api_keys:manage'
-  | 'bureaus:read'
-  | 'bureaus:manage'
-  | 'models:read'
-  | 'models:manage'
-  | 'policy:read'
-  | 'policy:manage'
-  | 'applications:create'
-  | 'applications:choose_bureaus'
-  | 'applications:read_own'
-  | 'applications:read'
-  | 'batches:create'
-  | 'jobs:read'
-  | 'portfolio:read'
-  | 'portfolio:manage'
-  | 'monitoring:read'
-  | 'monitoring:manage'
-  | 'dashboards:manage'
-  | 'audit:read'
-  | 'ops:read'
-  | 'ops:manage';
+export type Permission = Schemas['Permission'];
 
 /** Does a permission list allow this? `anyOf` arrays pass when one matches. */
 export function allows(granted: readonly string[] | undefined, need: Permission | readonly Permission[]): boolean {
