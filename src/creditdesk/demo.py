@@ -6,20 +6,19 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from creditdesk.bureaus.demo import seed_bureaus
 from creditdesk.config import Settings
 from creditdesk.db import get_database
+from creditdesk.ml.demo import seed_models
+from creditdesk.portfolio.demo import seed_portfolio
+from creditdesk.scoring.demo import seed_applications
+from creditdesk.tenancy.demo import seed_users
 
 Seeder = Callable[[Session, Settings], None]
 
 
 def seeders() -> list[Seeder]:
     """Return the seeders in the order they run (later ones may rely on earlier ones)."""
-    from creditdesk.bureaus.demo import seed_bureaus
-    from creditdesk.ml.demo import seed_models
-    from creditdesk.portfolio.demo import seed_portfolio
-    from creditdesk.scoring.demo import seed_applications
-    from creditdesk.tenancy.demo import seed_users
-
     return [seed_users, seed_bureaus, seed_models, seed_applications, seed_portfolio]
 
 

@@ -9,6 +9,7 @@ import re
 import time
 from typing import Any
 
+import orjson
 import structlog
 from prometheus_client import Counter, Histogram
 
@@ -138,8 +139,6 @@ async def _send_too_large(send: Any, request_id: str, limit: int) -> None:
 
 async def send_error(send: Any, scope: dict[str, Any], error: AppError) -> None:
     """Send the one error shape from middleware, which runs outside the app's error handler."""
-    import orjson
-
     request_id = (scope.get("state") or {}).get("request_id")
     body = orjson.dumps({"error": error.name, "detail": error.message, "request_id": request_id})
     await send(

@@ -32,6 +32,8 @@ import redis
 import structlog
 import tenacity
 
+from creditdesk.kit.cache import redis_client_options
+
 T = TypeVar("T")
 log = structlog.get_logger("creditdesk.resilience")
 #: How long a breaker made while Redis was unreachable keeps its state in process before Redis is tried again.
@@ -123,8 +125,6 @@ class BreakerRegistry:
         self._redis = None
         if redis_url:
             # pybreaker's Redis storage expects bytes replies.
-            from creditdesk.kit.cache import redis_client_options
-
             self._redis = redis.Redis.from_url(redis_url, decode_responses=False, **redis_client_options())
         self._breakers: dict[BreakerKey, pybreaker.CircuitBreaker] = {}
         self._local_until: dict[BreakerKey, float] = {}  # breakers kept in process while Redis was down

@@ -77,7 +77,8 @@ def iter_csv(header: Sequence[str], rows: Iterable[Iterable[Any]]) -> Iterator[s
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Iterable[Any]], *, sheet: str = "Sheet1") -> bytes:
     """An XLSX workbook with one sheet: the header row and one row per row; text cells are never formulas."""
-    from openpyxl import Workbook
+    # openpyxl costs ~0.4 s to import and only XLSX exports need it (it ships no type hints)
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # noqa: PLC0415
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])

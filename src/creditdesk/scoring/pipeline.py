@@ -35,6 +35,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
+from creditdesk.bureaus.application_pulls import pull_for_application
+from creditdesk.bureaus.config import cached_enabled_bureaus, enabled_bureaus
 from creditdesk.db import new_id, utcnow
 from creditdesk.errors import AppError, Conflict, Forbidden, ServiceUnavailable
 from creditdesk.idempotency import service as idempotency
@@ -136,8 +138,6 @@ def known_policy_bureaus(tenant_id: str, rule: BureauPullRule | None) -> list[st
         return []
     if rule.bureaus is not None:
         return list(rule.bureaus)
-    from creditdesk.bureaus.config import cached_enabled_bureaus
-
     return cached_enabled_bureaus(tenant_id)
 
 
@@ -145,8 +145,6 @@ def policy_bureaus(session: Session, *, tenant_id: str, rule: BureauPullRule) ->
     """The bureaus the policy pulls: its list, or every bureau the tenant has enabled."""
     if rule.bureaus is not None:
         return list(rule.bureaus)
-    from creditdesk.bureaus.config import enabled_bureaus
-
     return enabled_bureaus(session, tenant_id=tenant_id)
 
 
@@ -226,8 +224,6 @@ def prepare(
             out.append(Prepared(body, data, status))
             continue
         assert session is not None, "bureau pulls read the tenant's configuration"
-        from creditdesk.bureaus.application_pulls import pull_for_application
-
         outcome = pull_for_application(
             session, tenant_id=tenant_id, requested=targets, pan=body.applicant.pan, applicant=data["applicant"]
         )

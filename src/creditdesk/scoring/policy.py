@@ -44,6 +44,8 @@ from sqlalchemy.orm import Session
 from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.errors import ValidationFailed
+from creditdesk.ml.features import feature_row
+from creditdesk.ml.synthetic import PERSONAS, persona
 from creditdesk.scoring.models import Policy
 from creditdesk.scoring.schemas import PolicyIn
 from creditdesk.tenancy.scope import scoped, select_owned
@@ -225,9 +227,6 @@ def scan_rule(expr: str) -> RuleCost:
 @lru_cache(maxsize=1)
 def _sample_contexts() -> tuple[dict[str, Any], ...]:
     """Representative rule contexts: the synthetic book's scenario applicants (with and without bureau data)."""
-    from creditdesk.ml.features import feature_row
-    from creditdesk.ml.synthetic import PERSONAS, persona
-
     return tuple({k: _zen_value(v) for k, v in feature_row(persona(name).application).items()} for name in PERSONAS)
 
 

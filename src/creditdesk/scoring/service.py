@@ -23,6 +23,7 @@ from creditdesk.kit import singleflight
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
+from creditdesk.monitoring import service as monitoring
 from creditdesk.scoring import pipeline
 from creditdesk.scoring.models import Application, open_identity
 from creditdesk.scoring.pipeline import SCORING_SECONDS, Runtime, decision_response
@@ -202,36 +203,6 @@ def policy_preview(
     session: Session, *, tenant: Tenant, approve_below: float, reject_at: float, months: int, last_n: int | None
 ) -> dict[str, Any]:
     """What the thresholds would decide on the window's decisions, knock-outs as stored (monitoring replays them)."""
-    from creditdesk.monitoring.service import policy_preview as replay
-
-    return replay(
+    return monitoring.policy_preview(
         session, tenant=tenant, approve_below=approve_below, reject_at=reject_at, months=months, last_n=last_n
     )
-
-
-def rotate_personal_data(session: Session, box: Any, report: Any) -> None:
-    """Re-seal applicants' identities (and re-hash their PANs) under the active key; count into ``report``.
-
-    The hook shape of ``bureaus.service.rotate_secrets`` (``session, box, report``). An identity whose key
-    has left the ring cannot be opened: it is listed in ``report.failed`` and left as it is.
-    """
-    from sqlalchemy import select
-
-    from creditdesk.kit.crypto import DecryptionError, pan_hash
-    from creditdesk.scoring.models import identity_aad
-
-    stmt = select(Application).where(Application.identity.is_not(None)).order_by(Application.id)
-    for app in session.execute(stmt.execution_options(yield_per=1000)).scalars():
-        if not box.needs_rotation(app.identity):
-            report.already_current += 1
-            continue
-        aad = identity_aad(app.tenant_id, app.id)
-        try:
-            identity = box.open_json(app.identity, aad)
-        except DecryptionError:
-            report.failed.append(aad)
-            continue
-        app.identity = box.seal_json(identity, aad)
-        app.pan_hash = pan_hash(box, app.tenant_id, identity.get("pan"))
-        report.rotated += 1
-    session.flush()
