@@ -12,7 +12,7 @@ import { StatCard } from '@/components/StatCard';
 import { formatDateTime, formatPercent, humanize } from '@/lib/format';
 import { useModel, type ModelDetail } from '../api/get-model';
 import { usePromoteModel } from '../api/promote-model';
-import { calibrationOf, cardOf, fairnessOf, importanceOf } from './model-card';
+import { calibrationOf, fairnessOf, importanceOf } from './model-card';
 import { STATUS_COLOR } from './ModelsPage';
 
 function Promote({ tenant, model }: { tenant: string; model: ModelDetail }) {
@@ -58,10 +58,9 @@ function Promote({ tenant, model }: { tenant: string; model: ModelDetail }) {
 }
 
 function Card({ tenant, model }: { tenant: string; model: ModelDetail }) {
-  const card = cardOf(model as unknown as Record<string, unknown>);
-  const calibration = calibrationOf(card);
-  const fairness = fairnessOf(card);
-  const importance = importanceOf(card).slice(0, 12);
+  const calibration = calibrationOf(model.report);
+  const fairness = fairnessOf(model.report);
+  const importance = importanceOf(model.report).slice(0, 12);
   const metrics = (model.metrics ?? {}) as Record<string, number | null>;
   return (
     <Stack gap="md">
