@@ -1,7 +1,4 @@
-"""Insert scoring-domain rows (applications, a champion model) directly, for monitoring tests.
-
-Skips the calling test with a clear reason while the scoring domain's tables do not exist yet.
-"""
+"""Insert scoring-domain rows (applications, a champion model) directly, for monitoring tests."""
 
 from __future__ import annotations
 
@@ -10,20 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session
 
 from creditdesk.ml import scales
-
-
-def scoring_models() -> tuple[Any, Any]:
-    """Return (Application, CreditModel), or skip until creditdesk.scoring.models and the registry exist."""
-    try:
-        from creditdesk.ml.models import CreditModel
-        from creditdesk.scoring.models import Application
-    except ImportError as exc:
-        pytest.skip(f"scoring tables not built yet (creditdesk.scoring.models / creditdesk.ml.models): {exc}")
-    return Application, CreditModel
+from creditdesk.ml.models import CreditModel
+from creditdesk.scoring.models import Application
 
 
 def _clean(value: Any) -> Any:
@@ -32,10 +20,9 @@ def _clean(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def insert_champion(session: Session, *, tenant_id: str | None, baseline: dict[str, Any]) -> Any:
+def insert_champion(session: Session, *, tenant_id: str | None, baseline: dict[str, Any]) -> CreditModel:
     """Register a champion whose model card carries ``baseline`` (no artifact: drift only reads the card)."""
-    _, credit_model = scoring_models()
-    model = credit_model(
+    model = CreditModel(
         tenant_id=tenant_id,
         owner=tenant_id or "platform",
         version=1,
@@ -64,10 +51,9 @@ def insert_application(
     created_at: datetime,
     model_id: str = "model-0",
     request: dict[str, Any] | None = None,
-) -> Any:
+) -> Application:
     """Insert one decided application."""
-    application, _ = scoring_models()
-    row = application(
+    row = Application(
         tenant_id=tenant_id,
         external_ref=None,
         request=request or {},

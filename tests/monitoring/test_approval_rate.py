@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.monitoring.scoring_rows import insert_application, scoring_models
+from sqlalchemy import event
+from tests.monitoring.scoring_rows import insert_application
 from tests.portfolio.fixtures import make_lender
 
 from creditdesk.db import utcnow
+from creditdesk.monitoring import service as monitoring
+from creditdesk.portfolio.approvals import approval_stats
 
 YOUNG = {"name": "minimum_age", "outcome": "Reject", "reason": "Applicant younger than 21"}
 FOIR = {"name": "foir_ceiling", "outcome": "Review", "reason": "EMI obligations above 65% of income"}
@@ -53,7 +56,6 @@ def preview(client, lender, approve=0.30, reject=0.60, **extra):
 
 
 def test_monitoring_portfolio_and_policy_preview_give_one_approval_rate(client, session):
-    scoring_models()
     lender = make_lender(session)
     decide(session, lender.tenant.id, days_ago=2)
     decide(session, lender.tenant.id, days_ago=400, rows=[(5, 0.10, "Approve", [])])  # before the 12-month window
@@ -89,7 +91,6 @@ def test_monitoring_portfolio_and_policy_preview_give_one_approval_rate(client, 
 
 
 def test_a_lender_without_applications_covers_no_months(client, session):
-    scoring_models()
     lender = make_lender(session)
     session.commit()
     overview = client.get(f"{lender.base}/monitoring/overview", headers=lender.headers()).json()
@@ -99,3 +100,57 @@ def test_a_lender_without_applications_covers_no_months(client, session):
     assert summary["applications"] is None and summary["approval_rate"] is None
     empty = preview(client, lender)
     assert empty["applications"] == 0 and empty["current_approve_rate"] is None
+
+
+class Statements:
+    """Counts the statements the engine sends while attached."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, *args):
+        self.statements.append(" ".join(statement.split()))
+
+
+def statements_for(db, call) -> list[str]:
+    with Statements(db.engine) as seen:
+        call()
+    return seen.statements
+
+
+def test_approval_figures_cost_the_same_few_statements_for_ten_or_two_hundred_decisions(db, session):
+    lender = make_lender(session)
+    tenant = lender.tenant
+    session.commit()
+    since = utcnow() - timedelta(days=30)
+    rows = [(5, 0.10, "Approve", []), (5, 0.70, "Reject", [])]
+    costs = []
+    for batch in (1, 19):  # 10 decisions, then 200 in all: the last ten days and the two weeks before
+        for day in range(batch):
+            decide(session, tenant.id, days_ago=day % 20 + 0.5, rows=rows)
+        session.commit()
+        calls = (
+            lambda: approval_stats(session, tenant_id=tenant.id, since=since),
+            lambda: monitoring.overview(session, tenant=tenant),
+            lambda: monitoring.evaluate_alerts(session, tenant=tenant),
+        )
+        for call in calls:  # once first: the transaction begins and the tenant's settings row is made
+            call()
+        costs.append(tuple(statements_for(db, call) for call in calls))
+        session.commit()
+    assert approval_stats(session, tenant_id=tenant.id).applications == 200
+    assert [len(c) for c in costs[0]] == [len(c) for c in costs[1]], costs  # the cost does not grow with them
+    stats, overview, evaluation = costs[1]
+    assert len(stats) == 1 and len(overview) == 2  # one aggregate for the rate, one more for the months
+    assert len(evaluation) <= 12, evaluation
+    # and no decision is fetched row by row to be counted: every read of the applications aggregates
+    reads = [s for s in [*stats, *overview, *evaluation] if "FROM application" in s]
+    assert reads and all("count(" in s for s in reads), reads

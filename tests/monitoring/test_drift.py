@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from tests.factories import wait_for_job
-from tests.monitoring.scoring_rows import insert_application, insert_champion, scoring_models
+from tests.monitoring.scoring_rows import insert_application, insert_champion
 from tests.portfolio.fixtures import make_lender
 
 from creditdesk.db import utcnow
@@ -51,7 +51,6 @@ def insert(session, tenant_id, rows, *, days_ago: float = 1.0, approve_share: fl
 
 
 def test_shifted_bureau_inflow_is_an_alert_listed_once(client, session, baseline):
-    scoring_models()
     lender = make_lender(session)
     steady = make_lender(session)
     insert_champion(session, tenant_id=None, baseline=baseline)  # the platform champion, for both tenants
@@ -83,7 +82,6 @@ def test_shifted_bureau_inflow_is_an_alert_listed_once(client, session, baseline
 
 
 def test_approval_rate_swing_and_overview(client, session):
-    scoring_models()
     lender = make_lender(session)
     session.commit()
     insert(session, lender.tenant.id, applicants(60, seed=24, shifted=False), days_ago=10, approve_share=0.8)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from tests.factories import PASSWORD
-from tests.monitoring.scoring_rows import insert_champion, scoring_models
+from tests.monitoring.scoring_rows import insert_champion
 from tests.monitoring.test_drift import applicants, insert
 from tests.portfolio.fixtures import make_lender
 
@@ -40,7 +40,6 @@ def _free_port() -> int:
 @pytest.fixture
 def drifting_lender(session):
     """A tenant whose last 30 days of applications drifted far from the champion's training data."""
-    scoring_models()
     book = generate_book(n=4000, seed=21)
     baseline = evaluation.baselines(book.frame, {f.name: f.kind for f in FEATURES}, book.true_pd)
     lender = make_lender(session)

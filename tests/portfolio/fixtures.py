@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from tests.factories import bearer, make_tenant, make_user
 
 from creditdesk.portfolio.demo import insert_portfolio
-from creditdesk.portfolio.service import tenant_today
 from creditdesk.portfolio.simulation import SimulatedPortfolio, simulate_portfolio
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant, User
 
 #: A fixed day, so the book (and every class in it) is the same whenever the suite runs.
@@ -56,7 +56,7 @@ def make_lender(session: Session, slug: str | None = None) -> Lender:
 
 def seed_book(session: Session, lender: Lender, *, up_to_today: bool = False) -> SimulatedPortfolio:
     """Insert the simulated book (ending at AS_OF, or today for what runs "now") into the tenant and commit."""
-    sim = simulated(as_of=tenant_today(lender.tenant)) if up_to_today else simulated()
+    sim = simulated(as_of=clock.today(lender.tenant)) if up_to_today else simulated()
     insert_portfolio(session, tenant_id=lender.tenant.id, sim=sim)
     session.commit()
     return sim

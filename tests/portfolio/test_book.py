@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest, spearmanr
 
-from creditdesk.portfolio import analytics
+from creditdesk.monitoring import analytics as monitoring
 from creditdesk.portfolio.book import ASSET_CLASSES, Book, InstalmentFacts, LoanFacts, PaymentFacts
 from creditdesk.portfolio.schedule import amortisation_schedule
 from creditdesk.portfolio.simulation import simulate_portfolio
@@ -107,7 +107,7 @@ def test_classification_invariants_hold_on_a_simulated_book(big_book):
 
 def test_realised_defaults_match_the_true_pd_by_decile(big_book):
     _, book = big_book
-    report = analytics.performance(book, date(2026, 6, 30), horizon_months=12)
+    report = monitoring.performance(book, date(2026, 6, 30), horizon_months=12)
     rows = report["calibration"]
     assert report["overall"]["loans"] > 2000 and len(rows) == 10
     rates = [r["default_rate"] for r in rows]

@@ -9,8 +9,10 @@ from decimal import Decimal
 from tests.portfolio.fixtures import make_lender, seed_book
 
 from creditdesk.db import get_database
-from creditdesk.portfolio import analytics, reports
-from creditdesk.portfolio.service import _build_book, load_book, tenant_today
+from creditdesk.monitoring import analytics
+from creditdesk.portfolio import reports
+from creditdesk.portfolio.ledger import build_book, load_book
+from creditdesk.tenancy import clock
 
 
 def test_a_repayment_shows_up_on_the_next_read_of_every_cached_report(client, session):
@@ -25,8 +27,8 @@ def test_a_repayment_shows_up_on_the_next_read_of_every_cached_report(client, se
 
     # the cached figures are exactly what the ledger gives when computed afresh
     with get_database().session() as s:
-        fresh = _build_book(s, tenant_id=lender.tenant.id)
-    today = tenant_today(lender.tenant)
+        fresh = build_book(s, tenant_id=lender.tenant.id)
+    today = clock.today(lender.tenant)
     as_json = lambda report: json.loads(json.dumps(report, default=str))  # noqa: E731
     assert as_json(analytics.delinquency(fresh, today, 24)) == trend
     assert as_json(analytics.npa_forecast(fresh, today, horizon=90)) == forecast

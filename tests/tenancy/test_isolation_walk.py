@@ -34,20 +34,20 @@ def _webhook_of(session, tenant):
 def _portfolio_ids_of(session, tenant):
     """A loan and a monitoring alert owned by ``tenant``."""
     from datetime import date
+    from decimal import Decimal
 
     from creditdesk.monitoring.models import MonitoringAlert
     from creditdesk.portfolio import service as portfolio
     from creditdesk.portfolio.schemas import CustomerIn
 
-    loan = portfolio.disburse(
-        session,
-        tenant_id=tenant.id,
-        principal=100000,
-        annual_rate_pct=12,
+    spec = portfolio.LoanSpec(
+        principal=Decimal(100000),
+        annual_rate_pct=Decimal(12),
         tenure_months=12,
         disbursed_on=date(2025, 1, 10),
         customer=CustomerIn(name="B borrower"),
     )
+    loan = portfolio.disburse(session, tenant_id=tenant.id, spec=spec)
     alert = MonitoringAlert(tenant_id=tenant.id, kind="npa_ratio", subject="portfolio", level="critical", message="b")
     session.add(alert)
     session.commit()

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from creditdesk.config import Settings
 from creditdesk.db import get_database
-from creditdesk.monitoring import embed, powerbi, scheduler
+from creditdesk.monitoring import embed, powerbi, scheduler, service
 from creditdesk.portfolio import reports
 
 log = structlog.get_logger("creditdesk.monitoring")
@@ -18,7 +18,11 @@ DEMO_START_EVALUATION_S = 60.0
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
-    """Serve /embed/dashboards/{name} and, in demo/dev mode, the Power BI simulator under /simulators/powerbi."""
+    """Serve /embed/dashboards/{name} and, in demo/dev mode, the Power BI simulator under /simulators/powerbi.
+
+    Monitoring's trends on the book are warmed with the portfolio's reports (after a ledger write, at start).
+    """
+    reports.warm_also(service.warm_reports)
     app.include_router(embed.router)
     powerbi.mount_simulator(app, settings)
 

@@ -24,7 +24,8 @@ from creditdesk.monitoring import charts, dashboards
 from creditdesk.monitoring import service as monitoring
 from creditdesk.monitoring.models import DashboardEmbed
 from creditdesk.portfolio import analytics
-from creditdesk.portfolio.service import load_book, tenant_today
+from creditdesk.portfolio.ledger import load_book
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import select_owned
 
@@ -46,7 +47,7 @@ def indian_grouping(value: int) -> str:
     if len(digits) <= 3:
         return sign + digits
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while len(head) > 2:
         groups.insert(0, head[-2:])
         head = head[:-2]
@@ -112,7 +113,7 @@ def _delinquency_section(session: Any, tenant: Tenant) -> dict[str, Any]:
 
 def _npa_section(session: Any, tenant: Tenant) -> dict[str, Any]:
     book = load_book(session, tenant_id=tenant.id)
-    as_of = tenant_today(tenant)
+    as_of = clock.today(tenant)
     report = analytics.npa_breakdown(book, as_of)
     headline = analytics.summary(book, as_of)
     rows = report["classes"]
@@ -181,7 +182,7 @@ def embed_dashboard(
     context = {
         "title": TITLES[name],
         "tenant": owner,
-        "as_of": tenant_today(owner),
+        "as_of": clock.today(owner),
         "sections": {key: SECTIONS[key](session, owner) for key in wanted},
         "inr": inr,
         "count": indian_grouping,

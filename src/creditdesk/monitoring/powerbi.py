@@ -174,100 +174,105 @@ def _aad_error(code: str, description: str, status: int) -> JSONResponse:
 def simulator_router() -> APIRouter:
     """Return the Power BI / Azure AD simulator routes (checks the sandbox service principal)."""
     router = APIRouter(prefix=SIMULATOR_PREFIX, tags=["simulators"], include_in_schema=False)
-
-    @router.get("/sandbox-credentials")
-    def sandbox_credentials(request: Request) -> dict[str, Any]:
-        """Return the settings the simulator accepts, in the shape ``PUT …/dashboards/embed`` takes."""
-        base = str(request.base_url).rstrip("/") + SIMULATOR_PREFIX
-        query = urlencode({"reportId": SANDBOX["report_id"], "groupId": SANDBOX["workspace_id"]})
-        return {
-            "provider": "powerbi",
-            "report_id": SANDBOX["report_id"],
-            "workspace_id": SANDBOX["workspace_id"],
-            "client_id": SANDBOX["client_id"],
-            "directory_id": SANDBOX["directory_id"],
-            "embed_url": f"{base}/reportEmbed?{query}",
-            "authority_url": base,
-            "api_url": base,
-            "credentials": {"client_secret": SANDBOX["client_secret"]},
-        }
-
-    @router.post("/{directory_id}/oauth2/v2.0/token")
-    def token(
-        directory_id: str,
-        grant_type: Annotated[str, Form()] = "",
-        client_id: Annotated[str, Form()] = "",
-        client_secret: Annotated[str, Form()] = "",
-        scope: Annotated[str, Form()] = "",
-    ) -> JSONResponse:
-        """Azure AD client-credentials grant."""
-        if grant_type != "client_credentials":
-            return _aad_error("unsupported_grant_type", "AADSTS70003: unsupported grant type", 400)
-        if directory_id != SANDBOX["directory_id"]:
-            return _aad_error("invalid_request", f"AADSTS90002: Tenant '{directory_id}' not found", 400)
-        if not (
-            hmac.compare_digest(client_id, SANDBOX["client_id"])
-            and hmac.compare_digest(client_secret, SANDBOX["client_secret"])
-        ):
-            return _aad_error("invalid_client", "AADSTS7000215: Invalid client secret provided", 401)
-        if scope != SCOPE:
-            return _aad_error("invalid_scope", "AADSTS70011: The provided value for scope is not valid", 400)
-        now = utcnow()
-        access = jwt.encode(
-            {
-                "aud": RESOURCE,
-                "appid": client_id,
-                "tid": directory_id,
-                "iat": int(now.timestamp()),
-                "exp": int((now + _ACCESS_TTL).timestamp()),
-            },
-            _sim_key(get_settings()),
-            algorithm="HS256",
-        )
-        seconds = int(_ACCESS_TTL.total_seconds()) - 1
-        return JSONResponse(
-            {"token_type": "Bearer", "expires_in": seconds, "ext_expires_in": seconds, "access_token": access}
-        )
-
-    @router.post("/v1.0/myorg/groups/{group_id}/reports/{report_id}/GenerateToken")
-    def generate_token(group_id: str, report_id: str, authorization: Annotated[str, Header()] = "") -> JSONResponse:
-        """Power BI REST ``Reports - Generate Token In Group``."""
-        try:
-            jwt.decode(
-                authorization.removeprefix("Bearer ").strip(),
-                _sim_key(get_settings()),
-                algorithms=["HS256"],
-                audience=RESOURCE,
-            )
-        except jwt.ExpiredSignatureError:
-            return JSONResponse({"error": {"code": "TokenExpired"}}, status_code=403)
-        except jwt.PyJWTError:
-            return JSONResponse({"error": {"code": "Unauthorized"}}, status_code=401)
-        if group_id != SANDBOX["workspace_id"] or report_id != SANDBOX["report_id"]:
-            return JSONResponse({"error": {"code": "PowerBIEntityNotFound"}}, status_code=404)
-        expires = utcnow() + _EMBED_TTL
-        return JSONResponse(
-            {
-                "@odata.context": "http://wabi-india-central-a-primary-redirect.analysis.windows.net/v1.0/myorg/"
-                f"groups/{group_id}/$metadata#Microsoft.PowerBI.ServiceClient.Models.EmbedToken",
-                "token": "H4sI" + uuid.uuid4().hex + uuid.uuid4().hex,
-                "tokenId": str(uuid.uuid4()),
-                "expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-        )
-
-    @router.get("/reportEmbed", response_class=HTMLResponse)
-    def report_embed(reportId: str = "", groupId: str = "") -> HTMLResponse:  # noqa: N803 - Power BI's names
-        """A placeholder for the Power BI report iframe."""
-        return HTMLResponse(
-            "<!doctype html><meta charset=utf-8><title>Power BI (simulated)</title>"
-            "<body style='font-family:system-ui;margin:2rem;color:#333'><h2>Simulated Power BI report</h2>"
-            f"<p>Report <code>{_escape(reportId)}</code> in workspace <code>{_escape(groupId)}</code>.</p>"
-            "<p>With a real Power BI tenant, the portal loads this report through the Power BI JavaScript SDK "
-            "with the embed token CreditDesk issued.</p></body>"
-        )
-
+    router.add_api_route("/sandbox-credentials", sandbox_credentials, methods=["GET"])
+    router.add_api_route("/{directory_id}/oauth2/v2.0/token", token, methods=["POST"])
+    router.add_api_route(
+        "/v1.0/myorg/groups/{group_id}/reports/{report_id}/GenerateToken", generate_token, methods=["POST"]
+    )
+    router.add_api_route("/reportEmbed", report_embed, methods=["GET"], response_class=HTMLResponse)
     return router
+
+
+def sandbox_credentials(request: Request) -> dict[str, Any]:
+    """Return the settings the simulator accepts, in the shape ``PUT …/dashboards/embed`` takes."""
+    base = str(request.base_url).rstrip("/") + SIMULATOR_PREFIX
+    query = urlencode({"reportId": SANDBOX["report_id"], "groupId": SANDBOX["workspace_id"]})
+    return {
+        "provider": "powerbi",
+        "report_id": SANDBOX["report_id"],
+        "workspace_id": SANDBOX["workspace_id"],
+        "client_id": SANDBOX["client_id"],
+        "directory_id": SANDBOX["directory_id"],
+        "embed_url": f"{base}/reportEmbed?{query}",
+        "authority_url": base,
+        "api_url": base,
+        "credentials": {"client_secret": SANDBOX["client_secret"]},
+    }
+
+
+def token(
+    directory_id: str,
+    grant_type: Annotated[str, Form()] = "",
+    client_id: Annotated[str, Form()] = "",
+    client_secret: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "",
+) -> JSONResponse:
+    """Azure AD client-credentials grant."""
+    if grant_type != "client_credentials":
+        return _aad_error("unsupported_grant_type", "AADSTS70003: unsupported grant type", 400)
+    if directory_id != SANDBOX["directory_id"]:
+        return _aad_error("invalid_request", f"AADSTS90002: Tenant '{directory_id}' not found", 400)
+    if not (
+        hmac.compare_digest(client_id, SANDBOX["client_id"])
+        and hmac.compare_digest(client_secret, SANDBOX["client_secret"])
+    ):
+        return _aad_error("invalid_client", "AADSTS7000215: Invalid client secret provided", 401)
+    if scope != SCOPE:
+        return _aad_error("invalid_scope", "AADSTS70011: The provided value for scope is not valid", 400)
+    now = utcnow()
+    access = jwt.encode(
+        {
+            "aud": RESOURCE,
+            "appid": client_id,
+            "tid": directory_id,
+            "iat": int(now.timestamp()),
+            "exp": int((now + _ACCESS_TTL).timestamp()),
+        },
+        _sim_key(get_settings()),
+        algorithm="HS256",
+    )
+    seconds = int(_ACCESS_TTL.total_seconds()) - 1
+    return JSONResponse(
+        {"token_type": "Bearer", "expires_in": seconds, "ext_expires_in": seconds, "access_token": access}
+    )
+
+
+def generate_token(group_id: str, report_id: str, authorization: Annotated[str, Header()] = "") -> JSONResponse:
+    """Power BI REST ``Reports - Generate Token In Group``."""
+    try:
+        jwt.decode(
+            authorization.removeprefix("Bearer ").strip(),
+            _sim_key(get_settings()),
+            algorithms=["HS256"],
+            audience=RESOURCE,
+        )
+    except jwt.ExpiredSignatureError:
+        return JSONResponse({"error": {"code": "TokenExpired"}}, status_code=403)
+    except jwt.PyJWTError:
+        return JSONResponse({"error": {"code": "Unauthorized"}}, status_code=401)
+    if group_id != SANDBOX["workspace_id"] or report_id != SANDBOX["report_id"]:
+        return JSONResponse({"error": {"code": "PowerBIEntityNotFound"}}, status_code=404)
+    expires = utcnow() + _EMBED_TTL
+    return JSONResponse(
+        {
+            "@odata.context": "http://wabi-india-central-a-primary-redirect.analysis.windows.net/v1.0/myorg/"
+            f"groups/{group_id}/$metadata#Microsoft.PowerBI.ServiceClient.Models.EmbedToken",
+            "token": "H4sI" + uuid.uuid4().hex + uuid.uuid4().hex,
+            "tokenId": str(uuid.uuid4()),
+            "expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+
+
+def report_embed(reportId: str = "", groupId: str = "") -> HTMLResponse:  # noqa: N803 - Power BI's names
+    """A placeholder for the Power BI report iframe."""
+    return HTMLResponse(
+        "<!doctype html><meta charset=utf-8><title>Power BI (simulated)</title>"
+        "<body style='font-family:system-ui;margin:2rem;color:#333'><h2>Simulated Power BI report</h2>"
+        f"<p>Report <code>{_escape(reportId)}</code> in workspace <code>{_escape(groupId)}</code>.</p>"
+        "<p>With a real Power BI tenant, the portal loads this report through the Power BI JavaScript SDK "
+        "with the embed token CreditDesk issued.</p></body>"
+    )
 
 
 def _escape(text: str) -> str:

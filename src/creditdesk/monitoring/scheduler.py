@@ -40,8 +40,9 @@ def schedule_due(db: Database, *, interval_seconds: float) -> int:
                     or_(MonitoringSettings.last_evaluated_at.is_(None), MonitoringSettings.last_evaluated_at < cutoff),
                 )
                 .values(last_evaluated_at=utcnow())
-            ).rowcount
-            if claimed == 1:
+                .returning(MonitoringSettings.id)
+            ).first()
+            if claimed is not None:
                 jobs.enqueue(session, kind="monitoring.evaluate_alerts", tenant_id=tenant_id, max_attempts=3)
                 queued += 1
     return queued

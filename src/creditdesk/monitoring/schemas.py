@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -195,7 +195,7 @@ class AlertRead(BaseModel):
     subject: str
     level: Literal["warning", "critical"]
     message: str
-    details: dict
+    details: dict[str, Any]
     created_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import update
@@ -23,10 +22,15 @@ from creditdesk.db import utcnow
 from creditdesk.errors import ValidationFailed
 from creditdesk.ml import evaluation
 from creditdesk.ml.explain import label as feature_label
-from creditdesk.monitoring import repository
+from creditdesk.ml.schemas import ScoreDistribution, TrainingBaseline
+from creditdesk.monitoring import analytics, repository
 from creditdesk.monitoring.models import MonitoringAlert, MonitoringSettings
-from creditdesk.portfolio import analytics, reports
-from creditdesk.portfolio.service import load_book, tenant_today
+from creditdesk.monitoring.repository import SCORE_BANDS, DecisionGroup
+from creditdesk.portfolio import reports
+from creditdesk.portfolio.analytics import npa_breakdown
+from creditdesk.portfolio.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, month_starts, window_start
+from creditdesk.portfolio.ledger import load_book
+from creditdesk.scoring import policy as policies
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
@@ -34,7 +38,6 @@ from creditdesk.worker import service as jobs
 from creditdesk.worker.models import Job
 
 DECISIONS = ("Approve", "Review", "Reject")
-SCORE_BANDS = [(300, 550), (550, 600), (600, 650), (650, 700), (700, 750), (750, 800), (800, 901)]
 SETTING_FIELDS = (
     "drift_warn_psi",
     "drift_alert_psi",
@@ -46,15 +49,6 @@ SETTING_FIELDS = (
 )
 MIN_SWING_APPLICATIONS = 30
 EVALUATION_JOB = "monitoring.evaluate_alerts"
-
-
-def _zone(tenant: Tenant) -> ZoneInfo:
-    return clock.zone(tenant)
-
-
-def _month(ts: datetime, zone: ZoneInfo) -> str:
-    local = ts.astimezone(zone)
-    return f"{local.year:04d}-{local.month:02d}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -119,50 +113,58 @@ def settings_read(row: MonitoringSettings) -> dict[str, Any]:
 # overview (from the scoring domain's applications)
 
 
-def overview(session: Session, *, tenant: Tenant, months: int = repository.APPROVAL_WINDOW_MONTHS) -> dict[str, Any]:
+def overview(session: Session, *, tenant: Tenant, months: int = APPROVAL_WINDOW_MONTHS) -> dict[str, Any]:
     """Return approval rate, decisions by outcome and the credit-score distribution per month.
 
     The window is ``months`` calendar months ending with this one (tenant time); ``months_covered``
-    counts the months of that window that hold decisions — the rows of ``months``.
+    counts the months of that window that hold decisions — the rows of ``months``. Counted in SQL:
+    two aggregate queries whatever the number of decisions.
     """
-    zone = _zone(tenant)
-    since = repository.window_start(today=tenant_today(tenant), zone=zone, months=months)
-    rows = repository.applications(session, tenant_id=tenant.id, since=since)
-    by_month: dict[str, list[repository.ApplicationRow]] = {}
-    for r in rows:
-        by_month.setdefault(_month(r.created_at, zone), []).append(r)
-    series = []
-    for key in sorted(by_month):
-        group = by_month[key]
-        counts = Counter(r.decision for r in group)
-        scores = [r.credit_score for r in group if r.credit_score is not None]
-        pds = [r.pd for r in group if r.pd is not None]
-        series.append(
-            {
-                "month": key,
-                "applications": len(group),
-                "decisions": {d: counts.get(d, 0) for d in DECISIONS},
-                "approval_rate": round(counts.get("Approve", 0) / len(group), 6),
-                "mean_pd": round(float(np.mean(pds)), 6) if pds else None,
-                "mean_credit_score": round(float(np.mean(scores)), 1) if scores else None,
-                "credit_score_bands": [
-                    {"band": f"{lo}-{min(hi, 900) - (hi <= 900)}", "count": sum(1 for s in scores if lo <= s < hi)}
-                    for lo, hi in SCORE_BANDS
-                ],
-            }
-        )
-    counts = Counter(r.decision for r in rows)
-    approvals = repository.approval_stats(session, tenant_id=tenant.id, since=since)
+    starts = month_starts(today=clock.today(tenant), zone=clock.zone(tenant), months=months)
+    groups = repository.decision_groups(session, tenant_id=tenant.id, month_starts=starts)
+    approvals = approval_stats(session, tenant_id=tenant.id, since=starts[0])
+    by_month: dict[int, list[DecisionGroup]] = {}
+    for group in groups:
+        by_month.setdefault(group.month, []).append(group)
+    series = [_overview_month(starts[m], by_month[m]) for m in sorted(by_month)]
     return {
-        "scoring_available": repository.scoring_available(session),
+        "scoring_available": True,
         "window_months": months,
-        "window_from": since,
+        "window_from": starts[0],
         "months_covered": len(series),
-        "first_decision_at": rows[0].created_at if rows else None,
-        "applications": len(rows),
-        "approval_rate": approvals["approval_rate"],
-        "decisions": {d: counts.get(d, 0) for d in DECISIONS},
+        "first_decision_at": min((g.first_at for g in groups), default=None),
+        "applications": sum(g.count for g in groups),
+        "approval_rate": approvals.rate,
+        "decisions": _by_decision(groups),
         "months": series,
+    }
+
+
+def _by_decision(groups: list[DecisionGroup]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for group in groups:
+        counts[group.decision] += group.count
+    return {d: counts[d] for d in DECISIONS}
+
+
+def _overview_month(start: datetime, groups: list[DecisionGroup]) -> dict[str, Any]:
+    """One month's row of the overview from its decision groups."""
+    n = sum(g.count for g in groups)
+    decisions = _by_decision(groups)
+    bands: Counter[int] = Counter()
+    for group in groups:
+        if group.band is not None:
+            bands[group.band] += group.count
+    return {
+        "month": f"{start.year:04d}-{start.month:02d}",
+        "applications": n,
+        "decisions": decisions,
+        "approval_rate": round(decisions["Approve"] / n, 6),
+        "mean_pd": round(sum(g.pd_sum for g in groups) / n, 6),
+        "mean_credit_score": round(sum(g.credit_score_sum for g in groups) / n, 1),
+        "credit_score_bands": [
+            {"band": f"{lo}-{min(hi, 900) - (hi <= 900)}", "count": bands[i]} for i, (lo, hi) in enumerate(SCORE_BANDS)
+        ],
     }
 
 
@@ -176,7 +178,7 @@ def policy_preview(
     tenant: Tenant,
     approve_below: float,
     reject_at: float,
-    months: int = repository.APPROVAL_WINDOW_MONTHS,
+    months: int = APPROVAL_WINDOW_MONTHS,
     last_n: int | None = None,
 ) -> dict[str, Any]:
     """Replay the window's decisions with other PD thresholds, keeping the knock-outs stored on each.
@@ -187,11 +189,9 @@ def policy_preview(
     is counted as it was decided. So with today's thresholds the preview equals the approval rate
     as decided — the figure Monitoring and Portfolio show for the same window.
     """
-    from creditdesk.scoring import policy as policies  # the one decision rule (scoring's)
-
     current = policies.current(session, tenant_id=tenant.id).config
     proposed = current.model_copy(update={"approve_below_pd": approve_below, "reject_at_or_above_pd": reject_at})
-    since = repository.window_start(today=tenant_today(tenant), zone=_zone(tenant), months=months)
+    since = window_start(today=clock.today(tenant), zone=clock.zone(tenant), months=months)
     rows = repository.decisions_for_replay(session, tenant_id=tenant.id, since=since, limit=last_n)
     outcomes: Counter[str] = Counter()
     kept = knocked_out = approved = 0
@@ -220,22 +220,39 @@ def policy_preview(
 
 
 # --------------------------------------------------------------------------------------------------
-# portfolio-derived monitoring
+# the book's trends (computed in analytics.py, cached with the portfolio's reports per ledger version)
 
 
-def delinquency(session: Session, *, tenant: Tenant, as_of: date | None, months: int) -> dict[str, Any]:
-    """Return the month-end 30+/60+/90+ delinquency trend by count and amount (cached per ledger version)."""
-    return reports.delinquency(session, tenant=tenant, as_of=as_of, months=months)
+def delinquency(session: Session, *, tenant: Tenant, as_of: date | None, months: int = 24) -> dict[str, Any]:
+    """Return the month-end 30+/60+/90+ delinquency trend by count and amount."""
+    return reports.cached_report(
+        session, tenant=tenant, name="delinquency", as_of=as_of, compute=analytics.delinquency, months=months
+    )
 
 
-def performance(session: Session, *, tenant: Tenant, as_of: date | None, horizon_months: int) -> dict[str, Any]:
+def performance(session: Session, *, tenant: Tenant, as_of: date | None, horizon_months: int = 12) -> dict[str, Any]:
     """Return model performance (AUC, KS, calibration) against realised defaults, by origination month."""
-    return reports.performance(session, tenant=tenant, as_of=as_of, horizon_months=horizon_months)
+    return reports.cached_report(
+        session,
+        tenant=tenant,
+        name="performance",
+        as_of=as_of,
+        compute=analytics.performance,
+        horizon_months=horizon_months,
+    )
 
 
-def npa_forecast(session: Session, *, tenant: Tenant, as_of: date | None, horizon_days: int) -> dict[str, Any]:
+def npa_forecast(session: Session, *, tenant: Tenant, as_of: date | None, horizon_days: int = 90) -> dict[str, Any]:
     """Return loans and amount expected to become NPA within the horizon, by bucket, with the method."""
-    return reports.npa_forecast(session, tenant=tenant, as_of=as_of, horizon_days=horizon_days)
+    return reports.cached_report(
+        session, tenant=tenant, name="npa-forecast", as_of=as_of, compute=analytics.npa_forecast, horizon=horizon_days
+    )
+
+
+def warm_reports(session: Session, *, tenant: Tenant) -> None:
+    """Compute the trends a first visit to Monitoring asks for (``reports.warm`` calls it, see ``app.py``)."""
+    for report in (delinquency, npa_forecast):
+        report(session, tenant=tenant, as_of=None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -265,7 +282,7 @@ def drift(
         "to": now,
         "thresholds": {"warn": warn, "alert": alert},
         "min_applications": cfg.drift_min_applications,
-        "scoring_available": repository.scoring_available(session),
+        "scoring_available": True,
         "model": None,
         "applications": 0,
         "sufficient_data": False,
@@ -277,32 +294,45 @@ def drift(
         result["note"] = "No champion model with a training baseline yet: drift starts once one is promoted."
         return result
     result["model"] = {"id": champ.id, "version": champ.version}
-    rows = repository.applications(session, tenant_id=tenant.id, since=since, with_features=True)
+    rows = repository.drift_sample(session, tenant_id=tenant.id, since=since)
     result["applications"] = len(rows)
     result["sufficient_data"] = len(rows) >= cfg.drift_min_applications
     if not rows:
         result["note"] = f"No applications in the last {window} days."
         return result
-    features = []
-    for name, baseline in sorted(champ.baseline.get("features", {}).items()):
-        values = [r.features.get(name) for r in rows]
-        psi = evaluation.drift(baseline, values)
+    result["features"] = _feature_drift(champ.baseline, rows, warn, alert)
+    result["score"] = _score_drift(champ.baseline.score, rows, warn, alert)
+    return result
+
+
+def _feature_drift(
+    baseline: TrainingBaseline, rows: list[repository.DriftRow], warn: float, alert: float
+) -> list[dict[str, Any]]:
+    """PSI of each model feature against its training distribution, largest first."""
+    features: list[dict[str, Any]] = []
+    for name, distribution in sorted(baseline.features.items()):
+        psi = evaluation.drift(distribution.model_dump(), [r.features.get(name) for r in rows])
         features.append(
             {"feature": name, "label": feature_label(name), "psi": round(psi, 6), "level": _level(psi, warn, alert)}
         )
     features.sort(key=lambda f: -f["psi"])
-    result["features"] = features
-    score_base = champ.baseline.get("score")
-    pds = [r.pd for r in rows if r.pd is not None]
-    if score_base and pds:
-        psi = evaluation.drift(score_base, pds)
-        result["score"] = {
-            "psi": round(psi, 6),
-            "level": _level(psi, warn, alert),
-            "mean_pd": round(float(np.mean(pds)), 6),
-            "baseline_mean_pd": score_base.get("mean_pd"),
-        }
-    return result
+    return features
+
+
+def _score_drift(
+    baseline: ScoreDistribution | None, rows: list[repository.DriftRow], warn: float, alert: float
+) -> dict[str, Any] | None:
+    """PSI of the PD against its training distribution (None when the baseline has no PD distribution)."""
+    if baseline is None:
+        return None
+    pds = [r.pd for r in rows]
+    psi = evaluation.drift(baseline.model_dump(), pds)
+    return {
+        "psi": round(psi, 6),
+        "level": _level(psi, warn, alert),
+        "mean_pd": round(float(np.mean(pds)), 6),
+        "baseline_mean_pd": baseline.mean_pd,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -371,68 +401,95 @@ def request_evaluation(session: Session, *, tenant: Tenant, actor: Any) -> Job:
     return job
 
 
-def _conditions(
-    session: Session, tenant: Tenant, cfg: MonitoringSettings, now: datetime
-) -> tuple[dict[tuple[str, str], dict[str, Any]], set[str]]:
+#: an alert condition that holds, by (kind, subject): level, message and details of the alert
+Holding = dict[tuple[str, str], dict[str, Any]]
+
+
+def _conditions(session: Session, tenant: Tenant, cfg: MonitoringSettings, now: datetime) -> tuple[Holding, set[str]]:
     """Return the alert conditions that hold now, and the kinds that could be evaluated."""
-    holding: dict[tuple[str, str], dict[str, Any]] = {}
+    holding: Holding = {}
     evaluated: set[str] = set()
+    for kind, found in (
+        ("drift", _drift_conditions(session, tenant, cfg, now)),
+        ("npa_ratio", _npa_condition(session, tenant, cfg)),
+        ("approval_rate_swing", _swing_condition(session, tenant, cfg, now)),
+    ):
+        if found is not None:  # None: not enough data to tell
+            evaluated.add(kind)
+            holding.update(found)
+    return holding, evaluated
+
+
+def _drift_conditions(session: Session, tenant: Tenant, cfg: MonitoringSettings, now: datetime) -> Holding | None:
     report = drift(session, tenant=tenant, now=now)
-    if report["model"] is not None and report["sufficient_data"]:
-        evaluated.add("drift")
-        measured = [*report["features"], *([{"feature": "score", **report["score"]}] if report["score"] else [])]
-        for f in measured:
-            if f["level"] == "ok":
-                continue
-            subject = f["feature"]
-            what = "the model's PD distribution" if subject == "score" else f"{feature_label(subject)} ({subject})"
-            holding[("drift", subject)] = {
-                "level": "critical" if f["level"] == "alert" else "warning",
-                "message": f"Population drift on {what}: PSI {f['psi']:.2f} over the last {report['window_days']} "
-                f"days ({report['applications']} applications) against the champion's training baseline "
-                f"(warn {cfg.drift_warn_psi:.2f}, alert {cfg.drift_alert_psi:.2f})",
-                "details": {
-                    "psi": f["psi"],
-                    "window_days": report["window_days"],
-                    "applications": report["applications"],
-                    "model": report["model"],
-                },
-            }
+    if report["model"] is None or not report["sufficient_data"]:
+        return None
+    holding: Holding = {}
+    measured = [*report["features"], *([{"feature": "score", **report["score"]}] if report["score"] else [])]
+    for f in measured:
+        if f["level"] == "ok":
+            continue
+        subject = f["feature"]
+        what = "the model's PD distribution" if subject == "score" else f"{feature_label(subject)} ({subject})"
+        holding[("drift", subject)] = {
+            "level": "critical" if f["level"] == "alert" else "warning",
+            "message": f"Population drift on {what}: PSI {f['psi']:.2f} over the last {report['window_days']} "
+            f"days ({report['applications']} applications) against the champion's training baseline "
+            f"(warn {cfg.drift_warn_psi:.2f}, alert {cfg.drift_alert_psi:.2f})",
+            "details": {
+                "psi": f["psi"],
+                "window_days": report["window_days"],
+                "applications": report["applications"],
+                "model": report["model"],
+            },
+        }
+    return holding
+
+
+def _npa_condition(session: Session, tenant: Tenant, cfg: MonitoringSettings) -> Holding | None:
     book = load_book(session, tenant_id=tenant.id)
-    if book.size:
-        evaluated.add("npa_ratio")
-        npa = analytics.npa_breakdown(book, tenant_today(tenant))
-        ratio = npa["gross_npa_ratio"] or 0.0
-        if ratio > cfg.npa_ratio_threshold:
-            holding[("npa_ratio", "portfolio")] = {
-                "level": "critical",
-                "message": f"Gross NPA ratio {ratio:.2%} is above the {cfg.npa_ratio_threshold:.2%} threshold "
-                f"({npa['groups']['npa']['loans']} NPA loans, ₹{npa['groups']['npa']['outstanding']} outstanding)",
-                "details": {"ratio": ratio, "threshold": cfg.npa_ratio_threshold},
-            }
+    if not book.size:
+        return None
+    npa = npa_breakdown(book, clock.today(tenant))
+    ratio = npa["gross_npa_ratio"] or 0.0
+    if ratio <= cfg.npa_ratio_threshold:
+        return {}
+    return {
+        ("npa_ratio", "portfolio"): {
+            "level": "critical",
+            "message": f"Gross NPA ratio {ratio:.2%} is above the {cfg.npa_ratio_threshold:.2%} threshold "
+            f"({npa['groups']['npa']['loans']} NPA loans, ₹{npa['groups']['npa']['outstanding']} outstanding)",
+            "details": {"ratio": ratio, "threshold": cfg.npa_ratio_threshold},
+        }
+    }
+
+
+def _swing_condition(session: Session, tenant: Tenant, cfg: MonitoringSettings, now: datetime) -> Holding | None:
     days = cfg.approval_swing_window_days
-    recent = repository.applications(session, tenant_id=tenant.id, since=now - timedelta(days=days))
-    before = repository.applications(
+    recent = approval_stats(session, tenant_id=tenant.id, since=now - timedelta(days=days))
+    before = approval_stats(
         session, tenant_id=tenant.id, since=now - timedelta(days=5 * days), until=now - timedelta(days=days)
     )
-    if len(recent) >= MIN_SWING_APPLICATIONS and len(before) >= MIN_SWING_APPLICATIONS:
-        evaluated.add("approval_rate_swing")
-        rate_now = sum(r.decision == "Approve" for r in recent) / len(recent)
-        rate_before = sum(r.decision == "Approve" for r in before) / len(before)
-        if abs(rate_now - rate_before) >= cfg.approval_swing_threshold:
-            direction = "rose" if rate_now > rate_before else "fell"
-            holding[("approval_rate_swing", "approval_rate")] = {
-                "level": "warning",
-                "message": f"Approval rate {direction} from {rate_before:.1%} (previous {4 * days} days) to "
-                f"{rate_now:.1%} (last {days} days)",
-                "details": {
-                    "recent": rate_now,
-                    "previous": rate_before,
-                    "recent_applications": len(recent),
-                    "previous_applications": len(before),
-                },
-            }
-    return holding, evaluated
+    if recent.applications < MIN_SWING_APPLICATIONS or before.applications < MIN_SWING_APPLICATIONS:
+        return None
+    rate_now = recent.approved / recent.applications
+    rate_before = before.approved / before.applications
+    if abs(rate_now - rate_before) < cfg.approval_swing_threshold:
+        return {}
+    direction = "rose" if rate_now > rate_before else "fell"
+    return {
+        ("approval_rate_swing", "approval_rate"): {
+            "level": "warning",
+            "message": f"Approval rate {direction} from {rate_before:.1%} (previous {4 * days} days) to "
+            f"{rate_now:.1%} (last {days} days)",
+            "details": {
+                "recent": rate_now,
+                "previous": rate_before,
+                "recent_applications": recent.applications,
+                "previous_applications": before.applications,
+            },
+        }
+    }
 
 
 def evaluate_alerts(session: Session, *, tenant: Tenant, now: datetime | None = None) -> dict[str, Any]:

@@ -147,7 +147,8 @@ class BookState:
     @property
     def npa(self) -> np.ndarray:
         """Return a mask of active loans classified NPA (Sub-standard, Doubtful or Loss)."""
-        return self.active & (self.asset_class >= 0) & _NPA_CODES[np.maximum(self.asset_class, 0)]
+        mask: np.ndarray = self.active & (self.asset_class >= 0) & _NPA_CODES[np.maximum(self.asset_class, 0)]
+        return mask
 
     def class_names(self) -> list[str | None]:
         """Return each loan's asset class name (None when not active)."""
@@ -326,7 +327,8 @@ class Book:
     @staticmethod
     def _spell(loan: int, start: int, end: int) -> tuple[int, int, int, int, int, int]:
         began = date.fromordinal(start)
-        return (loan, start, end, *(to_day(add_months(began, m)) for m in (12, 24, 48)))
+        doubtful_1, doubtful_2, doubtful_3 = (to_day(add_months(began, m)) for m in (12, 24, 48))
+        return (loan, start, end, doubtful_1, doubtful_2, doubtful_3)
 
     # ----------------------------------------------------------------------------------------------
     # the position at the end of one day

@@ -21,8 +21,8 @@ from creditdesk.portfolio.models import (
     Payment,
     seal_identity,
 )
-from creditdesk.portfolio.service import tenant_today
 from creditdesk.portfolio.simulation import SimulatedPortfolio, simulate_portfolio
+from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import select_owned
 
@@ -67,7 +67,7 @@ def seed_portfolio(session: Session, settings: Settings, *, loans: int = DEMO_LO
     if session.execute(select_owned(Loan, tenant.id).limit(1)).first():
         return
     started = time.perf_counter()
-    sim = simulate_portfolio(loans=loans, months=DEMO_MONTHS, as_of=as_of or tenant_today(tenant), seed=DEMO_SEED)
+    sim = simulate_portfolio(loans=loans, months=DEMO_MONTHS, as_of=as_of or clock.today(tenant), seed=DEMO_SEED)
     insert_portfolio(session, tenant_id=tenant.id, sim=sim)
     log.info(
         "demo portfolio seeded",

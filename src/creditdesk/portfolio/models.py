@@ -55,7 +55,8 @@ def open_identity(box: SecretBox, row: Customer | Guarantor) -> dict[str, Any]:
     """The identifying fields of a customer or guarantor row (``date_of_birth`` as an ISO date string)."""
     if not row.identity:
         return {}
-    return box.open_json(row.identity, identity_aad(row.__tablename__, row.tenant_id, row.id))
+    identity: dict[str, Any] = box.open_json(row.identity, identity_aad(row.__tablename__, row.tenant_id, row.id))
+    return identity
 
 
 class Customer(IdMixin, CreatedMixin, Base):

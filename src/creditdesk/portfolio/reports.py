@@ -1,16 +1,18 @@
-"""The book's reports (summary, NPA, trends, forecast), cached per tenant and ledger version.
+"""The book's reports (summary, NPA, vintage curves, roll rates, repayments), cached per tenant and ledger version.
 
 Freshness invariant: a report is stored under the tenant's *ledger version* (see
-``service.ledger_version``: the count and latest change of its loans and payments, read on every
+``ledger.ledger_version``: the count and latest change of its loans and payments, read on every
 call) together with the day it is "as of" and its parameters. A new loan, payment or loss mark
 changes the version, so the next read of any report recomputes it from the ledger — a repayment
 shows up on the very next request; nothing stale is served. The TTL only bounds what the cache
 holds. The cache is ``creditdesk.kit.cache`` (Redis when configured, so every API process shares
 one computation; in-process otherwise), holding JSON: money leaves as decimal strings and dates as
-ISO strings, exactly as the API renders them.
+ISO strings, exactly as the API renders them. Other domains' reports on the book (Monitoring's
+trends) are cached the same way, through :func:`cached_report`.
 
 ``warm`` computes what the Monitoring and Portfolio pages ask for on a first visit, so the first
-visitor after start-up (or after a new payment, when a task calls it) does not wait for the build.
+visitor after start-up (or after a new payment, when a task calls it) does not wait for the build;
+Monitoring adds its own reports to it with :func:`warm_also`.
 """
 
 from __future__ import annotations
@@ -22,19 +24,18 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from creditdesk.config import get_settings
-from creditdesk.db import set_tenant_scope
+from creditdesk.db import Database, set_tenant_scope
 from creditdesk.kit.cache import Cache, make_cache
-from creditdesk.monitoring.repository import APPROVAL_WINDOW_MONTHS, approval_stats, window_start
 from creditdesk.portfolio import analytics
-from creditdesk.portfolio.book import Book
-from creditdesk.portfolio.service import ledger_version, load_book, tenant_today
+from creditdesk.portfolio.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, window_start
+from creditdesk.portfolio.ledger import ledger_version, load_book
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 
@@ -67,26 +68,29 @@ def _key(tenant_id: str, version: tuple[Any, ...], report: str, params: dict[str
     return f"portfolio-report:{tenant_id}:{digest}:{report}:{json.dumps(params, sort_keys=True, default=str)}"
 
 
-def cached(
+def cached_report(
     session: Session,
     *,
     tenant: Tenant,
-    report: str,
+    name: str,
     as_of: date | None,
-    params: dict[str, Any],
-    compute: Callable[[Book, date], dict[str, Any]],
+    compute: Callable[..., dict[str, Any]],
+    **params: Any,
 ) -> dict[str, Any]:
-    """Return a report of the tenant's book as of a day, computed once per ledger version."""
-    as_of = as_of or tenant_today(tenant)
+    """Return ``compute(book, as_of, **params)`` on the tenant's book, computed once per ledger version.
+
+    ``as_of`` defaults to today in the tenant's time; the cache key holds the ledger version, the
+    report's name, the day and the parameters.
+    """
+    as_of = as_of or clock.today(tenant)
     version = ledger_version(session, tenant_id=tenant.id)
-    key = _key(tenant.id, version, report, {"as_of": as_of.isoformat(), **params})
+    key = _key(tenant.id, version, name, {"as_of": as_of.isoformat(), **params})
     cache = report_cache()
-    hit = cache.get(key)
+    hit: dict[str, Any] | None = cache.get(key)
     if hit is not None:
         return hit
-    value = json.loads(
-        json.dumps(compute(load_book(session, tenant_id=tenant.id, version=version), as_of), default=_plain)
-    )
+    book = load_book(session, tenant_id=tenant.id, version=version)
+    value: dict[str, Any] = json.loads(json.dumps(compute(book, as_of, **params), default=_plain))
     cache.set(key, value, REPORT_TTL_S)
     return value
 
@@ -99,13 +103,13 @@ def summary(
     session: Session, *, tenant: Tenant, as_of: date | None, approval_months: int = APPROVAL_WINDOW_MONTHS
 ) -> dict[str, Any]:
     """Return the book's headline figures and the approval rate over the approval window (as Monitoring)."""
-    figures = cached(session, tenant=tenant, report="summary", as_of=as_of, params={}, compute=analytics.summary)
-    since = window_start(today=tenant_today(tenant), zone=clock.zone(tenant), months=approval_months)
+    figures = cached_report(session, tenant=tenant, name="summary", as_of=as_of, compute=analytics.summary)
+    since = window_start(today=clock.today(tenant), zone=clock.zone(tenant), months=approval_months)
     approvals = approval_stats(session, tenant_id=tenant.id, since=since)
     return {
         **figures,
-        "applications": approvals["applications"],
-        "approval_rate": approvals["approval_rate"],
+        "applications": approvals.applications or None,
+        "approval_rate": approvals.rate,
         "approval_window_months": approval_months,
         "approval_window_from": since,
     }
@@ -113,85 +117,54 @@ def summary(
 
 def npa(session: Session, *, tenant: Tenant, as_of: date | None) -> dict[str, Any]:
     """Return the RBI asset-classification breakdown."""
-    return cached(session, tenant=tenant, report="npa", as_of=as_of, params={}, compute=analytics.npa_breakdown)
-
-
-def delinquency(session: Session, *, tenant: Tenant, as_of: date | None, months: int = 24) -> dict[str, Any]:
-    """Return the month-end 30+/60+/90+ delinquency trend."""
-    return cached(
-        session,
-        tenant=tenant,
-        report="delinquency",
-        as_of=as_of,
-        params={"months": months},
-        compute=lambda book, day: analytics.delinquency(book, day, months),
-    )
-
-
-def npa_forecast(session: Session, *, tenant: Tenant, as_of: date | None, horizon_days: int = 90) -> dict[str, Any]:
-    """Return the NPA forecast over the horizon."""
-    return cached(
-        session,
-        tenant=tenant,
-        report="npa-forecast",
-        as_of=as_of,
-        params={"horizon": horizon_days},
-        compute=lambda book, day: analytics.npa_forecast(book, day, horizon=horizon_days),
-    )
-
-
-def performance(session: Session, *, tenant: Tenant, as_of: date | None, horizon_months: int = 12) -> dict[str, Any]:
-    """Return model performance against realised defaults."""
-    return cached(
-        session,
-        tenant=tenant,
-        report="performance",
-        as_of=as_of,
-        params={"horizon": horizon_months},
-        compute=lambda book, day: analytics.performance(book, day, horizon_months),
-    )
+    return cached_report(session, tenant=tenant, name="npa", as_of=as_of, compute=analytics.npa_breakdown)
 
 
 def vintage(session: Session, *, tenant: Tenant, as_of: date | None, max_mob: int = 24) -> dict[str, Any]:
     """Return vintage curves."""
-    return cached(
-        session,
-        tenant=tenant,
-        report="vintage",
-        as_of=as_of,
-        params={"max_mob": max_mob},
-        compute=lambda book, day: analytics.vintage(book, day, max_mob),
+    return cached_report(
+        session, tenant=tenant, name="vintage", as_of=as_of, compute=analytics.vintage, max_mob=max_mob
     )
 
 
 def repayments(session: Session, *, tenant: Tenant, as_of: date | None, months: int = 12) -> dict[str, Any]:
     """Return repayment statistics."""
-    return cached(
-        session,
-        tenant=tenant,
-        report="repayments",
-        as_of=as_of,
-        params={"months": months},
-        compute=lambda book, day: analytics.repayments(book, day, months),
+    return cached_report(
+        session, tenant=tenant, name="repayments", as_of=as_of, compute=analytics.repayments, months=months
     )
 
 
 def roll_rates(session: Session, *, tenant: Tenant, as_of: date | None, months: int = 6) -> dict[str, Any]:
     """Return roll rates between DPD buckets."""
-    return cached(
-        session,
-        tenant=tenant,
-        report="roll-rates",
-        as_of=as_of,
-        params={"months": months},
-        compute=lambda book, day: analytics.roll_rates(book, day, months),
+    return cached_report(
+        session, tenant=tenant, name="roll-rates", as_of=as_of, compute=analytics.roll_rates, months=months
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# warming
+
+
+class Warmer(Protocol):
+    def __call__(self, session: Session, *, tenant: Tenant) -> None: ...
+
+
+#: other domains' reports on the book that a first visit asks for (Monitoring's trends), see :func:`warm_also`
+_also_warm: list[Warmer] = []
+
+
+def warm_also(warmer: Warmer) -> None:
+    """Have :func:`warm` also compute another domain's reports on the book (once per warmer)."""
+    if warmer not in _also_warm:
+        _also_warm.append(warmer)
 
 
 def warm(session: Session, *, tenant: Tenant) -> None:
     """Compute the reports a first visit to Monitoring and Portfolio asks for (no-op when already cached)."""
-    for report in (summary, npa, delinquency, npa_forecast, vintage):
+    for report in (summary, npa, vintage):
         report(session, tenant=tenant, as_of=None)
+    for warmer in _also_warm:
+        warmer(session, tenant=tenant)
 
 
 _refreshing: dict[str, bool] = {}  # tenant → another refresh wanted while one runs
@@ -223,7 +196,7 @@ def refresh_after_commit(session: Session, *, tenant_id: str) -> None:
     event.listen(session, "after_rollback", lambda _s: session.info.pop("reports_refresh", None), once=True)
 
 
-def _refresh(db: Any, tenant_id: str) -> None:
+def _refresh(db: Database, tenant_id: str) -> None:
     while True:
         try:
             with db.session(read_only=True) as session:
@@ -241,7 +214,7 @@ def _refresh(db: Any, tenant_id: str) -> None:
             _refreshing[tenant_id] = False
 
 
-def warm_all(db: Any) -> int:
+def warm_all(db: Database) -> int:
     """Warm every active tenant's reports (each in its own read-only session); return how many tenants."""
     started = time.perf_counter()
     with db.session(read_only=True) as session:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from creditdesk.db import SessionDep
-from creditdesk.kit.pagination import Day, PageDep
+from creditdesk.kit.pagination import PageDep
+from creditdesk.kit.params import Day
 from creditdesk.portfolio import reports, service
+from creditdesk.portfolio.models import Payment
 from creditdesk.portfolio.schemas import (
     AssetClassName,
     LoanCreate,
@@ -35,7 +37,7 @@ AsOf = Annotated[Day | None, Query(description="Position at the end of this day 
 
 
 @router.get("/summary", response_model=PortfolioSummary, operation_id="getPortfolioSummary")
-def get_summary(session: SessionDep, ctx: Reader, as_of: AsOf = None):
+def get_summary(session: SessionDep, ctx: Reader, as_of: AsOf = None) -> dict[str, Any]:
     """Counts, disbursed, outstanding, collected, gross and net NPA ratio, default and approval rates."""
     return reports.summary(session, tenant=ctx.tenant, as_of=as_of)
 
@@ -49,7 +51,7 @@ def list_loans(
     status: Literal["active", "closed"] | None = None,
     asset_class: AssetClassName | Literal["npa", "sma"] | None = None,
     origination_month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
-):
+) -> dict[str, Any]:
     """Loans, newest disbursal first, with DPD and RBI asset class as of a date."""
     return service.list_loans(
         session,
@@ -64,25 +66,25 @@ def list_loans(
 
 
 @router.post("/loans", status_code=201, response_model=LoanDetail, operation_id="disburseLoan")
-def disburse_loan(data: LoanCreate, session: SessionDep, ctx: Manager):
+def disburse_loan(data: LoanCreate, session: SessionDep, ctx: Manager) -> dict[str, Any]:
     """Disburse a loan (from an approved application or standalone) with its amortisation schedule."""
     return service.disburse_from_request(session, tenant=ctx.tenant, data=data, actor=ctx.caller)
 
 
 @router.get("/loans/{loan_id}", response_model=LoanDetail, operation_id="getLoan")
-def get_loan(loan_id: str, session: SessionDep, ctx: Reader, as_of: AsOf = None):
+def get_loan(loan_id: str, session: SessionDep, ctx: Reader, as_of: AsOf = None) -> dict[str, Any]:
     """One loan with its schedule, payments, collateral, guarantors, ratios and position."""
     return service.loan_detail(session, tenant=ctx.tenant, loan_id=loan_id, as_of=as_of)
 
 
 @router.get("/loans/{loan_id}/history", response_model=LoanHistory, operation_id="getLoanHistory")
-def get_loan_history(loan_id: str, session: SessionDep, ctx: Reader, as_of: AsOf = None):
+def get_loan_history(loan_id: str, session: SessionDep, ctx: Reader, as_of: AsOf = None) -> dict[str, Any]:
     """The loan's DPD and asset class at every month end, recomputed from its ledger."""
     return service.loan_history(session, tenant=ctx.tenant, loan_id=loan_id, as_of=as_of)
 
 
 @router.post("/loans/{loan_id}/payments", status_code=201, response_model=PaymentRead, operation_id="recordPayment")
-def record_payment(loan_id: str, data: PaymentCreate, session: SessionDep, ctx: Manager, response: Response):
+def record_payment(loan_id: str, data: PaymentCreate, session: SessionDep, ctx: Manager, response: Response) -> Payment:
     """Record a payment; replaying a reference returns the stored payment (200) and counts nothing."""
     outcome = service.record_payment(session, tenant=ctx.tenant, loan_id=loan_id, data=data, actor=ctx.caller)
     if outcome.replayed:
@@ -91,13 +93,13 @@ def record_payment(loan_id: str, data: PaymentCreate, session: SessionDep, ctx: 
 
 
 @router.post("/loans/{loan_id}/loss", response_model=LoanDetail, operation_id="markLoanLoss")
-def mark_loss(loan_id: str, data: LossMarkIn, session: SessionDep, ctx: Manager):
+def mark_loss(loan_id: str, data: LossMarkIn, session: SessionDep, ctx: Manager) -> dict[str, Any]:
     """Mark an NPA loan as a Loss asset."""
     return service.mark_loss(session, tenant=ctx.tenant, loan_id=loan_id, marked_on=data.marked_on, actor=ctx.caller)
 
 
 @router.get("/npa", response_model=NpaBreakdown, operation_id="getNpaBreakdown")
-def get_npa(session: SessionDep, ctx: Reader, as_of: AsOf = None):
+def get_npa(session: SessionDep, ctx: Reader, as_of: AsOf = None) -> dict[str, Any]:
     """Active loans by RBI asset class — count and outstanding, adding up to the totals."""
     return reports.npa(session, tenant=ctx.tenant, as_of=as_of)
 
@@ -105,7 +107,7 @@ def get_npa(session: SessionDep, ctx: Reader, as_of: AsOf = None):
 @router.get("/repayments", response_model=RepaymentStats, operation_id="getRepaymentStats")
 def get_repayments(
     session: SessionDep, ctx: Reader, as_of: AsOf = None, months: Annotated[int, Query(ge=1, le=60)] = 12
-):
+) -> dict[str, Any]:
     """Instalments paid on time / late / unpaid and collection efficiency by month."""
     return reports.repayments(session, tenant=ctx.tenant, as_of=as_of, months=months)
 
@@ -113,7 +115,7 @@ def get_repayments(
 @router.get("/vintage", response_model=VintageReport, operation_id="getVintageCurves")
 def get_vintage(
     session: SessionDep, ctx: Reader, as_of: AsOf = None, max_mob: Annotated[int, Query(ge=1, le=120)] = 24
-):
+) -> dict[str, Any]:
     """Cumulative ever-30+ and ever-90+ rates by origination month × months on book."""
     return reports.vintage(session, tenant=ctx.tenant, as_of=as_of, max_mob=max_mob)
 
@@ -121,6 +123,6 @@ def get_vintage(
 @router.get("/roll-rates", response_model=RollRates, operation_id="getRollRates")
 def get_roll_rates(
     session: SessionDep, ctx: Reader, as_of: AsOf = None, months: Annotated[int, Query(ge=1, le=36)] = 6
-):
+) -> dict[str, Any]:
     """Month-to-month transition rates between DPD buckets (and to closed), pooled over recent months."""
     return reports.roll_rates(session, tenant=ctx.tenant, as_of=as_of, months=months)

@@ -57,6 +57,17 @@ class ScheduledInstalment:
     amount: Decimal
     closing_balance: Decimal
 
+    def columns(self) -> dict[str, Any]:
+        """The instalment's columns of the ``instalment`` table (cheaper than ``dataclasses.asdict``)."""
+        return {
+            "seq": self.seq,
+            "due_on": self.due_on,
+            "principal": self.principal,
+            "interest": self.interest,
+            "amount": self.amount,
+            "closing_balance": self.closing_balance,
+        }
+
 
 def amortisation_schedule(
     principal: Any, annual_rate_pct: Any, tenure_months: int, first_due_on: date

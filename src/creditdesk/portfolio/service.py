@@ -8,33 +8,32 @@ counts money twice.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, String, cast, func, select, type_coerce
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.db import new_id, utcnow
-from creditdesk.errors import Conflict, NotFound, ValidationFailed
+from creditdesk.errors import Conflict, ValidationFailed
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
-from creditdesk.portfolio import analytics
+from creditdesk.portfolio import analytics, reports
 from creditdesk.portfolio.book import (
     ASSET_CLASS_LABELS,
     ASSET_CLASSES,
-    NEVER,
     NPA_CLASSES,
     Book,
+    BookState,
     paise,
     rupees,
     to_date,
 )
+from creditdesk.portfolio.ledger import build_book, load_book
 from creditdesk.portfolio.models import (
     CUSTOMER_IDENTITY,
     GUARANTOR_IDENTITY,
@@ -49,151 +48,12 @@ from creditdesk.portfolio.models import (
 )
 from creditdesk.portfolio.schedule import add_months, amortisation_schedule, dti, lti, ltv, money, month_key
 from creditdesk.portfolio.schemas import CollateralIn, CustomerIn, GuarantorIn, LoanCreate, PaymentCreate
+from creditdesk.scoring.models import Application, join_identity
+from creditdesk.scoring.models import open_identity as open_applicant
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, scoped, select_owned
 from creditdesk.worker import service as jobs
-
-# --------------------------------------------------------------------------------------------------
-# dates
-
-
-def tenant_today(tenant: Tenant | None) -> date:
-    """Return today's date in the tenant's time zone (see ``tenancy.clock``)."""
-    return clock.today(tenant)
-
-
-# --------------------------------------------------------------------------------------------------
-# the book, cached per tenant and ledger version
-#
-# Freshness invariant: the book (and every report cached on it, see ``reports.py``) is keyed by the
-# tenant's *ledger version* — the count and latest change of its loans and payments, read on every
-# request. A new loan, payment or loss mark changes the version, so the very next read rebuilds:
-# nothing stale is ever served. Builds are single-flight per tenant: concurrent first readers wait for
-# one build instead of each building their own.
-
-
-_BOOK_CACHE: OrderedDict[tuple[Any, ...], Book] = OrderedDict()
-_BOOK_LOCK = threading.Lock()
-_BUILD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
-_BOOK_CACHE_SIZE = 16
-
-
-def ledger_version(session: Session, *, tenant_id: str) -> tuple[Any, ...]:
-    """Return what identifies the state of the tenant's ledger (changes with any loan or payment write)."""
-    loans = session.execute(scoped(select(func.count(Loan.id), func.max(Loan.updated_at)), Loan, tenant_id)).one()
-    pays = session.execute(
-        scoped(select(func.count(Payment.id), func.max(Payment.created_at)), Payment, tenant_id)
-    ).one()
-    return (str(session.get_bind().url), tenant_id, *loans, *pays)
-
-
-def load_book(session: Session, *, tenant_id: str, version: tuple[Any, ...] | None = None) -> Book:
-    """Return the tenant's book, rebuilt only when a loan or payment changed since the last build."""
-    key = version or ledger_version(session, tenant_id=tenant_id)
-    with _BOOK_LOCK:
-        cached = _BOOK_CACHE.get(key)
-        if cached is not None:
-            _BOOK_CACHE.move_to_end(key)
-            return cached
-        build_lock = _BUILD_LOCKS.setdefault(key[:2], threading.Lock())
-    with build_lock:  # one build per tenant at a time; the others wait and take its result
-        with _BOOK_LOCK:
-            cached = _BOOK_CACHE.get(key)
-        if cached is not None:
-            return cached
-        book = _build_book(session, tenant_id=tenant_id)
-        with _BOOK_LOCK:
-            _BOOK_CACHE[key] = book
-            while len(_BOOK_CACHE) > _BOOK_CACHE_SIZE:
-                _BOOK_CACHE.popitem(last=False)
-    return book
-
-
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-def _refresh_reports(session: Session, *, tenant_id: str) -> None:
-    """Start rebuilding the tenant's cached reports as soon as this ledger write commits."""
-    from creditdesk.portfolio import reports  # reports builds on this module
-
-    reports.refresh_after_commit(session, tenant_id=tenant_id)
-
-
-def _days(values: list[Any]) -> np.ndarray:
-    """Return dates (``date`` objects or ISO strings, as the driver hands them over) as ordinal days."""
-    if not values:
-        return np.zeros(0, dtype=np.int64)
-    days = np.array(values, dtype="datetime64[D]")
-    return np.where(np.isnat(days), NEVER, days.astype(np.int64) + _EPOCH_ORDINAL)
-
-
-def _raw_date(column: Any) -> Any:
-    """Dates as the driver returns them (numpy parses them in one go, not one Python date per row)."""
-    return type_coerce(column, String)
-
-
-def _paise_column(column: Any) -> Any:
-    """Amounts leave the database as integer paise (exact, and no Decimal per row)."""
-    return cast(func.round(column * 100), BigInteger)
-
-
-def _build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None = None) -> Book:
-    secured_q = scoped(select(Collateral.loan_id).distinct(), Collateral, tenant_id)
-    loan_q = scoped(
-        select(Loan.id, Loan.disbursed_on, _paise_column(Loan.principal), Loan.pd_at_origination, Loan.loss_marked_on),
-        Loan,
-        tenant_id,
-    ).order_by(Loan.disbursed_on, Loan.id)
-    inst_q = scoped(
-        select(
-            Instalment.loan_id,
-            Instalment.seq,
-            _raw_date(Instalment.due_on),
-            _paise_column(Instalment.amount),
-            _paise_column(Instalment.interest),
-            _paise_column(Instalment.principal),
-        ),
-        Instalment,
-        tenant_id,
-    )
-    pay_q = scoped(
-        select(Payment.loan_id, _raw_date(Payment.paid_on), _paise_column(Payment.amount)), Payment, tenant_id
-    )
-    if loan_ids is not None:
-        secured_q = secured_q.where(Collateral.loan_id.in_(loan_ids))
-        loan_q = loan_q.where(Loan.id.in_(loan_ids))
-        inst_q = inst_q.where(Instalment.loan_id.in_(loan_ids))
-        pay_q = pay_q.where(Payment.loan_id.in_(loan_ids))
-    conn = session.connection()  # Core rows: the ORM's per-row loading would cost more than the book itself
-    secured = set(conn.execute(secured_q).scalars())
-    loans = conn.execute(loan_q).all()
-    ids = [r[0] for r in loans]
-    index = {loan_id: i for i, loan_id in enumerate(ids)}
-    inst = [r for r in conn.execute(inst_q).all() if r[0] in index]
-    pays = [r for r in conn.execute(pay_q).all() if r[0] in index]
-    inst_arr = np.empty((len(inst), 6), dtype=np.int64)
-    if inst:
-        inst_arr[:, 0] = [index[r[0]] for r in inst]
-        inst_arr[:, 1] = [r[1] for r in inst]
-        inst_arr[:, 2] = _days([r[2] for r in inst])
-        inst_arr[:, 3:6] = np.array([r[3:6] for r in inst], dtype=np.int64)
-    pay_arr = np.empty((len(pays), 3), dtype=np.int64)
-    if pays:
-        pay_arr[:, 0] = [index[r[0]] for r in pays]
-        pay_arr[:, 1] = _days([r[1] for r in pays])
-        pay_arr[:, 2] = [r[2] for r in pays]
-    return Book.from_arrays(
-        ids=ids,
-        disbursed_on=_days([r[1] for r in loans]),
-        principal=np.array([r[2] for r in loans], dtype=np.int64),
-        pd=np.array([np.nan if r[3] is None else float(r[3]) for r in loans], dtype=float),
-        loss_on=_days([r[4] for r in loans]),
-        secured=np.array([r[0] in secured for r in loans], dtype=bool),
-        instalments=inst_arr,
-        payments=pay_arr,
-    )
-
 
 # --------------------------------------------------------------------------------------------------
 # disbursal
@@ -206,37 +66,31 @@ def find_customer(session: Session, *, tenant_id: str, pan: str) -> Customer | N
     return session.execute(stmt.limit(1)).scalars().first()
 
 
+def _with_sealed_identity(
+    table: str, tenant_id: str, data: CustomerIn | GuarantorIn, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """A new row's id and columns, its identifying ``fields`` sealed to (table, tenant, id)."""
+    row_id = new_id()
+    values = data.model_dump()
+    sealed = seal_identity(
+        personal_data_box(), table=table, tenant_id=tenant_id, row_id=row_id, values=values, fields=fields
+    )
+    return {"id": row_id, "tenant_id": tenant_id, **sealed}
+
+
 def _customer(session: Session, *, tenant_id: str, data: CustomerIn) -> Customer:
     if data.pan:
         existing = find_customer(session, tenant_id=tenant_id, pan=data.pan)
         if existing is not None:
             return existing
-    customer_id = new_id()
-    columns = seal_identity(
-        personal_data_box(),
-        table="customer",
-        tenant_id=tenant_id,
-        row_id=customer_id,
-        values=data.model_dump(),
-        fields=CUSTOMER_IDENTITY,
-    )
-    customer = Customer(id=customer_id, tenant_id=tenant_id, **columns)
+    customer = Customer(**_with_sealed_identity("customer", tenant_id, data, CUSTOMER_IDENTITY))
     session.add(customer)
     session.flush()
     return customer
 
 
 def _guarantor(tenant_id: str, loan_id: str, data: GuarantorIn) -> Guarantor:
-    guarantor_id = new_id()
-    columns = seal_identity(
-        personal_data_box(),
-        table="guarantor",
-        tenant_id=tenant_id,
-        row_id=guarantor_id,
-        values=data.model_dump(),
-        fields=GUARANTOR_IDENTITY,
-    )
-    return Guarantor(id=guarantor_id, tenant_id=tenant_id, loan_id=loan_id, **columns)
+    return Guarantor(loan_id=loan_id, **_with_sealed_identity("guarantor", tenant_id, data, GUARANTOR_IDENTITY))
 
 
 def _guarantor_read(guarantor: Guarantor) -> dict[str, Any]:
@@ -250,12 +104,9 @@ def _guarantor_read(guarantor: Guarantor) -> dict[str, Any]:
     }
 
 
-def _application_customer(application: Any) -> CustomerIn | None:
+def _application_customer(application: Application) -> CustomerIn | None:
     """The borrower of an application: its applicant block with the sealed identity put back."""
-    from creditdesk.scoring.models import join_identity
-    from creditdesk.scoring.models import open_identity as open_applicant
-
-    request = join_identity(getattr(application, "request", None), open_applicant(personal_data_box(), application))
+    request = join_identity(application.request, open_applicant(personal_data_box(), application))
     applicant = (request or {}).get("applicant")
     if not applicant:
         return None
@@ -263,138 +114,147 @@ def _application_customer(application: Any) -> CustomerIn | None:
     return CustomerIn.model_validate({k: v for k, v in applicant.items() if k in keep and v is not None})
 
 
-def disburse(
-    session: Session,
-    *,
-    tenant_id: str,
-    principal: Decimal,
-    annual_rate_pct: Decimal,
-    tenure_months: int,
-    disbursed_on: date,
-    customer: CustomerIn | None,
-    application_id: str | None = None,
-    first_due_on: date | None = None,
-    pd_at_origination: float | None = None,
-    external_ref: str | None = None,
-    purpose: str | None = None,
-    collateral: list[CollateralIn] | tuple[()] = (),
-    guarantors: list[GuarantorIn] | tuple[()] = (),
-    actor: Any = None,
-) -> Loan:
-    """Create a loan with its amortisation schedule; from an approved application when one is named.
+@dataclass(frozen=True)
+class LoanSpec:
+    """What a disbursal asks for: the loan's terms, its borrower and security, and the application it comes from.
 
-    With ``application_id`` (and the scoring tables present) the application must exist in the tenant
-    and be approved; its PD, model and version are carried onto the loan. A second disbursal of one
-    application is refused (409).
+    Built from the API body (:meth:`from_request`); a loan disbursed from an application takes the
+    application's PD, model, borrower, purpose and reference where the request leaves them out.
     """
-    model_id = model_version = None
-    if application_id is not None:
-        from creditdesk.monitoring import repository
 
-        if session.execute(select_owned(Loan, tenant_id).where(Loan.application_id == application_id)).first():
-            raise Conflict(f"Application {application_id} has already been disbursed")
-        application = repository.get_application(session, tenant_id=tenant_id, application_id=application_id)
-        if application is not None:
-            if getattr(application, "decision", None) not in (None, "Approve"):
-                raise Conflict(f"Application {application_id} was not approved ({application.decision})")
-            pd_at_origination = pd_at_origination if pd_at_origination is not None else application.pd
-            model_id, model_version = application.model_id, application.model_version
-            customer = customer or _application_customer(application)
-            purpose = purpose or ((application.request or {}).get("loan") or {}).get("purpose")
-            external_ref = external_ref or application.external_ref
-        elif repository.scoring_available(session):
-            raise NotFound(f"Application {application_id} not found")
-    if customer is None:
+    principal: Decimal
+    annual_rate_pct: Decimal
+    tenure_months: int
+    disbursed_on: date
+    customer: CustomerIn | None = None
+    application_id: str | None = None
+    first_due_on: date | None = None
+    pd_at_origination: float | None = None
+    external_ref: str | None = None
+    purpose: str | None = None
+    collateral: tuple[CollateralIn, ...] = ()
+    guarantors: tuple[GuarantorIn, ...] = ()
+    model_id: str | None = None
+    model_version: int | None = None
+
+    @classmethod
+    def from_request(cls, data: LoanCreate) -> LoanSpec:
+        """The spec of a ``POST …/portfolio/loans`` body (every field of the body is a field of the spec)."""
+        terms = {name: getattr(data, name) for name in LoanCreate.model_fields}
+        return cls(**{**terms, "collateral": tuple(data.collateral), "guarantors": tuple(data.guarantors)})
+
+
+def disburse(session: Session, *, tenant_id: str, spec: LoanSpec, actor: Any = None) -> Loan:
+    """Create a loan with its amortisation schedule; from an approved application when the spec names one.
+
+    The application must exist in the tenant (404) and be approved (409); its PD, model and version
+    are carried onto the loan. A second disbursal of one application is refused (409).
+    """
+    spec = _with_application(session, tenant_id=tenant_id, spec=spec)
+    if spec.customer is None:
         raise ValidationFailed("customer is required when the loan is not disbursed from an application")
-    first_due = first_due_on or add_months(disbursed_on, 1)
-    schedule = amortisation_schedule(principal, annual_rate_pct, tenure_months, first_due)
-    borrower = _customer(session, tenant_id=tenant_id, data=customer)
+    borrower = _customer(session, tenant_id=tenant_id, data=spec.customer)
+    loan = _open_loan(session, tenant_id=tenant_id, spec=spec, customer_id=borrower.id, actor=actor)
+    terms = {"principal": str(loan.principal), "application_id": loan.application_id}
+    _ledger_changed(
+        session,
+        loan=loan,
+        event="loan.disbursed",
+        payload={**terms, "disbursed_on": loan.disbursed_on.isoformat()},
+        action="loan.disbursed",
+        details={**terms, "tenure_months": loan.tenure_months},
+        actor=actor,
+    )
+    return loan
+
+
+def _with_application(session: Session, *, tenant_id: str, spec: LoanSpec) -> LoanSpec:
+    """Check the spec's application may be disbursed and fill in what the loan takes from it."""
+    if spec.application_id is None:
+        return spec
+    if session.execute(select_owned(Loan, tenant_id).where(Loan.application_id == spec.application_id)).first():
+        raise Conflict(f"Application {spec.application_id} has already been disbursed")
+    application = get_owned(
+        session, Application, spec.application_id, tenant_id, what=f"Application {spec.application_id}"
+    )
+    if application.decision != "Approve":
+        raise Conflict(f"Application {spec.application_id} was not approved ({application.decision})")
+    return replace(
+        spec,
+        pd_at_origination=spec.pd_at_origination if spec.pd_at_origination is not None else application.pd,
+        model_id=application.model_id,
+        model_version=application.model_version,
+        customer=spec.customer or _application_customer(application),
+        purpose=spec.purpose or (application.request.get("loan") or {}).get("purpose"),
+        external_ref=spec.external_ref or application.external_ref,
+    )
+
+
+def _open_loan(session: Session, *, tenant_id: str, spec: LoanSpec, customer_id: str, actor: Any) -> Loan:
+    """Store the loan, its schedule, collateral and guarantors."""
+    first_due = spec.first_due_on or add_months(spec.disbursed_on, 1)
+    schedule = amortisation_schedule(spec.principal, spec.annual_rate_pct, spec.tenure_months, first_due)
     loan = Loan(
         tenant_id=tenant_id,
-        customer_id=borrower.id,
-        application_id=application_id,
-        external_ref=external_ref,
-        purpose=purpose,
-        principal=money(principal),
-        annual_rate_pct=Decimal(str(annual_rate_pct)),
-        tenure_months=tenure_months,
+        customer_id=customer_id,
+        application_id=spec.application_id,
+        external_ref=spec.external_ref,
+        purpose=spec.purpose,
+        principal=money(spec.principal),
+        annual_rate_pct=Decimal(str(spec.annual_rate_pct)),
+        tenure_months=spec.tenure_months,
         emi=schedule[0].amount,
-        disbursed_on=disbursed_on,
+        disbursed_on=spec.disbursed_on,
         first_due_on=first_due,
         maturity_on=schedule[-1].due_on,
-        pd_at_origination=pd_at_origination,
-        model_id=model_id,
-        model_version=model_version,
+        pd_at_origination=spec.pd_at_origination,
+        model_id=spec.model_id,
+        model_version=spec.model_version,
         created_by=getattr(actor, "id", None),
     )
     session.add(loan)
     session.flush()
-    session.add_all(
-        Instalment(
-            tenant_id=tenant_id,
-            loan_id=loan.id,
-            seq=r.seq,
-            due_on=r.due_on,
-            principal=r.principal,
-            interest=r.interest,
-            amount=r.amount,
-            closing_balance=r.closing_balance,
-        )
-        for r in schedule
-    )
-    session.add_all(Collateral(tenant_id=tenant_id, loan_id=loan.id, **c.model_dump()) for c in collateral)
-    session.add_all(_guarantor(tenant_id, loan.id, g) for g in guarantors)
+    session.add_all(Instalment(tenant_id=tenant_id, loan_id=loan.id, **r.columns()) for r in schedule)
+    session.add_all(Collateral(tenant_id=tenant_id, loan_id=loan.id, **c.model_dump()) for c in spec.collateral)
+    session.add_all(_guarantor(tenant_id, loan.id, g) for g in spec.guarantors)
     session.flush()
-    _refresh_reports(session, tenant_id=tenant_id)
-    jobs.emit(
-        session,
-        kind="loan.disbursed",
-        tenant_id=tenant_id,
-        payload={
-            "loan_id": loan.id,
-            "application_id": application_id,
-            "principal": str(loan.principal),
-            "disbursed_on": disbursed_on.isoformat(),
-        },
-    )
+    return loan
+
+
+def _ledger_changed(
+    session: Session,
+    *,
+    loan: Loan,
+    event: str | None,
+    payload: dict[str, Any],
+    action: str,
+    details: dict[str, Any],
+    actor: Any,
+) -> None:
+    """After a write to the loan's ledger: rebuild the reports once it commits, emit ``event``, audit ``action``.
+
+    A disbursal made by the platform itself (no actor) is not audited; its event is still emitted.
+    """
+    reports.refresh_after_commit(session, tenant_id=loan.tenant_id)
+    if event is not None:
+        jobs.emit(session, kind=event, tenant_id=loan.tenant_id, payload={"loan_id": loan.id, **payload})
     if actor is not None:
         audit.record(
             session,
             actor=actor,
-            action="loan.disbursed",
-            tenant_id=tenant_id,
+            action=action,
+            tenant_id=loan.tenant_id,
             resource_type="loan",
             resource_id=loan.id,
-            details={
-                "principal": str(loan.principal),
-                "tenure_months": tenure_months,
-                "application_id": application_id,
-            },
+            details=details,
         )
-    return loan
 
 
 def disburse_from_request(session: Session, *, tenant: Tenant, data: LoanCreate, actor: Any) -> dict[str, Any]:
     """Disburse a loan described by the API body and return its detail."""
-    if data.disbursed_on > tenant_today(tenant):
+    if data.disbursed_on > clock.today(tenant):
         raise ValidationFailed("disbursed_on cannot be in the future")
-    loan = disburse(
-        session,
-        tenant_id=tenant.id,
-        application_id=data.application_id,
-        principal=data.principal,
-        annual_rate_pct=data.annual_rate_pct,
-        tenure_months=data.tenure_months,
-        disbursed_on=data.disbursed_on,
-        first_due_on=data.first_due_on,
-        customer=data.customer,
-        pd_at_origination=data.pd_at_origination,
-        external_ref=data.external_ref,
-        purpose=data.purpose,
-        collateral=data.collateral,
-        guarantors=data.guarantors,
-        actor=actor,
-    )
+    loan = disburse(session, tenant_id=tenant.id, spec=LoanSpec.from_request(data), actor=actor)
     return loan_detail(session, tenant=tenant, loan_id=loan.id, as_of=None)
 
 
@@ -421,24 +281,10 @@ def record_payment(
 ) -> PaymentOutcome:
     """Record a payment once per reference; a replay returns the stored payment and counts nothing."""
     loan = get_owned(session, Loan, loan_id, tenant.id, what="Loan")
-    existing = session.execute(
-        select_owned(Payment, tenant.id).where(Payment.reference == data.reference)
-    ).scalar_one_or_none()
+    existing = session.execute(_with_reference(tenant.id, data.reference)).scalar_one_or_none()
     if existing is not None:
         return _replay(existing, loan_id, data)
-    if data.paid_on < loan.disbursed_on:
-        raise ValidationFailed("paid_on is before the loan was disbursed")
-    if data.paid_on > tenant_today(tenant):
-        raise ValidationFailed("paid_on cannot be in the future")
-    total_due = session.execute(
-        scoped(select(func.coalesce(func.sum(Instalment.amount), 0)), Instalment, tenant.id).where(
-            Instalment.loan_id == loan.id
-        )
-    ).scalar_one()
-    paid = _paid_total(session, tenant_id=tenant.id, loan_id=loan.id)
-    remaining = money(total_due) - paid
-    if money(data.amount) > remaining:
-        raise ValidationFailed(f"amount exceeds what remains payable on the loan ({remaining})")
+    total_due, paid = _check_payment(session, tenant=tenant, loan=loan, data=data)
     payment = Payment(
         tenant_id=tenant.id,
         loan_id=loan.id,
@@ -453,37 +299,45 @@ def record_payment(
             session.add(payment)
             session.flush()
     except IntegrityError:  # a concurrent request stored the same reference first
-        existing = session.execute(
-            select_owned(Payment, tenant.id).where(Payment.reference == data.reference)
-        ).scalar_one()
-        return _replay(existing, loan_id, data)
-    if paid + payment.amount >= money(total_due):
+        return _replay(session.execute(_with_reference(tenant.id, data.reference)).scalar_one(), loan_id, data)
+    if paid + payment.amount >= total_due:
         loan.status = "closed"
         loan.closed_on = max(data.paid_on, loan.closed_on or data.paid_on)
     loan.updated_at = utcnow()
-    _refresh_reports(session, tenant_id=tenant.id)
-    jobs.emit(
+    facts = {"reference": payment.reference, "amount": str(payment.amount), "paid_on": payment.paid_on.isoformat()}
+    _ledger_changed(
         session,
-        kind="payment.received",
-        tenant_id=tenant.id,
-        payload={
-            "loan_id": loan.id,
-            "payment_id": payment.id,
-            "reference": payment.reference,
-            "amount": str(payment.amount),
-            "paid_on": payment.paid_on.isoformat(),
-        },
-    )
-    audit.record(
-        session,
-        actor=actor,
+        loan=loan,
+        event="payment.received",
+        payload={"payment_id": payment.id, **facts},
         action="payment.recorded",
-        tenant_id=tenant.id,
-        resource_type="loan",
-        resource_id=loan.id,
-        details={"reference": payment.reference, "amount": str(payment.amount), "paid_on": payment.paid_on.isoformat()},
+        details=facts,
+        actor=actor,
     )
     return PaymentOutcome(payment=payment, replayed=False)
+
+
+def _with_reference(tenant_id: str, reference: str) -> Select[Payment]:
+    return select_owned(Payment, tenant_id).where(Payment.reference == reference)
+
+
+def _check_payment(session: Session, *, tenant: Tenant, loan: Loan, data: PaymentCreate) -> tuple[Decimal, Decimal]:
+    """Refuse a payment dated outside the loan's life or above what remains; return (total due, paid so far)."""
+    if data.paid_on < loan.disbursed_on:
+        raise ValidationFailed("paid_on is before the loan was disbursed")
+    if data.paid_on > clock.today(tenant):
+        raise ValidationFailed("paid_on cannot be in the future")
+    total_due = money(
+        session.execute(
+            scoped(select(func.coalesce(func.sum(Instalment.amount), 0)), Instalment, tenant.id).where(
+                Instalment.loan_id == loan.id
+            )
+        ).scalar_one()
+    )
+    paid = _paid_total(session, tenant_id=tenant.id, loan_id=loan.id)
+    if money(data.amount) > total_due - paid:
+        raise ValidationFailed(f"amount exceeds what remains payable on the loan ({total_due - paid})")
+    return total_due, paid
 
 
 def _replay(existing: Payment, loan_id: str, data: PaymentCreate) -> PaymentOutcome:
@@ -502,23 +356,22 @@ def _paid_total(session: Session, *, tenant_id: str, loan_id: str) -> Decimal:
 def mark_loss(session: Session, *, tenant: Tenant, loan_id: str, marked_on: date, actor: Any) -> dict[str, Any]:
     """Mark an NPA loan as a Loss asset from ``marked_on`` (the lender's or auditor's decision)."""
     loan = get_owned(session, Loan, loan_id, tenant.id, what="Loan")
-    if marked_on > tenant_today(tenant) or marked_on < loan.disbursed_on:
+    if marked_on > clock.today(tenant) or marked_on < loan.disbursed_on:
         raise ValidationFailed("marked_on must lie between disbursal and today")
-    book = _build_book(session, tenant_id=tenant.id, loan_ids=[loan.id])
+    book = build_book(session, tenant_id=tenant.id, loan_ids=[loan.id])
     state = book.state(marked_on)
     if not state.npa[0]:
         raise Conflict("Only a non-performing (NPA) loan can be marked as a Loss asset")
     loan.loss_marked_on = marked_on
     loan.updated_at = utcnow()
-    _refresh_reports(session, tenant_id=tenant.id)
-    audit.record(
+    _ledger_changed(
         session,
-        actor=actor,
+        loan=loan,
+        event=None,
+        payload={},
         action="loan.loss_marked",
-        tenant_id=tenant.id,
-        resource_type="loan",
-        resource_id=loan.id,
         details={"marked_on": marked_on.isoformat()},
+        actor=actor,
     )
     session.flush()
     return loan_detail(session, tenant=tenant, loan_id=loan.id, as_of=None)
@@ -528,7 +381,7 @@ def mark_loss(session: Session, *, tenant: Tenant, loan_id: str, marked_on: date
 # reading loans
 
 
-def _position(book: Book, state: Any, i: int, as_of: date) -> dict[str, Any]:
+def _position(book: Book, state: BookState, i: int, as_of: date) -> dict[str, Any]:
     cls = int(state.asset_class[i])
     name = ASSET_CLASSES[cls] if cls >= 0 else None
     status = "closed" if state.closed[i] else "active"
@@ -584,7 +437,7 @@ def list_loans(
     offset: int,
 ) -> dict[str, Any]:
     """Return one page of loans (newest disbursal first) with their position as of a date."""
-    as_of = as_of or tenant_today(tenant)
+    as_of = as_of or clock.today(tenant)
     book = load_book(session, tenant_id=tenant.id)
     state = book.state(as_of)
     mask = state.disbursed.copy()
@@ -625,10 +478,10 @@ def list_loans(
 
 def loan_detail(session: Session, *, tenant: Tenant, loan_id: str, as_of: date | None) -> dict[str, Any]:
     """Return one loan with its schedule (and what is paid of each instalment), payments, security and ratios."""
-    as_of = as_of or tenant_today(tenant)
+    as_of = as_of or clock.today(tenant)
     loan = get_owned(session, Loan, loan_id, tenant.id, what="Loan")
     customer = session.get(Customer, loan.customer_id)
-    book = _build_book(session, tenant_id=tenant.id, loan_ids=[loan.id])
+    book = build_book(session, tenant_id=tenant.id, loan_ids=[loan.id])
     state = book.state(as_of)
     instalments = list(
         session.execute(
@@ -713,9 +566,9 @@ def _schedule_status(instalments: list[Instalment], payments: list[Payment], as_
 
 def loan_history(session: Session, *, tenant: Tenant, loan_id: str, as_of: date | None) -> dict[str, Any]:
     """Return the loan's DPD and asset class at each month end from disbursal to ``as_of`` (recomputed)."""
-    as_of = as_of or tenant_today(tenant)
+    as_of = as_of or clock.today(tenant)
     loan = get_owned(session, Loan, loan_id, tenant.id, what="Loan")
-    book = _build_book(session, tenant_id=tenant.id, loan_ids=[loan.id])
+    book = build_book(session, tenant_id=tenant.id, loan_ids=[loan.id])
     points = []
     for point in analytics.month_ends(book, as_of, 600):
         st = book.state(point)
@@ -730,29 +583,3 @@ def loan_history(session: Session, *, tenant: Tenant, loan_id: str, as_of: date 
             }
         )
     return {"loan_id": loan.id, "points": points}
-
-
-def rotate_personal_data(session: Session, box: Any, report: Any) -> None:
-    """Re-seal customers' and guarantors' identities (and re-hash PANs) under the active key; count into ``report``.
-
-    The hook shape of ``bureaus.service.rotate_secrets`` (``session, box, report``).
-    """
-    from creditdesk.kit.crypto import DecryptionError, pan_hash
-    from creditdesk.portfolio.models import identity_aad
-
-    for model in (Customer, Guarantor):
-        for row in session.execute(select(model).order_by(model.id).execution_options(yield_per=1000)).scalars():
-            if not box.needs_rotation(row.identity):
-                report.already_current += 1
-                continue
-            aad = identity_aad(model.__tablename__, row.tenant_id, row.id)
-            try:
-                identity = box.open_json(row.identity, aad)
-            except DecryptionError:
-                report.failed.append(aad)
-                continue
-            row.identity = box.seal_json(identity, aad)
-            if model is Customer:
-                row.pan_hash = pan_hash(box, row.tenant_id, identity.get("pan"))
-            report.rotated += 1
-    session.flush()

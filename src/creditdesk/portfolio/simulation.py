@@ -28,7 +28,7 @@ import numpy as np
 from creditdesk.db import new_id
 from creditdesk.ml.synthetic import generate_book
 from creditdesk.portfolio.book import NEVER, Book, InstalmentFacts, LoanFacts, PaymentFacts, to_day
-from creditdesk.portfolio.schedule import add_months, amortisation_schedule, money
+from creditdesk.portfolio.schedule import ScheduledInstalment, add_months, amortisation_schedule, money
 
 APPROVE_BELOW_PD = 0.30
 CHANNELS = ("nach", "nach", "nach", "upi", "upi", "neft", "cash")
@@ -96,96 +96,116 @@ def simulate_portfolio(*, loans: int = 4000, months: int = 24, as_of: date, seed
     rng.shuffle(approved)
     chosen = approved[:loans]
     flat = applicants.flat.iloc[chosen].to_dict("records")
-    true_pd = applicants.true_pd[chosen]
+    days = _origination_days(rng, len(chosen), months, as_of)
     sim = SimulatedPortfolio(as_of=as_of)
     seen_pans: set[str] = set()
-    for n, (rec, pd_, disbursed_on) in enumerate(
-        zip(flat, true_pd, _origination_days(rng, len(chosen), months, as_of), strict=True)
-    ):
-        customer_id, loan_id = new_id(), new_id()
-        pan = rec["pan"] if rec["pan"] not in seen_pans else None
+    for n, (rec, pd_, disbursed_on) in enumerate(zip(flat, applicants.true_pd[chosen], days, strict=True)):
+        pan = rec["pan"] if rec["pan"] not in seen_pans else None  # a PAN borrows once; a repeat stays unnamed
         seen_pans.add(rec["pan"])
-        sim.customers.append(
-            {
-                "id": customer_id,
-                "name": rec["name"],
-                "pan": pan,
-                "date_of_birth": date.fromisoformat(rec["date_of_birth"]),
-                "employment_type": rec["employment_type"],
-                "monthly_income": money(rec["monthly_income"]),
-                "existing_emi": money(rec["existing_emi"]),
-                "state": rec["state"],
-            }
-        )
-        principal = money(rec["loan_amount"])
-        rate = Decimal(str(rec["interest_rate"]))
-        tenure = int(rec["tenure_months"])
-        first_due = add_months(disbursed_on, 1)
-        schedule = amortisation_schedule(principal, rate, tenure, first_due)
-        sim.loans.append(
-            {
-                "id": loan_id,
-                "customer_id": customer_id,
-                "external_ref": f"LN-{seed}-{n:06d}",
-                "purpose": rec["purpose"],
-                "principal": principal,
-                "annual_rate_pct": rate,
-                "tenure_months": tenure,
-                "emi": schedule[0].amount,
-                "disbursed_on": disbursed_on,
-                "first_due_on": first_due,
-                "maturity_on": schedule[-1].due_on,
-                "pd_at_origination": round(float(pd_), 6),
-                "status": "active",
-                "closed_on": None,
-                "loss_marked_on": None,
-            }
-        )
-        for row in schedule:
-            sim.instalments.append(
-                {
-                    "id": new_id(),
-                    "loan_id": loan_id,
-                    "seq": row.seq,
-                    "due_on": row.due_on,
-                    "principal": row.principal,
-                    "interest": row.interest,
-                    "amount": row.amount,
-                    "closing_balance": row.closing_balance,
-                }
-            )
-        if rec["purpose"] in _COLLATERAL:
-            kind, lo, hi = _COLLATERAL[rec["purpose"]]
-            sim.collateral.append(
-                {
-                    "id": new_id(),
-                    "loan_id": loan_id,
-                    "kind": kind,
-                    "description": f"{kind.title()} pledged against {rec['purpose'].replace('_', ' ')} loan",
-                    "value": money(float(principal) * rng.uniform(lo, hi)),
-                    "valued_on": disbursed_on,
-                }
-            )
-        behaviour, pays = _repayments(rng, schedule, float(pd_), as_of)
-        sim.behaviour[loan_id] = behaviour
-        total = sum((r.amount for r in schedule), Decimal(0))
-        paid = Decimal(0)
-        for k, (paid_on, amount) in enumerate(pays):
-            paid += amount
-            sim.payments.append(
-                {
-                    "id": new_id(),
-                    "loan_id": loan_id,
-                    "reference": f"SIM-{seed}-{n:06d}-{k:03d}",
-                    "amount": amount,
-                    "paid_on": paid_on,
-                    "channel": CHANNELS[int(rng.integers(0, len(CHANNELS)))],
-                }
-            )
-            if paid >= total:
-                sim.loans[-1].update(status="closed", closed_on=paid_on)
+        _simulate_loan(sim, rng, rec, float(pd_), disbursed_on, pan=pan, ref=f"{seed}-{n:06d}")
     _mark_losses(sim, rng)
     return sim
+
+
+def _simulate_loan(
+    sim: SimulatedPortfolio,
+    rng: np.random.Generator,
+    rec: dict[str, Any],
+    pd_: float,
+    disbursed_on: date,
+    *,
+    pan: str | None,
+    ref: str,
+) -> None:
+    """Add one applicant's customer, loan, schedule, collateral and payments up to ``sim.as_of``."""
+    customer_id, loan_id = new_id(), new_id()
+    sim.customers.append(_customer(customer_id, rec, pan))
+    principal = money(rec["loan_amount"])
+    rate = Decimal(str(rec["interest_rate"]))
+    first_due = add_months(disbursed_on, 1)
+    schedule = amortisation_schedule(principal, rate, int(rec["tenure_months"]), first_due)
+    loan = {
+        "id": loan_id,
+        "customer_id": customer_id,
+        "external_ref": f"LN-{ref}",
+        "purpose": rec["purpose"],
+        "principal": principal,
+        "annual_rate_pct": rate,
+        "tenure_months": int(rec["tenure_months"]),
+        "emi": schedule[0].amount,
+        "disbursed_on": disbursed_on,
+        "first_due_on": first_due,
+        "maturity_on": schedule[-1].due_on,
+        "pd_at_origination": round(pd_, 6),
+        "status": "active",
+        "closed_on": None,
+        "loss_marked_on": None,
+    }
+    sim.loans.append(loan)
+    sim.instalments.extend(_instalments(loan_id, schedule))
+    if rec["purpose"] in _COLLATERAL:
+        sim.collateral.append(_collateral(rng, loan_id, rec["purpose"], principal, disbursed_on))
+    behaviour, pays = _repayments(rng, schedule, pd_, sim.as_of)
+    sim.behaviour[loan_id] = behaviour
+    _add_payments(sim, rng, loan, pays, total=sum((r.amount for r in schedule), Decimal(0)), ref=ref)
+
+
+def _customer(customer_id: str, rec: dict[str, Any], pan: str | None) -> dict[str, Any]:
+    return {
+        "id": customer_id,
+        "name": rec["name"],
+        "pan": pan,
+        "date_of_birth": date.fromisoformat(rec["date_of_birth"]),
+        "employment_type": rec["employment_type"],
+        "monthly_income": money(rec["monthly_income"]),
+        "existing_emi": money(rec["existing_emi"]),
+        "state": rec["state"],
+    }
+
+
+def _instalments(loan_id: str, schedule: list[ScheduledInstalment]) -> list[dict[str, Any]]:
+    return [{"id": new_id(), "loan_id": loan_id, **row.columns()} for row in schedule]
+
+
+def _collateral(
+    rng: np.random.Generator, loan_id: str, purpose: str, principal: Decimal, valued_on: date
+) -> dict[str, Any]:
+    kind, lo, hi = _COLLATERAL[purpose]
+    return {
+        "id": new_id(),
+        "loan_id": loan_id,
+        "kind": kind,
+        "description": f"{kind.title()} pledged against {purpose.replace('_', ' ')} loan",
+        "value": money(float(principal) * rng.uniform(lo, hi)),
+        "valued_on": valued_on,
+    }
+
+
+def _add_payments(
+    sim: SimulatedPortfolio,
+    rng: np.random.Generator,
+    loan: dict[str, Any],
+    pays: list[tuple[date, Decimal]],
+    *,
+    total: Decimal,
+    ref: str,
+) -> None:
+    """Add the loan's payments (each through a drawn channel); a loan paid in full is closed that day."""
+    paid = Decimal(0)
+    for k, (paid_on, amount) in enumerate(pays):
+        paid += amount
+        sim.payments.append(
+            {
+                "id": new_id(),
+                "loan_id": loan["id"],
+                "reference": f"SIM-{ref}-{k:03d}",
+                "amount": amount,
+                "paid_on": paid_on,
+                "channel": CHANNELS[int(rng.integers(0, len(CHANNELS)))],
+            }
+        )
+        if paid >= total:
+            loan.update(status="closed", closed_on=paid_on)
 
 
 def _repayments(
@@ -198,7 +218,8 @@ def _repayments(
     pays: list[tuple[date, Decimal]] = []
 
     def on_time(k: int) -> date:
-        return due[k] - timedelta(days=int(rng.integers(0, 4)))
+        day: date = due[k] - timedelta(days=int(rng.integers(0, 4)))
+        return day
 
     if rng.random() < pd_:
         stop = int(rng.integers(0, min(count, 8)))  # first instalment never paid (0-based)
