@@ -208,7 +208,8 @@ def generate_encryption_key(kid: str | None = None) -> str:
 
 def _load_or_create_local_secrets(path: Path) -> dict[str, str]:
     if path.exists():
-        return json.loads(path.read_text())
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
     data = {"jwt_secret": secrets.token_urlsafe(48), "encryption_keys": generate_encryption_key("k1")}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -211,7 +211,7 @@ def metrics_payload() -> tuple[bytes, str]:
         from prometheus_client import CollectorRegistry, multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
         registry.register(_StateCollector())  # scrape-time gauges are not in the per-process files
     return (generate_latest(registry) if registry else generate_latest()), CONTENT_TYPE_LATEST
 

@@ -263,7 +263,7 @@ def _records(data: str | bytes | Sequence[Any] | Mapping[str, Any], fmt: str | N
                 raise StatementError(f"the CSV statement cannot be read ({exc})") from None
             if not fieldnames:
                 raise StatementError("the CSV statement has no header row")
-            header = {_normalise_key(h) for h in reader.fieldnames if h}
+            header = {_normalise_key(h) for h in fieldnames if h}
             if not header & set(COLUMN_ALIASES["date"]):
                 raise StatementError("the CSV statement has no date column")
             amount_columns = set(COLUMN_ALIASES["amount"] + COLUMN_ALIASES["credit"] + COLUMN_ALIASES["debit"])

@@ -20,7 +20,7 @@ def analyse_statement(
     file: Annotated[UploadFile, File(description="Bank statement or UPI transactions, CSV or JSON")],
     session: SessionDep,
     ctx: Annotated[TenantContext, TenantAccess(P.APPLICATIONS_CREATE)],
-):
+) -> StatementAnalysis:
     """Features (average monthly inflow, regularity, volatility, bounces, UPI activity, seasonality) and row errors."""
     content = file.file.read()
     return service.analyse_upload(

@@ -124,7 +124,7 @@ def lock_chains(session: Session, chains: Iterable[str]) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
 
 
-def _head_of(chain: str) -> Select[Any]:
+def _head_of(chain: str) -> Select[str, int, str]:
     """The newest event of one chain: a backward scan of the (chain, seq) index, O(log n)."""
     return (
         select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
@@ -204,13 +204,14 @@ def append_many(session: Session, events: Sequence[PendingEvent]) -> int:
         values["hash"] = _hash_values(values)
         heads[chain] = (seq + 1, values["hash"])
         rows.append(values)
-    session.connection().execute(insert(AuditEvent.__table__), rows)
+    session.connection().execute(insert(AuditEvent), rows)
     session.info["audited"] = True
     return len(rows)
 
 
 def _jsonable(details: dict[str, Any] | None) -> dict[str, Any]:
-    return json.loads(json.dumps(details or {}, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(details or {}, default=str))
+    return plain
 
 
 def record(

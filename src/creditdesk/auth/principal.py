@@ -99,7 +99,7 @@ def _bearer_identity(session: Any, claims: dict[str, Any], meta: dict[str, Any])
 #: queries per request. Revoking a key or suspending a tenant clears this process's cache at once;
 #: other API processes notice within the TTL.
 API_KEY_TTL_S = 5.0
-_key_cache: dict[str, tuple[float, str, dict[str, Any]]] = {}
+_key_cache: dict[str, tuple[float, str, Identity]] = {}  # prefix -> (verified at, key hash, caller without meta)
 
 
 def forget_api_keys() -> None:
@@ -118,7 +118,7 @@ def _cached_api_key(raw: str, meta: dict[str, Any]) -> Identity | None:
     """The caller of a recently verified API key, without touching the database (None on a miss)."""
     hit = _key_cache.get(_key_prefix(raw))
     if hit is not None and time.monotonic() - hit[0] < API_KEY_TTL_S and constant_time_equals(hit[1], sha256_hex(raw)):
-        return Identity(actor_type="api_key", **hit[2], **meta)
+        return dataclasses.replace(hit[2], **meta)
     return None
 
 
@@ -137,17 +137,18 @@ def _from_api_key(raw: str, meta: dict[str, Any]) -> Identity:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         with db.session() as session, session.begin():
             session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    fields = {
-        "id": key.id,
-        "email": None,
-        "name": key.name,
-        "role": key.role,
-        "tenant_id": tenant.id,
-        "tenant_slug": tenant.slug,
-        "permissions": permissions_for(key.role, platform_scoped=False),
-    }
-    _key_cache[key.prefix] = (time.monotonic(), key.key_hash, fields)
-    return Identity(actor_type="api_key", **fields, **meta)
+    caller = Identity(
+        actor_type="api_key",
+        id=key.id,
+        email=None,
+        name=key.name,
+        role=key.role,
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        permissions=permissions_for(key.role, platform_scoped=False),
+    )
+    _key_cache[key.prefix] = (time.monotonic(), key.key_hash, caller)
+    return dataclasses.replace(caller, **meta)
 
 
 async def get_principal(request: Request) -> Identity:
@@ -157,7 +158,7 @@ async def get_principal(request: Request) -> Identity:
     own short read transaction in a worker thread, never in the request's transaction.
     """
     cached = getattr(request.state, "principal", None)
-    if cached is not None:
+    if isinstance(cached, Identity):
         return cached
     meta = request_meta(request)
     api_key = request.headers.get("x-api-key")

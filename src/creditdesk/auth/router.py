@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from creditdesk.auth import service
+from creditdesk.auth.models import ApiKey
 from creditdesk.auth.principal import Principal, request_meta
 from creditdesk.auth.schemas import (
     ApiKeyCreate,
@@ -134,18 +135,22 @@ def me(principal: Principal) -> dict[str, Any]:
 @router.post("/tenants/{tenant}/api-keys", status_code=201, response_model=ApiKeyCreated, operation_id="createApiKey")
 def create_api_key(
     data: ApiKeyCreate, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
-):
+) -> ApiKeyCreated:
     """Create an API key for machine clients; the key is shown once."""
     return service.create_api_key(session, tenant=ctx.tenant, data=data, actor=ctx.caller)
 
 
 @router.get("/tenants/{tenant}/api-keys", response_model=ApiKeyList, operation_id="listApiKeys")
-def list_api_keys(session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]):
+def list_api_keys(
+    session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
+) -> dict[str, list[ApiKey]]:
     """List API keys by prefix."""
     return {"items": service.list_api_keys(session, tenant=ctx.tenant)}
 
 
 @router.delete("/tenants/{tenant}/api-keys/{key_id}", response_model=ApiKeyRead, operation_id="revokeApiKey")
-def revoke_api_key(key_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]):
+def revoke_api_key(
+    key_id: str, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.API_KEYS_MANAGE)]
+) -> ApiKey:
     """Revoke an API key."""
     return service.revoke_api_key(session, tenant=ctx.tenant, key_id=key_id, actor=ctx.caller)

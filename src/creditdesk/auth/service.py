@@ -42,10 +42,11 @@ log = structlog.get_logger("creditdesk.auth")
 
 
 class _Anonymous:
-    actor_type = "anonymous"
-    id = None
+    """The actor of a sign-in attempt: anonymous until the password checks out, then the user."""
 
     def __init__(self, email: str | None, meta: dict[str, Any]):
+        self.actor_type = "anonymous"
+        self.id: str | None = None
         self.email = email
         self.request_id = meta.get("request_id")
         self.ip = meta.get("ip")
@@ -135,8 +136,8 @@ def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) 
             raise InvalidCredentials("Your organisation's access to CreditDesk is suspended")
     throttle.succeeded(email, ip)
     user.last_login_at = now
-    actor.id = user.id  # type: ignore[misc]
-    actor.actor_type = "user"  # type: ignore[misc]
+    actor.id = user.id
+    actor.actor_type = "user"
     audit.record(
         session,
         actor=actor,

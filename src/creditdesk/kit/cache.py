@@ -327,22 +327,24 @@ class FallbackCache:
     def delete(self, key: str) -> bool:
         """Remove ``key`` (from both backends); return whether it was present."""
         local = self.fallback.delete(key)
-        return self.guard.call(lambda: self.primary.delete(key), lambda: self._remember("key", key) or local)
+        return self.guard.call(lambda: self.primary.delete(key), lambda: self._remember("key", key, local))
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every key starting with ``prefix`` (from both backends); return how many were removed."""
         local = self.fallback.delete_prefix(prefix)
         return self.guard.call(
-            lambda: self.primary.delete_prefix(prefix), lambda: self._remember("prefix", prefix) or local
+            lambda: self.primary.delete_prefix(prefix), lambda: self._remember("prefix", prefix, local)
         )
 
-    def _remember(self, kind: str, value: str) -> None:
+    def _remember(self, kind: str, value: str, answer: T) -> T:
+        """Note a delete Redis missed (replayed when it is back); return ``answer``, the in-process result."""
         with self._pending_lock:
             if len(self._pending) >= self.max_pending_deletes:
                 self._overflow = True
                 self._pending.clear()
             if not self._overflow:
                 self._pending.append((kind, value))
+        return answer
 
     def _replay(self) -> None:
         """On the first call that reaches Redis again: apply the deletes it missed, forget local values."""

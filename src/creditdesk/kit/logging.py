@@ -15,6 +15,7 @@ from contextvars import ContextVar, Token
 from typing import Any, TextIO
 
 import structlog
+from structlog.typing import EventDict, Processor
 
 from creditdesk.kit.observability import scrub_processor, trace_processor
 
@@ -31,7 +32,7 @@ def unbind_request_scope(token: Token[MutableMapping[str, Any] | None]) -> None:
     _request_scope.reset(token)
 
 
-def route_tenant_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def route_tenant_processor(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: name the tenant of a tenant route's path when the line has none (platform callers)."""
     if event_dict.get("tenant") is None and (scope := _request_scope.get()) is not None:
         slug = (scope.get("path_params") or {}).get("tenant")
@@ -42,7 +43,7 @@ def route_tenant_processor(_logger: Any, _method: str, event_dict: dict[str, Any
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Send JSON lines to stderr (or ``stream``) with timestamp, level, logger and the bound request context."""
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         route_tenant_processor,
         structlog.stdlib.add_log_level,

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import trace
+from structlog.typing import EventDict
 
 from creditdesk.db import new_hex_id
 
@@ -54,12 +55,12 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def scrub_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def scrub_processor(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: redact secret-named keys, mask PANs and phone numbers everywhere."""
     return {k: ("[redacted]" if _SECRET_KEYS.search(k) and k != "event" else _scrub(v)) for k, v in event_dict.items()}
 
 
-def trace_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def trace_processor(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: add the current trace (and span, when OpenTelemetry records one) ids."""
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:

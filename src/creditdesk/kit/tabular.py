@@ -23,7 +23,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 #: First characters that make a spreadsheet evaluate a cell (or drop ahead of a formula).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +32,7 @@ Number = int | float | Decimal
 Cell = str | Number | None
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[Number]:
     """Whether a value is written as a number (int, float or Decimal; a bool is not a number here)."""
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -154,7 +155,7 @@ FIELD_HINTS = {
 _FORMAT_ERRORS = ("string_pattern_mismatch", "date_parsing", "date_from_datetime_parsing", "date_type")
 
 
-def plain_message(field: str, err: dict[str, Any]) -> str:
+def plain_message(field: str, err: ErrorDetails) -> str:
     """The validator's message in plain words: the field's expected form, and the value that was given."""
     leaf = field.rsplit(".", 1)[-1]
     given = err.get("input")
@@ -222,7 +223,7 @@ def parse(content: bytes, filename: str) -> ParsedFile:
             raise ValidationFailed("file: a JSON batch is a list of application objects")
         if len(data) > settings.max_batch_rows:
             raise PayloadTooLarge(f"Batch has {len(data):,} rows; the limit is {settings.max_batch_rows:,}")
-        rows = [
+        parsed = [
             _validate(
                 i,
                 item if isinstance(item, dict) else {"value": item},
@@ -231,7 +232,7 @@ def parse(content: bytes, filename: str) -> ParsedFile:
             )
             for i, item in enumerate(data, 1)
         ]
-        return ParsedFile("json", [], [], rows)
+        return ParsedFile("json", [], [], parsed)
     if suffix == ".csv":
         columns, records = _rows_csv(content)
         fmt = "csv"
@@ -276,13 +277,13 @@ def _check_bureau_choice(session: Session, *, ctx: TenantContext, rows: list[Par
     """Without applications:choose_bureaus, a row's ``pull_bureaus`` may not leave out a bureau the policy pulls."""
     if ctx.caller.can(Permission.APPLICATIONS_CHOOSE_BUREAUS):
         return
-    chosen = [r for r in rows if r.application is not None and r.application.pull_bureaus is not None]
+    chosen = [(r, r.application.pull_bureaus) for r in rows if r.application and r.application.pull_bureaus is not None]
     if not chosen:
         return
     rule = policies.current(session, tenant_id=ctx.tenant_id).config.bureau_pull
     policy_set = pipeline.policy_bureaus(session, tenant_id=ctx.tenant_id, rule=rule)
-    for r in chosen:
-        missing = pipeline.narrows(r.application.pull_bureaus, policy_set)  # type: ignore[union-attr]
+    for r, requested in chosen:
+        missing = pipeline.narrows(requested, policy_set)
         if missing:
             r.errors.append(
                 {"row": r.row, "field": "pull_bureaus", "message": pipeline.narrowing_refused(missing).message}
@@ -332,7 +333,7 @@ def submit(session: Session, *, ctx: TenantContext, content: bytes, filename: st
                 "result": None,
             }
         )
-    session.connection().execute(insert(BatchRow.__table__), rows)  # Core executemany: 100k rows, no ORM state
+    session.connection().execute(insert(BatchRow), rows)  # Core executemany: 100k rows, no ORM state
     audit.record(
         session,
         actor=ctx.caller,

@@ -48,9 +48,9 @@ def identity_aad(tenant_id: str, application_id: str) -> str:
 
 def open_identity(box: SecretBox, app: Any) -> dict[str, Any]:
     """The identifying fields of a stored application (an ORM row or a mapping of its columns)."""
-    get = app.get if isinstance(app, dict) else lambda k: getattr(app, k)
-    token = get("identity")
-    return box.open_json(token, identity_aad(get("tenant_id"), get("id"))) if token else {}
+    row = app if isinstance(app, dict) else {k: getattr(app, k) for k in ("identity", "tenant_id", "id")}
+    token = row.get("identity")
+    return box.open_json(token, identity_aad(row["tenant_id"], row["id"])) if token else {}
 
 
 class Policy(IdMixin, CreatedMixin, Base):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -168,7 +169,7 @@ def needs_session(
     return False
 
 
-def narrows(requested: list[str] | None, policy_set: list[str]) -> list[str]:
+def narrows(requested: Sequence[str] | None, policy_set: list[str]) -> list[str]:
     """The policy's bureaus a request's ``pull_bureaus`` leaves out (nothing when it is not given)."""
     if requested is None:
         return []
@@ -581,7 +582,10 @@ def decision_response(app: Any, *, identity: dict[str, Any] | None = None) -> di
 
     ``identity``: the applicant's identifying fields when the caller has them (else they are opened).
     """
-    get = app.get if isinstance(app, dict) else lambda k: getattr(app, k)
+
+    def get(key: str) -> Any:
+        return app.get(key) if isinstance(app, dict) else getattr(app, key)
+
     if identity is None:
         identity = open_identity(personal_data_box(), app)
     inputs = get("inputs")
@@ -684,8 +688,8 @@ def store(session: Session, records: list[DecisionRecord]) -> list[Stored | AppE
     fresh = [r for i, r in enumerate(records) if i not in answered]
     if fresh:
         conn = session.connection()  # Core executemany: no ORM bookkeeping for rows nobody loads back
-        conn.execute(insert(Application.__table__), [r.application for r in fresh])
-        conn.execute(insert(OutboxEvent.__table__), [r.outbox for r in fresh])
+        conn.execute(insert(Application), [r.application for r in fresh])
+        conn.execute(insert(OutboxEvent), [r.outbox for r in fresh])
         audit.append_many(session, [r.audit for r in fresh])
         for r in fresh:
             DECISIONS.labels(r.application["decision"]).inc()

@@ -47,7 +47,7 @@ from creditdesk.errors import ValidationFailed
 from creditdesk.ml.features import feature_row
 from creditdesk.ml.synthetic import PERSONAS, persona
 from creditdesk.scoring.models import Policy
-from creditdesk.scoring.schemas import PolicyIn
+from creditdesk.scoring.schemas import KnockoutRule, PolicyIn
 from creditdesk.tenancy.scope import scoped, select_owned
 
 DEFAULT_POLICY = PolicyIn.model_validate(
@@ -347,7 +347,7 @@ def _names(when: str, cost: RuleCost) -> frozenset[str] | None:
 
 
 def _compile(version: int, config: PolicyIn) -> ActivePolicy:
-    compiled = []
+    compiled: list[tuple[KnockoutRule, CompiledRule | None]] = []
     for rule in config.knockout_rules:
         cost = scan_rule(rule.when)
         if cost.problem:  # a rule stored before the bounds existed is never run

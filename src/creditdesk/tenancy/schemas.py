@@ -74,7 +74,7 @@ class PlatformUserCreate(_WithPassword):
     password: str = Field(max_length=128)
 
 
-class UserUpdate(_WithPassword):
+class UserUpdate(_Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     role: RoleName | None = None
     is_active: StrictBool | None = None
