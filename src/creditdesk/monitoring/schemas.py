@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -259,8 +260,6 @@ class EmbedConfigIn(_In):
 
     @model_validator(mode="after")
     def _origins(self) -> EmbedConfigIn:
-        import re
-
         bad = [o for o in self.allowed_origins if not re.fullmatch(ORIGIN_PATTERN, o)]
         if bad:
             raise ValueError(f"allowed_origins must be origins like https://portal.example.com: {bad}")
