@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 
 import pytest
+from pydantic import ValidationError
 
 from creditdesk.config import ConfigError, Settings, generate_encryption_key
 
@@ -44,3 +45,13 @@ def test_default_database_is_sqlite_in_data_dir(tmp_path):
         "https://a.example",
         "https://b.example",
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("max_in_flight", 0), ("bureau_timeout_ms", -1), ("job_lease_seconds", 0), ("queue_timeout_seconds", -0.5)],
+)
+def test_a_knob_out_of_range_is_refused_at_start_up(tmp_path, variable, value):
+    """A zero timeout or a negative limit would fail later, request by request; it fails at start-up instead."""
+    with pytest.raises(ValidationError, match=variable):
+        Settings(mode="dev", data_dir=tmp_path, **{variable: value})

@@ -41,33 +41,33 @@ class Settings(BaseSettings):
     # "kid1:base64key,kid2:base64key" — the first key encrypts, all keys decrypt (rotation).
     encryption_keys: SecretStr | None = None
 
-    access_token_minutes: int = 15
-    refresh_token_days: int = 7
-    login_max_failures: int = 5
-    lockout_minutes: int = 15
+    access_token_minutes: int = Field(default=15, gt=0)
+    refresh_token_days: int = Field(default=7, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    lockout_minutes: int = Field(default=15, gt=0)
     # Argon2id cost; the defaults follow OWASP guidance. Tests lower them for speed.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    max_body_bytes: int = 1_048_576
-    max_upload_bytes: int = 25 * 1_048_576
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    max_upload_bytes: int = Field(default=25 * 1_048_576, gt=0)
     # how deep a JSON request body or uploaded JSON file may nest (parsers recurse once per level)
     max_json_depth: int = Field(default=64, ge=8, le=200)
-    max_batch_rows: int = 50_000
-    page_limit_max: int = 500
+    max_batch_rows: int = Field(default=50_000, gt=0)
+    page_limit_max: int = Field(default=500, gt=0)
 
     # load protection and observability
     rate_limit_per_tenant: str = "6000/minute"
     rate_limit_per_api_key: str = "3000/minute"
-    max_in_flight: int = 256
+    max_in_flight: int = Field(default=256, gt=0)
     # requests beyond max_in_flight wait (without a thread) in a FIFO queue of this size, for at most
     # queue_timeout_seconds; only beyond it are they refused with 503 + Retry-After
-    max_queue: int = 2048
-    queue_timeout_seconds: float = 10.0
+    max_queue: int = Field(default=2048, ge=0)
+    queue_timeout_seconds: float = Field(default=10.0, ge=0)
     # threads running sync routes and dependencies per process. Keep it above the requests that can wait
     # on each other's row locks: a request holding locks needs a free thread to commit.
-    threadpool_size: int = 40
+    threadpool_size: int = Field(default=40, gt=0)
     # a second listener for /healthz and /readyz on its own thread (answered while the event loop is busy);
     # off unless set — point liveness/readiness probes at it in production
     health_port: int | None = None
@@ -79,19 +79,19 @@ class Settings(BaseSettings):
     gil_switch_interval_ms: float = 0.5
     # how long an idle keep-alive connection stays open (s): longer than a load balancer's idle timeout
     # (often 60 s), so the balancer never sends a request on a connection the server is closing
-    keep_alive_seconds: int = 75
+    keep_alive_seconds: int = Field(default=75, gt=0)
     tracing_enabled: bool = True
     trace_sql: bool = False  # a span per SQL statement: useful when debugging, costly on the hot path
 
     # monitoring: how often alerts are evaluated for every tenant (seconds)
-    monitoring_interval_seconds: float = 3600.0
+    monitoring_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # background jobs
-    worker_threads: int = 2
-    job_lease_seconds: int = 60
-    job_min_backoff_ms: int = 1000
-    job_max_backoff_ms: int = 60_000
-    outbox_poll_seconds: float = 1.0
+    worker_threads: int = Field(default=2, gt=0)
+    job_lease_seconds: int = Field(default=60, gt=0)
+    job_min_backoff_ms: int = Field(default=1000, ge=0)
+    job_max_backoff_ms: int = Field(default=60_000, gt=0)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
 
     demo_password: SecretStr = SecretStr("creditdesk-demo-2026")
     demo_tenant_slug: str = "demo-nbfc"
@@ -102,13 +102,13 @@ class Settings(BaseSettings):
     # bureau integrations: the URL this server is reached at (demo bureau configs point at its
     # simulators; `serve` sets it from --host/--port) and the resilient client's knobs
     public_base_url: str | None = None
-    bureau_timeout_ms: int = 5000
-    bureau_retry_attempts: int = 3
-    bureau_retry_wait_ms: int = 200
-    bureau_breaker_fail_max: int = 5
-    bureau_breaker_reset_seconds: float = 30.0
+    bureau_timeout_ms: int = Field(default=5000, gt=0)
+    bureau_retry_attempts: int = Field(default=3, gt=0)
+    bureau_retry_wait_ms: int = Field(default=200, ge=0)
+    bureau_breaker_fail_max: int = Field(default=5, gt=0)
+    bureau_breaker_reset_seconds: float = Field(default=30.0, gt=0)
     bureau_rate_limit: str = "600/minute"
-    bureau_cache_ttl_seconds: int = 86400
+    bureau_cache_ttl_seconds: int = Field(default=86400, gt=0)
 
     # sign-in throttling (issue 12): attempts per client address on POST /auth/token and /auth/refresh;
     # after the second failed sign-in for one (account, address) the next attempt from that address waits
@@ -118,10 +118,10 @@ class Settings(BaseSettings):
     # (FORWARDED_ALLOW_IPS, default 127.0.0.1).
     login_rate_limit_per_ip: str = "30/minute"
     refresh_rate_limit_per_ip: str = "120/minute"
-    login_backoff_seconds: float = 1.0
-    login_backoff_max_seconds: float = 60.0
+    login_backoff_seconds: float = Field(default=1.0, ge=0)
+    login_backoff_max_seconds: float = Field(default=60.0, ge=0)
     # failed sign-ins for this many distinct accounts from one address within lockout_minutes = spraying
-    login_spraying_accounts: int = 5
+    login_spraying_accounts: int = Field(default=5, gt=0)
 
     # knock-out rule cost bounds (issue 12): checked when a policy is saved — one rule / all rules on the sample
     # applications, in CPU milliseconds (a whole decision costs about 1.2 ms of server CPU;
@@ -129,13 +129,13 @@ class Settings(BaseSettings):
     # decision, a CPU budget for its rules: rules left when it is spent send the application to Review. The
     # run-time budget is wider than the save-time one: it stops what samples cannot show (data-dependent work,
     # rules stored before the bounds), not ordinary policies.
-    policy_max_rules: int = 50
-    policy_rule_max_chars: int = 500
-    policy_rule_max_depth: int = 8
-    policy_rule_max_elements: int = 1000
-    policy_rule_trial_ms: float = 0.5
-    policy_rules_trial_ms: float = 1.0
-    policy_decision_budget_ms: float = 5.0
+    policy_max_rules: int = Field(default=50, gt=0)
+    policy_rule_max_chars: int = Field(default=500, gt=0)
+    policy_rule_max_depth: int = Field(default=8, gt=0)
+    policy_rule_max_elements: int = Field(default=1000, gt=0)
+    policy_rule_trial_ms: float = Field(default=0.5, ge=0)
+    policy_rules_trial_ms: float = Field(default=1.0, ge=0)
+    policy_decision_budget_ms: float = Field(default=5.0, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
