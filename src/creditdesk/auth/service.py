@@ -176,6 +176,29 @@ def _revoke_family(session: Session, family_id: str) -> None:
     )
 
 
+def _record_session_event(
+    session: Session,
+    action: str,
+    *,
+    row: RefreshToken,
+    user: User | None,
+    meta: dict[str, Any],
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit an event of a refresh token's sign-in session, on behalf of its user (who may be gone)."""
+    audit.record(
+        session,
+        actor=_Anonymous(user.email if user else None, meta),
+        action=action,
+        tenant_id=user.tenant_id if user else None,
+        outcome=outcome,
+        resource_type="user",
+        resource_id=row.user_id,
+        details=details,
+    )
+
+
 def refresh(session: Session, *, refresh_token: str, meta: dict[str, Any]) -> TokenPair:
     """Rotate a refresh token; a reused token revokes its whole family."""
     claims = tokens.decode(refresh_token, typ="refresh")
@@ -185,14 +208,13 @@ def refresh(session: Session, *, refresh_token: str, meta: dict[str, Any]) -> To
     user = session.get(User, row.user_id)
     if row.used_at is not None or row.revoked_at is not None:
         _revoke_family(session, row.family_id)
-        audit.record(
+        _record_session_event(
             session,
-            actor=_Anonymous(user.email if user else None, meta),
-            action="auth.refresh.reuse_detected",
-            tenant_id=user.tenant_id if user else None,
+            "auth.refresh.reuse_detected",
+            row=row,
+            user=user,
+            meta=meta,
             outcome="denied",
-            resource_type="user",
-            resource_id=row.user_id,
             details={"family": row.family_id[:8]},
         )
         raise TokenReuseDetected("Refresh token was already used; every session of this sign-in has been revoked")
@@ -216,15 +238,7 @@ def logout(session: Session, *, refresh_token: str, meta: dict[str, Any]) -> Non
     if row is None:
         return
     _revoke_family(session, row.family_id)
-    user = session.get(User, row.user_id)
-    audit.record(
-        session,
-        actor=_Anonymous(user.email if user else None, meta),
-        action="auth.logout",
-        tenant_id=user.tenant_id if user else None,
-        resource_type="user",
-        resource_id=row.user_id,
-    )
+    _record_session_event(session, "auth.logout", row=row, user=session.get(User, row.user_id), meta=meta)
 
 
 def me(principal: Identity) -> dict[str, Any]:

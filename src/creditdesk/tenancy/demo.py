@@ -9,7 +9,7 @@ from creditdesk.audit import service as audit
 from creditdesk.config import Settings
 from creditdesk.tenancy.models import Tenant, User
 from creditdesk.tenancy.permissions import Role
-from creditdesk.tenancy.service import add_user
+from creditdesk.tenancy.service import register_user
 
 PLATFORM_USERS = [
     ("admin@creditdesk.demo", "Priya Admin", Role.PLATFORM_ADMIN),
@@ -43,13 +43,13 @@ def seed_users(session: Session, settings: Settings) -> None:
         if session.execute(select(User.id).where(User.email == email)).first():
             continue
         tenant_id = None if (email, name, role) in PLATFORM_USERS else tenant.id
-        user = add_user(session, tenant_id=tenant_id, email=email, name=name, role=role, password=password)
-        audit.record(
+        register_user(
             session,
             actor=audit.SYSTEM,
-            action="user.created",
             tenant_id=tenant_id,
-            resource_type="user",
-            resource_id=user.id,
-            details={"email": email, "role": role.value, "seed": "demo"},
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            note={"seed": "demo"},
         )

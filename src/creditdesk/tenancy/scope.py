@@ -40,13 +40,18 @@ def select_owned(model: type[M], tenant_id: str) -> Select[M]:
     return scoped(select(model), model, tenant_id)
 
 
+def _one_or_404(session: Session, stmt: Select[M], what: str) -> M:
+    """The one row ``stmt`` selects, or 404 naming ``what``."""
+    obj = session.execute(stmt).scalar_one_or_none()
+    if obj is None:
+        raise NotFound(f"{what} not found")
+    return obj
+
+
 def get_owned(session: Session, model: type[M], obj_id: str, tenant_id: str, *, what: str | None = None) -> M:
     """Load one row of ``model`` owned by the tenant, or raise 404."""
     table: Any = model
-    obj = session.execute(select_owned(model, tenant_id).where(table.id == obj_id)).scalar_one_or_none()
-    if obj is None:
-        raise NotFound(f"{what or model.__name__} not found")
-    return obj
+    return _one_or_404(session, select_owned(model, tenant_id).where(table.id == obj_id), what or model.__name__)
 
 
 def select_owned_or_platform(model: type[M], tenant_id: str) -> Select[M]:
@@ -58,10 +63,7 @@ def select_owned_or_platform(model: type[M], tenant_id: str) -> Select[M]:
 def get_owned_or_platform(session: Session, model: type[M], obj_id: str, tenant_id: str, *, what: str) -> M:
     """Load a row owned by the tenant or by the platform, or raise 404."""
     table: Any = model
-    obj = session.execute(select_owned_or_platform(model, tenant_id).where(table.id == obj_id)).scalar_one_or_none()
-    if obj is None:
-        raise NotFound(f"{what} not found")
-    return obj
+    return _one_or_404(session, select_owned_or_platform(model, tenant_id).where(table.id == obj_id), what)
 
 
 def select_visible(model: type[M], ctx: TenantContext) -> Select[M]:
@@ -81,7 +83,4 @@ def select_visible(model: type[M], ctx: TenantContext) -> Select[M]:
 def get_visible(session: Session, model: type[M], obj_id: str, ctx: TenantContext, *, what: str) -> M:
     """Load one row the caller may read (see :func:`select_visible`), or raise 404 — never 403, which would leak it."""
     table: Any = model
-    obj = session.execute(select_visible(model, ctx).where(table.id == obj_id)).scalar_one_or_none()
-    if obj is None:
-        raise NotFound(f"{what} not found")
-    return obj
+    return _one_or_404(session, select_visible(model, ctx).where(table.id == obj_id), what)

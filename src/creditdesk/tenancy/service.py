@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
+from creditdesk.audit.service import Actor
 from creditdesk.auth.passwords import hash_password
 from creditdesk.auth.principal import Identity, forget_api_keys
 from creditdesk.db import utcnow
@@ -32,6 +33,31 @@ def add_user(session: Session, *, tenant_id: str | None, email: str, name: str, 
     return user
 
 
+def register_user(
+    session: Session,
+    *,
+    actor: Actor,
+    tenant_id: str | None,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    note: dict[str, str] | None = None,
+) -> User:
+    """Create a user (see :func:`add_user`) and record ``user.created``; ``note`` says how it was made."""
+    user = add_user(session, tenant_id=tenant_id, email=email, name=name, role=role, password=password)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        tenant_id=tenant_id,
+        resource_type="user",
+        resource_id=user.id,
+        details={"email": user.email, "role": user.role, **(note or {})},
+    )
+    return user
+
+
 def user_read(user: User, tenant_slug: str | None) -> UserRead:
     """Render a user for the API."""
     return UserRead(
@@ -54,8 +80,9 @@ def create_tenant(session: Session, *, data: TenantCreate, actor: Identity) -> T
     tenant = Tenant(slug=data.slug, name=data.name, timezone=data.timezone)
     session.add(tenant)
     session.flush()
-    admin = add_user(
+    register_user(
         session,
+        actor=actor,
         tenant_id=tenant.id,
         email=data.admin.email,
         name=data.admin.name,
@@ -70,15 +97,6 @@ def create_tenant(session: Session, *, data: TenantCreate, actor: Identity) -> T
         resource_type="tenant",
         resource_id=tenant.id,
         details={"slug": tenant.slug, "name": tenant.name},
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="user.created",
-        tenant_id=tenant.id,
-        resource_type="user",
-        resource_id=admin.id,
-        details={"email": admin.email, "role": admin.role},
     )
     return tenant
 
@@ -127,17 +145,14 @@ def _check_grantable(actor: Identity, role: str, *, in_tenant: bool) -> None:
 def create_user(session: Session, *, tenant: Tenant, data: UserCreate, actor: Identity) -> UserRead:
     """Create a user in a tenant with a tenant role."""
     _check_grantable(actor, data.role, in_tenant=True)
-    user = add_user(
-        session, tenant_id=tenant.id, email=data.email, name=data.name, role=data.role, password=data.password
-    )
-    audit.record(
+    user = register_user(
         session,
         actor=actor,
-        action="user.created",
         tenant_id=tenant.id,
-        resource_type="user",
-        resource_id=user.id,
-        details={"email": user.email, "role": user.role},
+        email=data.email,
+        name=data.name,
+        role=data.role,
+        password=data.password,
     )
     return user_read(user, tenant.slug)
 
@@ -145,15 +160,8 @@ def create_user(session: Session, *, tenant: Tenant, data: UserCreate, actor: Id
 def create_platform_user(session: Session, *, data: PlatformUserCreate, actor: Identity) -> UserRead:
     """Create a platform-scoped user (platform admin or platform risk analyst)."""
     _check_grantable(actor, data.role, in_tenant=False)
-    user = add_user(session, tenant_id=None, email=data.email, name=data.name, role=data.role, password=data.password)
-    audit.record(
-        session,
-        actor=actor,
-        action="user.created",
-        tenant_id=None,
-        resource_type="user",
-        resource_id=user.id,
-        details={"email": user.email, "role": user.role},
+    user = register_user(
+        session, actor=actor, tenant_id=None, email=data.email, name=data.name, role=data.role, password=data.password
     )
     return user_read(user, None)
 
