@@ -10,10 +10,6 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-# re-exported until portfolio/router.py imports them from kit.params
-from creditdesk.kit.params import Day as Day
-from creditdesk.kit.params import Instant as Instant
-
 T = TypeVar("T")
 MAX_OFFSET = 10_000_000  # a database OFFSET is a 64-bit integer: 2**63 must be a 422, not an overflow
 
