@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.factories import bearer, make_tenant, make_user
 
+from creditdesk.main import readiness_checks
+
 
 def test_health_ready_metrics_docs(client):
     assert client.get("/healthz").json() == {"status": "ok"}
@@ -87,8 +89,6 @@ def test_metrics_use_route_templates(client, session):
 
 
 def test_readyz_reports_unreachable_broker(client, settings, monkeypatch):
-    from creditdesk.main import readiness_checks
-
     monkeypatch.setattr(settings, "broker_url", "amqp://guest:guest@127.0.0.1:1/")
     checks = readiness_checks(settings)
     assert checks["database"] == "ok" and checks["broker"].startswith("error")

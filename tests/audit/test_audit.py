@@ -5,8 +5,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from tests.factories import PASSWORD, bearer, make_tenant, make_user
+
+from creditdesk.audit import service as audit
+from creditdesk.audit.service import _heads
 
 
 @contextmanager
@@ -83,8 +86,6 @@ def test_chain_verifies_and_tampering_is_named(client, session, db):
 
 
 def test_audit_rows_are_append_only(session, db):
-    from creditdesk.audit import service as audit
-
     tenant = make_tenant(session)
     audit.record(session, actor=audit.SYSTEM, action="test.event", tenant_id=tenant.id)
     session.commit()
@@ -99,8 +100,6 @@ def test_audit_rows_are_append_only(session, db):
 
 
 def test_deleting_an_event_is_detected(client, session, db):
-    from creditdesk.audit import service as audit
-
     tenant = make_tenant(session)
     admin = make_user(session, tenant, "tenant_admin")
     for i in range(3):
@@ -137,10 +136,6 @@ def test_platform_chain_and_permissions(client, session):
 
 def test_a_chain_head_is_found_through_the_index_not_by_reading_the_chain(db):
     """Appending must cost the same with a million events as with ten (the soak caught a GROUP BY max)."""
-    from sqlalchemy import event
-
-    from creditdesk.audit.service import _heads
-
     if not db.is_postgres:
         return  # SQLite runs one ORDER BY seq DESC LIMIT 1 per chain on the same unique index
     seen = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, bearer, make_tenant, make_user
 
 from creditdesk.tenancy.permissions import Permission
 
@@ -67,8 +67,6 @@ def test_suspended_tenant_cannot_log_in_or_use_tokens(client, session):
     admin = make_user(session, None, "platform_admin")
     session.commit()
     token = _login(client, "boss@suspended.example", PASSWORD).json()["access_token"]
-    from tests.factories import bearer
-
     r = client.patch(f"/api/v1/tenants/{tenant.slug}", json={"status": "suspended"}, headers=bearer(admin))
     assert r.status_code == 200 and r.json()["status"] == "suspended"
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
@@ -81,8 +79,6 @@ def test_deactivated_user_cannot_log_in(client, session):
     admin = make_user(session, tenant, "tenant_admin")
     officer = make_user(session, tenant, "field_officer", email="leaver@lender.example")
     session.commit()
-    from tests.factories import bearer
-
     r = client.patch(
         f"/api/v1/tenants/{tenant.slug}/users/{officer.id}", json={"is_active": False}, headers=bearer(admin)
     )

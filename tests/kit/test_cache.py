@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -101,8 +102,6 @@ def test_glob_characters_in_a_prefix_are_literal(cache: Cache) -> None:
 
 
 def test_values_must_be_json(cache: Cache) -> None:
-    from decimal import Decimal
-
     with pytest.raises(TypeError):
         cache.set("k", {"amount": Decimal("1.5")}, 60)
     with pytest.raises(ValueError):
@@ -111,8 +110,6 @@ def test_values_must_be_json(cache: Cache) -> None:
 
 @pytest.mark.redis
 def test_redis_entries_expire() -> None:
-    import time
-
     backend = RedisCache(_redis_url(), namespace=f"creditdesk-test:{uuid.uuid4().hex}:")
     backend.set("short", "v", ttl_s=0.05)
     assert backend.get("short") == "v"

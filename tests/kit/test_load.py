@@ -8,13 +8,12 @@ import httpx
 import pytest
 from tests.factories import bearer, make_tenant, make_user
 
+from creditdesk.config import get_settings
 from creditdesk.kit.load import AdmissionMiddleware, api_rate_limiter
 
 
 @pytest.fixture
 def tight_limits(monkeypatch):
-    from creditdesk.config import get_settings
-
     monkeypatch.setenv("CREDITDESK_RATE_LIMIT_PER_TENANT", "5/minute")
     get_settings.cache_clear()
     api_rate_limiter.cache_clear()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tests.factories import bearer, make_tenant, make_user
+
 from creditdesk.kit.openapi import DECIMAL_STRING
 
 
@@ -35,8 +37,6 @@ def test_every_operation_documents_its_errors_in_the_one_error_shape(client):
 
 
 def test_a_validation_error_matches_its_documented_shape(client, session):
-    from tests.factories import bearer, make_tenant, make_user
-
     tenant = make_tenant(session)
     admin = make_user(session, tenant, "tenant_admin")
     session.commit()
@@ -64,8 +64,6 @@ def test_a_wrong_method_names_every_method_the_path_answers(client):
 
 
 def test_a_date_filter_must_be_iso_8601(client, session):
-    from tests.factories import bearer, make_tenant, make_user
-
     tenant = make_tenant(session)
     admin = make_user(session, tenant, "tenant_admin")
     session.commit()
@@ -76,8 +74,6 @@ def test_a_date_filter_must_be_iso_8601(client, session):
 
 
 def test_an_offset_beyond_a_64_bit_integer_is_a_422_naming_the_parameter(client, session):
-    from tests.factories import bearer, make_user
-
     admin = make_user(session, None, "platform_admin")
     session.commit()
     r = client.get("/api/v1/ops/dead-letters", params={"offset": 2**63}, headers=bearer(admin))
@@ -85,8 +81,6 @@ def test_an_offset_beyond_a_64_bit_integer_is_a_422_naming_the_parameter(client,
 
 
 def test_odd_inputs_found_by_fuzzing_are_4xx(client, session):
-    from tests.factories import bearer, make_tenant, make_user
-
     tenant = make_tenant(session)
     admin = make_user(session, tenant, "tenant_admin")
     session.commit()

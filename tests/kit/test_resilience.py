@@ -263,8 +263,6 @@ def test_registry_is_thread_safe_for_first_use() -> None:
 
 
 def test_breakers_work_in_process_while_redis_is_unreachable():
-    from creditdesk.kit.resilience import BreakerRegistry
-
     breakers = BreakerRegistry(fail_max=2, reset_timeout_s=30, redis_url="redis://127.0.0.1:1/0")
     breaker = breakers.get("t1", "cibil")  # creating it must not raise with Redis down
     assert breakers.is_open("t1", "cibil") is False

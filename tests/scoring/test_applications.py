@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from tests.audit.test_audit import tampering
 from tests.factories import bearer, make_tenant, make_user
 
 SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "data" / "sample_application.json").read_text())
@@ -143,9 +145,6 @@ def test_no_model_gives_a_clear_503(client, session):
 
 
 def test_decisions_are_audited_on_sub_chains_that_verify(client, session, db, lender):
-    from sqlalchemy import text
-    from tests.audit.test_audit import tampering
-
     tenant, officer, admin = lender
     ids = [
         _apply(client, tenant, officer, {**NO_PULL, "external_ref": f"A-{i}"}).json()["application_id"]

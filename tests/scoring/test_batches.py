@@ -9,7 +9,10 @@ import random
 import time
 from pathlib import Path
 
+from openpyxl import Workbook
 from tests.factories import bearer, make_tenant, make_user, wait_for_job
+
+from creditdesk.config import get_settings
 
 COLUMNS = [
     "external_ref",
@@ -125,8 +128,6 @@ def test_500_rows_one_malformed(client, officer_ctx):
 
 
 def test_json_and_xlsx_batches(client, officer_ctx):
-    from openpyxl import Workbook
-
     tenant, officer = officer_ctx
     sample = json.loads(Path("data/sample_application.json").read_text())
     sample.pop("pull_bureaus")
@@ -163,8 +164,6 @@ def test_bad_files(client, officer_ctx, monkeypatch):
         client.post(url, files={"file": ("a.json", b"{", "application/json")}, headers=bearer(officer)).status_code
         == 422
     )
-    from creditdesk.config import get_settings
-
     monkeypatch.setattr(get_settings(), "max_batch_rows", 10)
     r = client.post(url, files={"file": ("a.csv", make_csv(11), "text/csv")}, headers=bearer(officer))
     assert r.status_code == 413 and "limit" in r.json()["detail"]

@@ -27,6 +27,7 @@ from creditdesk.auth.principal import Identity
 from creditdesk.auth.schemas import ApiKeyCreate
 from creditdesk.auth.service import create_api_key
 from creditdesk.scoring.models import Application
+from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import permissions_for
 
 
@@ -129,8 +130,6 @@ def _hammer(base: str, requests: list[tuple[str, dict, dict]], *, connections: i
 
 
 def _count_applications(db, tenant_slug: str) -> int:
-    from creditdesk.tenancy.models import Tenant
-
     with db.session() as s:
         tenant_id = s.execute(select(Tenant.id).where(Tenant.slug == tenant_slug)).scalar_one()
         return s.execute(select(func.count()).where(Application.tenant_id == tenant_id)).scalar_one()

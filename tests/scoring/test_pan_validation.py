@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from tests.factories import bearer, make_tenant, make_user
 
 from creditdesk.bureaus.schemas import normalise_pan
 from creditdesk.portfolio.schemas import CustomerIn
@@ -29,8 +30,6 @@ def test_ascii_pans_are_still_trimmed_and_upper_cased():
 
 
 def test_the_api_names_the_field(client, session):
-    from tests.factories import bearer, make_tenant, make_user
-
     tenant = make_tenant(session)
     officer = make_user(session, tenant, "field_officer")
     session.commit()
