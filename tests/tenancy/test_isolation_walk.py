@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from tests.factories import bearer, make_tenant, make_user
 from tests.routes import api_routes, fill
 
+from creditdesk.ml import registry
+from creditdesk.monitoring.models import MonitoringAlert
+from creditdesk.portfolio import service as portfolio
+from creditdesk.portfolio.schemas import CustomerIn
+from creditdesk.scoring.models import Batch
+from creditdesk.webhooks.models import WebhookEndpoint
+from creditdesk.worker import service as jobs
+
 
 def _webhook_of(session, tenant):
     """A webhook endpoint owned by ``tenant``."""
-    from creditdesk.webhooks.models import WebhookEndpoint
-
     hook = WebhookEndpoint(
         tenant_id=tenant.id,
         url="https://hooks.example/b",
@@ -33,13 +41,6 @@ def _webhook_of(session, tenant):
 
 def _portfolio_ids_of(session, tenant):
     """A loan and a monitoring alert owned by ``tenant``."""
-    from datetime import date
-    from decimal import Decimal
-
-    from creditdesk.monitoring.models import MonitoringAlert
-    from creditdesk.portfolio import service as portfolio
-    from creditdesk.portfolio.schemas import CustomerIn
-
     spec = portfolio.LoanSpec(
         principal=Decimal(100000),
         annual_rate_pct=Decimal(12),
@@ -63,13 +64,8 @@ def two_tenants(client, session, champion, trained_default):
     user_b = make_user(session, b, "field_officer")
     session.commit()
     key_b = client.post(f"/api/v1/tenants/{b.slug}/api-keys", json={"name": "b"}, headers=bearer(admin_b)).json()
-    from creditdesk.worker import service as jobs
-
     job_b = jobs.enqueue(session, kind="ops.selftest", tenant_id=b.id)
     session.commit()
-    from creditdesk.ml import registry
-    from creditdesk.scoring.models import Batch
-
     model_b = registry.register(
         session, tenant_id=b.id, result=trained_default, name="b", dataset=None, target=None, created_by=None
     )
