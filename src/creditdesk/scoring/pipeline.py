@@ -48,7 +48,7 @@ from creditdesk.ml.model import LoadedModel, RowExplanation
 from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application, identity_aad, join_identity, open_identity, split_identity
-from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule, PolicyIn
+from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule, BureauStatus, PolicyIn
 from creditdesk.tenancy import clock
 from creditdesk.worker.models import OutboxEvent
 
@@ -120,12 +120,12 @@ def scoring_date(tz: str) -> date:
 class Prepared:
     """One application ready to explain: the block scored on and what the bureaus said.
 
-    ``bureau_status`` (DecisionOut): pulled | no_record | supplied | unavailable | none.
+    ``bureau_status``: see ``DecisionOut.bureau_status``.
     """
 
     body: ApplicationCreate
     data: dict[str, Any]
-    bureau_status: str = "none"
+    bureau_status: BureauStatus = "none"
     pulls: tuple[dict[str, Any], ...] = ()
 
     @property
@@ -221,7 +221,7 @@ def prepare(
             targets = list(body.pull_bureaus)
         if not targets:
             by_policy = body.pull_bureaus is None and rule is not None
-            status = "supplied" if typed else ("unavailable" if by_policy else "none")
+            status: BureauStatus = "supplied" if typed else ("unavailable" if by_policy else "none")
             out.append(Prepared(body, data, status))
             continue
         assert session is not None, "bureau pulls read the tenant's configuration"
@@ -262,7 +262,7 @@ class Evaluation:
     challenger: dict[str, Any] | None = None
     bureau_reports: list[dict[str, Any]] = field(default_factory=list)
     adverse_reasons: list[dict[str, Any]] = field(default_factory=list)
-    bureau_status: str = "none"
+    bureau_status: BureauStatus = "none"
     inputs: dict[str, Any] | None = None
 
 
@@ -281,7 +281,7 @@ def evaluate(
     explanation: RowExplanation,
     active: policies.ActivePolicy,
     model: ModelRef,
-    bureau_status: str = "none",
+    bureau_status: BureauStatus = "none",
     reference: dict[str, float] | None = None,
 ) -> Evaluation:
     """Apply knock-outs, thresholds, limits and expected loss to one explained application.
