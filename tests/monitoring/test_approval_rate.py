@@ -11,7 +11,7 @@ from tests.portfolio.fixtures import make_lender
 
 from creditdesk.db import utcnow
 from creditdesk.monitoring import service as monitoring
-from creditdesk.portfolio.approvals import approval_stats
+from creditdesk.scoring.approvals import approval_stats
 
 YOUNG = {"name": "minimum_age", "outcome": "Reject", "reason": "Applicant younger than 21"}
 FOIR = {"name": "foir_ceiling", "outcome": "Review", "reason": "EMI obligations above 65% of income"}

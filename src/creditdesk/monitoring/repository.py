@@ -86,28 +86,6 @@ def drift_sample(session: Session, *, tenant_id: str, since: datetime) -> list[D
     ]
 
 
-@dataclass(frozen=True)
-class DecisionRow:
-    decision: str
-    pd: float
-    knockouts: tuple[dict[str, Any], ...]
-
-
-def decisions_for_replay(
-    session: Session, *, tenant_id: str, since: datetime | None, limit: int | None
-) -> list[DecisionRow]:
-    """Return the decisions made since a time (newest first, at most ``limit``) with their stored knock-outs."""
-    stmt = scoped(select(Application.decision, Application.pd, Application.knockouts), Application, tenant_id)
-    stmt = stmt.order_by(Application.created_at.desc())
-    if since is not None:
-        stmt = stmt.where(Application.created_at >= since)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [
-        DecisionRow(decision, float(pd), tuple(knockouts or ())) for decision, pd, knockouts in session.execute(stmt)
-    ]
-
-
 # --------------------------------------------------------------------------------------------------
 # the champion model and its training baseline
 

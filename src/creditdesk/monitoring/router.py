@@ -26,7 +26,7 @@ from creditdesk.monitoring.schemas import (
     Overview,
     Performance,
 )
-from creditdesk.portfolio.approvals import APPROVAL_WINDOW_MONTHS
+from creditdesk.scoring.approvals import APPROVAL_WINDOW_MONTHS
 from creditdesk.tenancy.deps import TenantAccess, TenantContext
 from creditdesk.tenancy.permissions import Permission as P
 

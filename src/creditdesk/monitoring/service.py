@@ -28,9 +28,8 @@ from creditdesk.monitoring.models import MonitoringAlert, MonitoringSettings
 from creditdesk.monitoring.repository import SCORE_BANDS, DecisionGroup
 from creditdesk.portfolio import reports
 from creditdesk.portfolio.analytics import npa_breakdown
-from creditdesk.portfolio.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, month_starts, window_start
 from creditdesk.portfolio.ledger import load_book
-from creditdesk.scoring import policy as policies
+from creditdesk.scoring.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, month_starts
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
@@ -165,57 +164,6 @@ def _overview_month(start: datetime, groups: list[DecisionGroup]) -> dict[str, A
         "credit_score_bands": [
             {"band": f"{lo}-{min(hi, 900) - (hi <= 900)}", "count": bands[i]} for i, (lo, hi) in enumerate(SCORE_BANDS)
         ],
-    }
-
-
-# --------------------------------------------------------------------------------------------------
-# what policy thresholds would do (the policy page's preview)
-
-
-def policy_preview(
-    session: Session,
-    *,
-    tenant: Tenant,
-    approve_below: float,
-    reject_at: float,
-    months: int = APPROVAL_WINDOW_MONTHS,
-    last_n: int | None = None,
-) -> dict[str, Any]:
-    """Replay the window's decisions with other PD thresholds, keeping the knock-outs stored on each.
-
-    Each decision is re-decided with the policy's own rule (knock-outs first, then thresholds) on its
-    stored PD and the knock-outs that fired for it. A decision that today's thresholds do not
-    reproduce (made under an earlier policy version, or sent to review because no bureau answered)
-    is counted as it was decided. So with today's thresholds the preview equals the approval rate
-    as decided — the figure Monitoring and Portfolio show for the same window.
-    """
-    current = policies.current(session, tenant_id=tenant.id).config
-    proposed = current.model_copy(update={"approve_below_pd": approve_below, "reject_at_or_above_pd": reject_at})
-    since = window_start(today=clock.today(tenant), zone=clock.zone(tenant), months=months)
-    rows = repository.decisions_for_replay(session, tenant_id=tenant.id, since=since, limit=last_n)
-    outcomes: Counter[str] = Counter()
-    kept = knocked_out = approved = 0
-    for r in rows:
-        knockouts = list(r.knockouts)
-        knocked_out += bool(knockouts)
-        approved += r.decision == "Approve"
-        if policies.decide(r.pd, knockouts, current) == r.decision:
-            outcomes[policies.decide(r.pd, knockouts, proposed)] += 1
-        else:
-            kept += 1
-            outcomes[r.decision] += 1
-    n = len(rows)
-    return {
-        "applications": n,
-        "window_months": months,
-        "window_from": since,
-        "capped": last_n is not None and n >= last_n,
-        "approve_rate": outcomes["Approve"] / n if n else 0.0,
-        "review_rate": outcomes["Review"] / n if n else 0.0,
-        "reject_rate": outcomes["Reject"] / n if n else 0.0,
-        "current_approve_rate": approved / n if n else None,
-        "knocked_out": knocked_out,
-        "kept_as_decided": kept,
     }
 
 

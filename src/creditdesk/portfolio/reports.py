@@ -34,8 +34,8 @@ from creditdesk.config import get_settings
 from creditdesk.db import Database, set_tenant_scope
 from creditdesk.kit.cache import Cache, make_cache
 from creditdesk.portfolio import analytics
-from creditdesk.portfolio.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, window_start
 from creditdesk.portfolio.ledger import ledger_version, load_book
+from creditdesk.scoring.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, window_start
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 

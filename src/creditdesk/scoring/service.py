@@ -23,8 +23,7 @@ from creditdesk.kit import singleflight
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
-from creditdesk.monitoring import service as monitoring
-from creditdesk.scoring import pipeline
+from creditdesk.scoring import approvals, pipeline
 from creditdesk.scoring.models import Application, open_identity
 from creditdesk.scoring.pipeline import SCORING_SECONDS, Runtime, decision_response
 from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule
@@ -203,6 +202,6 @@ def policy_preview(
     session: Session, *, tenant: Tenant, approve_below: float, reject_at: float, months: int, last_n: int | None
 ) -> dict[str, Any]:
     """What the thresholds would decide on the window's decisions, knock-outs as stored (monitoring replays them)."""
-    return monitoring.policy_preview(
+    return approvals.policy_preview(
         session, tenant=tenant, approve_below=approve_below, reject_at=reject_at, months=months, last_n=last_n
     )
