@@ -6,20 +6,22 @@ import hmac
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
+import redis
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,6 +30,7 @@ from creditdesk.api import api_router
 from creditdesk.audit.service import record_unaudited_request
 from creditdesk.auth.principal import forget_api_keys
 from creditdesk.bureaus.router import mount_simulators
+from creditdesk.bureaus.runtime import get_runtime
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError, NotFound, Unauthorized
@@ -41,6 +44,7 @@ from creditdesk.monitoring import app as monitoring_app
 from creditdesk.tasks import TASK_REGISTRY
 from creditdesk.tenancy.deps import forget_tenants
 from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
+from creditdesk.worker.models import Job
 
 log = structlog.get_logger("creditdesk")
 
@@ -144,8 +148,6 @@ def readiness_checks(settings: Settings) -> dict[str, str]:
             checks["broker"] = f"error: {type(exc).__name__}"
     if settings.redis_url:
         try:
-            import redis
-
             redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
@@ -163,16 +165,10 @@ def readiness(settings: Settings) -> tuple[int, dict[str, Any]]:
 class _StateCollector:
     """Scrape-time gauges: circuit-breaker states (this process) and the job queue (the database)."""
 
-    def describe(self):  # type: ignore[no-untyped-def]
+    def describe(self) -> list[Metric]:
         return []  # registration must not query the database
 
-    def collect(self):  # type: ignore[no-untyped-def]
-        from prometheus_client.core import GaugeMetricFamily
-        from sqlalchemy import func, select
-
-        from creditdesk.bureaus.runtime import get_runtime
-        from creditdesk.worker.models import Job
-
+    def collect(self) -> Iterator[Metric]:
         open_ = GaugeMetricFamily(
             "creditdesk_bureau_breaker_open",
             "1 when the (tenant, bureau) breaker is open or half-open",
@@ -208,8 +204,6 @@ def metrics_payload() -> tuple[bytes, str]:
     """The Prometheus text and its content type (aggregated across processes under --workers N)."""
     registry = None
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import CollectorRegistry, multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
         registry.register(_StateCollector())  # scrape-time gauges are not in the per-process files
@@ -243,8 +237,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     forget_api_keys()
     global _collector_registered
     if not _collector_registered:
-        from prometheus_client import REGISTRY
-
         REGISTRY.register(_StateCollector())
         _collector_registered = True
     if record_unaudited_request not in before_commit_hooks:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from tests.factories import bearer, make_tenant, make_user
 
 from creditdesk.bureaus.schemas import normalise_pan
-from creditdesk.portfolio.schemas import CustomerIn
+from creditdesk.portfolio.schemas import CustomerIn, GuarantorIn
 from creditdesk.scoring.schemas import Applicant
 
 APPLICANT = {"name": "Asha", "date_of_birth": "1990-01-01", "employment_type": "salaried", "monthly_income": 1}
@@ -18,8 +18,9 @@ LOOKALIKES = ["ABCﬀ1234K", "ＡBCPV1234K", "ABCPV１234K", "ABCPVİ234K", "ABC
 def test_non_ascii_pans_are_refused_everywhere_a_pan_is_read(pan):
     with pytest.raises(ValidationError, match="ASCII"):
         Applicant.model_validate({**APPLICANT, "pan": pan})
-    with pytest.raises(ValidationError):
-        CustomerIn.model_validate({"name": "Asha", "pan": pan})
+    for model in (CustomerIn, GuarantorIn):  # one Pan type: a guarantor's PAN was only pattern-checked
+        with pytest.raises(ValidationError, match="ASCII"):
+            model.model_validate({"name": "Asha", "pan": pan})
     with pytest.raises(ValueError, match="ASCII"):
         normalise_pan(pan)
 
@@ -27,6 +28,13 @@ def test_non_ascii_pans_are_refused_everywhere_a_pan_is_read(pan):
 def test_ascii_pans_are_still_trimmed_and_upper_cased():
     assert Applicant.model_validate({**APPLICANT, "pan": "  abcpv1234k "}).pan == "ABCPV1234K"
     assert normalise_pan("abcpv1234k") == "ABCPV1234K"
+    assert GuarantorIn.model_validate({"name": "Ravi", "pan": " abcpv1234k"}).pan == "ABCPV1234K"
+
+
+def test_the_documented_pattern_is_the_enforced_one():
+    for model in (Applicant, CustomerIn, GuarantorIn):
+        pan = model.model_json_schema()["properties"]["pan"]["anyOf"][0]
+        assert pan["pattern"] == "^[A-Z]{5}[0-9]{4}[A-Z]$", model
 
 
 def test_the_api_names_the_field(client, session):

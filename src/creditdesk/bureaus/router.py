@@ -76,6 +76,6 @@ def list_breakers(session: SessionDep, caller: Annotated[Identity, Require(P.OPS
 def mount_simulators(app: FastAPI, settings: Settings) -> None:
     """Serve the simulated bureaus under ``/simulators/{bureau}/…`` in demo/dev mode only."""
     if settings.is_dev_like:
-        from creditdesk.bureaus.simulators import simulator_router
+        from creditdesk.bureaus.simulators import simulator_router  # noqa: PLC0415 - loaded in demo/dev mode only
 
         app.include_router(simulator_router())

@@ -27,9 +27,9 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 BureauName = Literal["cibil", "experian", "crif"]
 BUREAUS: tuple[BureauName, ...] = ("cibil", "experian", "crif")
@@ -98,6 +98,14 @@ def pan_input(value: Any) -> Any:
     if not text.isascii():
         raise ValueError("PAN must be ASCII letters and digits: 5 letters, 4 digits and a letter (e.g. ABCPV1234K)")
     return text.upper()
+
+
+#: A PAN in a request body: normalised by :func:`pan_input` (ASCII checked first), then matched.
+Pan = Annotated[
+    str,
+    Field(pattern=PAN_PATTERN.pattern, description="Permanent Account Number, e.g. ABCPV1234K"),
+    BeforeValidator(pan_input),  # listed after the pattern so it runs first and the schema keeps the pattern
+]
 
 
 def normalise_pan(pan: str) -> str:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
+from creditdesk.altdata.schemas import ALT_DATA_FIELDS
 from creditdesk.bureaus.schemas import BUREAU_NUMERIC_FIELDS
 from creditdesk.ml.model import normalise_level
 from creditdesk.tenancy import clock
@@ -52,15 +53,8 @@ CITY_TIERS = ("1", "2", "3")
 
 #: the numeric fields of the application's bureau block (its one flag, written_off, is bureau_written_off)
 BUREAU_FIELDS = BUREAU_NUMERIC_FIELDS
-ALT_FIELDS = (
-    "avg_monthly_inflow",
-    "inflow_regularity",
-    "bounced_emis_last_6m",
-    "upi_txn_per_month",
-    "balance_volatility",
-    "income_seasonality",
-    "digital_footprint_months",
-)
+#: the keys of the application's alt_data block (its one definition is altdata.schemas.AltData)
+ALT_FIELDS = ALT_DATA_FIELDS
 
 
 @dataclass(frozen=True)

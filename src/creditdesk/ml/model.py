@@ -379,7 +379,7 @@ class LoadedModel:
     def prepare(self, records: Sequence[Mapping[str, Any]], as_of: Any = None) -> pd.DataFrame:
         """Return the model's input frame for records: §5 bodies for application models, raw rows otherwise."""
         if self.feature_set == "application":
-            from creditdesk.ml.features import build_frame
+            from creditdesk.ml.features import build_frame  # noqa: PLC0415 - features imports this module
 
             return build_frame(records, as_of=as_of)
         return pd.DataFrame(list(records))
@@ -387,7 +387,7 @@ class LoadedModel:
     def prepare_row(self, record: Mapping[str, Any], as_of: Any = None) -> dict[str, Any]:
         """Return the model's input row for one record (a §5 body for application models)."""
         if self.feature_set == "application":
-            from creditdesk.ml.features import feature_row
+            from creditdesk.ml.features import feature_row  # noqa: PLC0415 - features imports this module
 
             return feature_row(record, as_of=as_of)
         return dict(record)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 from sqlalchemy import update
@@ -30,13 +30,14 @@ from creditdesk.portfolio import reports
 from creditdesk.portfolio.analytics import npa_breakdown
 from creditdesk.portfolio.ledger import load_book
 from creditdesk.scoring.approvals import APPROVAL_WINDOW_MONTHS, approval_stats, month_starts
+from creditdesk.scoring.schemas import Decision
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
 from creditdesk.worker import service as jobs
 from creditdesk.worker.models import Job
 
-DECISIONS = ("Approve", "Review", "Reject")
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
 SETTING_FIELDS = (
     "drift_warn_psi",
     "drift_alert_psi",

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from creditdesk.bureaus.schemas import pan_input
+from creditdesk.bureaus.schemas import Pan
+from creditdesk.kit.money import Money, PositiveMoney
 
-Money = Annotated[Decimal, Field(gt=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
-OptionalMoney = Annotated[Decimal, Field(ge=0, le=Decimal("100000000000"), max_digits=16, decimal_places=2)]
-PAN_PATTERN = r"^[A-Z]{5}[0-9]{4}[A-Z]$"
 AssetClassName = Literal[
     "standard", "sma_0", "sma_1", "sma_2", "substandard", "doubtful_1", "doubtful_2", "doubtful_3", "loss"
 ]
@@ -24,35 +22,30 @@ class _In(BaseModel):
 
 class CustomerIn(_In):
     name: str = Field(min_length=1, max_length=200)
-    pan: str | None = Field(default=None, pattern=PAN_PATTERN)
+    pan: Pan | None = None
     external_ref: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{10,13}$")
     email: EmailStr | None = None
     date_of_birth: date | None = None
     employment_type: Literal["salaried", "self_employed", "gig", "farmer", "student", "unemployed"] | None = None
-    monthly_income: OptionalMoney | None = None
-    existing_emi: OptionalMoney | None = None
+    monthly_income: Money | None = None
+    existing_emi: Money | None = None
     state: str | None = Field(default=None, max_length=60)
-
-    @field_validator("pan", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return pan_input(value)  # normalised, non-ASCII refused before upper-casing
 
 
 class CollateralIn(_In):
     kind: Literal["vehicle", "property", "gold", "deposit", "equipment", "other"]
     description: str | None = Field(default=None, max_length=200)
-    value: Money
+    value: PositiveMoney
     valued_on: date | None = None
 
 
 class GuarantorIn(_In):
     name: str = Field(min_length=1, max_length=200)
-    pan: str | None = Field(default=None, pattern=PAN_PATTERN)
+    pan: Pan | None = None
     relationship: str | None = Field(default=None, max_length=40)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{10,13}$")
-    monthly_income: OptionalMoney | None = None
+    monthly_income: Money | None = None
 
 
 class LoanCreate(_In):
@@ -61,7 +54,7 @@ class LoanCreate(_In):
     application_id: str | None = Field(default=None, max_length=36)
     external_ref: str | None = Field(default=None, max_length=64)
     customer: CustomerIn | None = None
-    principal: Money
+    principal: PositiveMoney
     annual_rate_pct: Decimal = Field(ge=0, le=60, max_digits=6, decimal_places=3, description="Percent per annum")
     tenure_months: int = Field(ge=1, le=360)
     disbursed_on: date
@@ -85,7 +78,7 @@ class PaymentCreate(_In):
         pattern=r"^[A-Za-z0-9._:/\-]+$",
         description="Your unique payment reference (UTR, NACH id, receipt no.); replays are ignored",
     )
-    amount: Money
+    amount: PositiveMoney
     paid_on: date
     channel: Literal["nach", "upi", "neft", "rtgs", "imps", "cash", "cheque", "other"] | None = None
 

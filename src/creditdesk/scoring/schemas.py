@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from creditdesk.altdata.schemas import AltData
-from creditdesk.bureaus.schemas import PAN_PATTERN, BureauData, BureauName, pan_input
+from creditdesk.bureaus.schemas import BureauData, BureauName, Pan
 from creditdesk.kit.money import Money
 from creditdesk.ml.features import EMPLOYMENT_TYPES, PURPOSES, RESIDENCE_TYPES
 
@@ -27,9 +27,7 @@ class _In(BaseModel):
 
 class Applicant(_In):
     name: str = Field(min_length=1, max_length=200)
-    pan: str | None = Field(
-        default=None, pattern=PAN_PATTERN.pattern, description="Permanent Account Number, e.g. ABCPV1234K"
-    )
+    pan: Pan | None = None
     date_of_birth: date
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{10,13}$")
     email: EmailStr | None = None
@@ -41,11 +39,6 @@ class Applicant(_In):
     residence_type: ResidenceType | None = None
     city_tier: Literal[1, 2, 3] | None = None
     state: str | None = Field(default=None, max_length=60)
-
-    @field_validator("pan", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return pan_input(value)  # normalised, non-ASCII refused before upper-casing
 
     @field_validator("date_of_birth")
     @classmethod
