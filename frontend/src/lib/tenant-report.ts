@@ -16,8 +16,11 @@ type TenantReportPath = {
 
 export function tenantReport<P extends TenantReportPath>(key: string, path: P) {
   type Data = ApiData<P, 'get'>;
-  // openapi-fetch cannot check a call on a path that is still generic; P is narrowed above instead.
-  const get = api.GET as unknown as (url: P, init: { params: { path: { tenant: string } } }) => ReturnType<typeof api.GET>;
+  // openapi-fetch cannot check a call on a path that is still generic, but can on the union of every such path.
+  const get: (
+    url: TenantReportPath,
+    init: { params: { path: { tenant: string } } },
+  ) => Promise<{ data?: unknown; error?: unknown; response: Response }> = api.GET;
   const fetch = async (tenant: string): Promise<Data> => unwrap(await get(path, { params: { path: { tenant } } })) as Data;
   const options = (tenant: string) => queryOptions({ queryKey: [key, tenant], queryFn: () => fetch(tenant) });
   function useReport(tenant: string) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decision } from './DecisionParts';
 import { DecisionResult } from './DecisionResult';
 
-const decision = {
+const decision: Decision = {
   application_id: 'app_1',
   external_ref: 'LOS-1',
   score: 43,
@@ -33,11 +33,11 @@ const decision = {
   model: { id: 'm1', version: 3 },
   policy_version: 2,
   bureau_reports: [
-    { bureau: 'cibil', status: 'ok', score: 590 },
-    { bureau: 'crif', status: 'error', score: null },
+    { bureau: 'cibil', status: 'ok', score: 590, cached: false },
+    { bureau: 'crif', status: 'error', score: null, cached: false },
   ],
   created_at: '2026-11-21T10:00:00Z',
-} as unknown as Decision;
+};
 
 describe('DecisionResult', () => {
   it('shows key factors for an approval and says when bureau data was unavailable', () => {

@@ -8,8 +8,8 @@ export async function createBatch(tenant: string, file: File) {
   return unwrap(
     await api.POST('/api/v1/tenants/{tenant}/batches', {
       params: { path: { tenant } },
-      body: { file: file as unknown as string },
-      bodySerializer: (b) => toFormData(b as Record<string, unknown>),
+      body: { file },
+      bodySerializer: toFormData,
     }),
   );
 }

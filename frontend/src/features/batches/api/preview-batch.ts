@@ -11,8 +11,8 @@ export async function previewBatch(tenant: string, file: File) {
   return unwrap(
     await api.POST('/api/v1/tenants/{tenant}/batches/preview', {
       params: { path: { tenant } },
-      body: { file: file as unknown as string },
-      bodySerializer: (b) => toFormData(b as Record<string, unknown>),
+      body: { file },
+      bodySerializer: toFormData,
     }),
   );
 }

@@ -15,8 +15,8 @@ export async function trainModel(tenant: string, input: TrainInput) {
   return unwrap(
     await api.POST('/api/v1/tenants/{tenant}/models/train', {
       params: { path: { tenant } },
-      body: { ...input, file: input.file as unknown as string },
-      bodySerializer: (b) => toFormData(b as Record<string, unknown>),
+      body: input,
+      bodySerializer: toFormData,
     }),
   );
 }
