@@ -7,10 +7,6 @@ report puts at ALERT is an open critical alert, and none is listed twice however
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,6 +18,7 @@ from tests.factories import PASSWORD
 from tests.monitoring.scoring_rows import insert_champion
 from tests.monitoring.test_drift import applicants, insert
 from tests.portfolio.fixtures import make_lender
+from tests.servers import serve
 
 from creditdesk.audit.models import AuditEvent
 from creditdesk.db import get_database
@@ -29,12 +26,6 @@ from creditdesk.ml import evaluation
 from creditdesk.ml.features import FEATURES
 from creditdesk.ml.synthetic import generate_book
 from creditdesk.worker.models import Job
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -52,41 +43,8 @@ def drifting_lender(session):
 @pytest.fixture
 def server(db_url, db, tmp_path: Path):
     """``creditdesk serve`` (one process, in-process worker) on this test's database."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_")}
-    env.update(
-        {
-            "CREDITDESK_MODE": "dev",
-            "CREDITDESK_DATA_DIR": str(tmp_path / "data"),
-            "CREDITDESK_DATABASE_URL": db_url,
-            "CREDITDESK_LOG_LEVEL": "WARNING",
-            "CREDITDESK_RATE_LIMIT_PER_TENANT": "1000000/minute",
-        }
-    )
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - handed to the child process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "creditdesk.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    with serve(database_url=db_url, tmp_path=tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def login(base: str, email: str) -> dict[str, str]:

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.factories import make_tenant, make_user
 from tests.scoring.test_applications import NO_PULL
+from tests.servers import serve
 
 from creditdesk.auth.principal import Identity
 from creditdesk.auth.schemas import ApiKeyCreate
@@ -29,12 +26,6 @@ from creditdesk.auth.service import create_api_key
 from creditdesk.scoring.models import Application
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import permissions_for
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -54,42 +45,8 @@ def live_server(db_url, db, session, champion, tmp_path: Path):
     )
     key = create_api_key(session, tenant=tenant, data=ApiKeyCreate(name="load", role="field_officer"), actor=actor)
     session.commit()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_")}
-    env.update(
-        {
-            "CREDITDESK_MODE": "dev",
-            "CREDITDESK_DATA_DIR": str(tmp_path / "data"),
-            "CREDITDESK_DATABASE_URL": db_url,
-            "CREDITDESK_LOG_LEVEL": "WARNING",
-            "CREDITDESK_RATE_LIMIT_PER_TENANT": "1000000/minute",
-            "CREDITDESK_RATE_LIMIT_PER_API_KEY": "1000000/minute",
-        }
-    )
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - handed to the child process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "creditdesk.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    with serve(database_url=db_url, tmp_path=tmp_path) as base:
         yield base, tenant.slug, {"X-API-Key": key.key}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 async def _load(base: str, requests: list[tuple[str, dict, dict]], connections: int, seconds: float) -> Counter:

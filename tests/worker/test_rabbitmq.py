@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, text
 from tests.conftest import service_unavailable
 from tests.scoring.test_batches import make_csv
+from tests.servers import child_env
 
 AMQP_URL = os.environ.get("CREDITDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -28,21 +29,13 @@ def _rabbit_reachable() -> None:
 
 
 def _start_worker(pg_url: str, tmp_path: Path, name: str) -> subprocess.Popen:
-    from creditdesk.config import get_settings
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_")}
-    env.update(
-        {
-            "CREDITDESK_MODE": "dev",
-            "CREDITDESK_DATA_DIR": str(tmp_path / "data"),
-            "CREDITDESK_DATABASE_URL": pg_url,
-            "CREDITDESK_BROKER_URL": AMQP_URL,
-            "CREDITDESK_JOB_LEASE_SECONDS": "3",
-            "CREDITDESK_LOG_LEVEL": "INFO",
-            "CREDITDESK_JOB_MIN_BACKOFF_MS": "100",
-            # the same key ring as this process: the worker opens the batch rows the test sealed
-            "CREDITDESK_ENCRYPTION_KEYS": get_settings().encryption_keys.get_secret_value(),
-        }
+    env = child_env(
+        database_url=pg_url,
+        data_dir=tmp_path / "data",
+        broker_url=AMQP_URL,
+        job_lease_seconds="3",
+        log_level="INFO",
+        job_min_backoff_ms="100",
     )
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - handed to the child process
     return subprocess.Popen(
