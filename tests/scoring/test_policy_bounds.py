@@ -95,3 +95,10 @@ def test_no_headroom_under_the_foir_ceiling_means_no_limit():
     assert policy.credit_limit(decision="Reject", existing_emi=Decimal(0), **common) == Decimal("0.00")
     some = policy.credit_limit(decision="Approve", existing_emi=ceiling - 1000, **common)
     assert Decimal(0) < some <= Decimal(1000) * 24  # at most the headroom times the tenure
+
+
+def test_a_rule_over_the_per_rule_time_is_refused_with_its_time(monkeypatch):
+    monkeypatch.setattr(get_settings(), "policy_rule_trial_ms", 1e-9)  # a rule without calls is timed whole
+    message = _refusal("age < 21 and foir > 0.5")
+    assert message.startswith("knockout_rules.0.when: rule 'rule_0' is too costly to run on every decision: it took ")
+    assert message.endswith("ms on a sample application; at most 1e-09 ms are allowed")
