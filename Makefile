@@ -35,8 +35,9 @@ web: setup $(NODE_STAMP) ## the web portal: npm ci, generate the API client from
 # (tests/coverage_floors.py; settings in pyproject.toml). COV_ARGS= runs without it, e.g. with a PYTEST_ARGS subset.
 COV_ARGS ?= --cov --cov-report=term-missing:skip-covered --cov-report=html --cov-fail-under=85
 
-test: setup ## every test: lint, then the suite on SQLite and (when reachable) PostgreSQL with coverage floors, then the portal's
+test: setup ## every test: lint, strict types, then the suite on SQLite and (when reachable) PostgreSQL with coverage floors, then the portal's
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(COV_ARGS) $(PYTEST_ARGS)
 	$(if $(COV_ARGS),$(BIN)/python tests/coverage_floors.py)
 	$(MAKE) test-api
@@ -57,6 +58,7 @@ screenshots: web ## refresh docs/screenshots/ (every page, and scoring at phone 
 
 lint: setup
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 
 WRK := command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -259,12 +258,9 @@ def test_personas_are_ranked_sensibly_by_the_default_model(default_model):
 
 
 @pytest.mark.slow
-def test_train_default_model_is_fast_enough_for_demo_seeding():
-    start = time.perf_counter()
+def test_the_demo_seeding_model_recovers_most_of_the_true_signal():
+    # its speed is measured in benchmarks/ml_bench.py, not asserted here
     result = train_default_model(seed=3, n=40000, swap_set=False)
-    elapsed = time.perf_counter() - start
-    print(f"\ntrain_default_model(n=40000) took {elapsed:.1f} s")
-    assert elapsed < 40
     assert result.report["oracle"]["fraction"] >= 0.96
 
 

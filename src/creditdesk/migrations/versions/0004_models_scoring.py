@@ -19,11 +19,11 @@ depends_on = None
 TS = sa.DateTime(timezone=True)
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[str]:
     return sa.Column("id", sa.String(36), primary_key=True)
 
 
-def _tenant(nullable: bool = False) -> sa.Column:
+def _tenant(nullable: bool = False) -> sa.Column[str]:
     return sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenant.id", name=None), nullable=nullable)
 
 
