@@ -12,6 +12,9 @@ export async function listModels(tenant: string) {
 
 export const modelsQuery = (tenant: string) => queryOptions({ queryKey: ['models', tenant], queryFn: () => listModels(tenant) });
 
+/** Newest version first, as the registry lists them. */
+const newestFirst = (list: ModelList): ModelList => ({ ...list, items: [...list.items].sort((a, b) => b.version - a.version) });
+
 export function useModels(tenant: string) {
-  return useQuery(modelsQuery(tenant));
+  return useQuery({ ...modelsQuery(tenant), select: newestFirst });
 }

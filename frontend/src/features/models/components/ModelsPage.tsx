@@ -1,11 +1,11 @@
-import { Anchor, Badge, Paper, Stack, Table, Text } from '@mantine/core';
+import { Anchor, Badge, Stack, Text } from '@mantine/core';
 import { Link } from 'react-router';
+import { DataTable, type Column } from '@/components/DataTable';
 import { Can, WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
-import { QueryState } from '@/components/QueryState';
 import { EmptyState } from '@/components/StatusPanels';
 import { formatDateTime, toNumber } from '@/lib/format';
-import { useModels } from '../api/list-models';
+import { useModels, type ModelSummary } from '../api/list-models';
 import { TrainPanel } from './TrainPanel';
 
 export const STATUS_COLOR: Record<string, string> = {
@@ -20,6 +20,31 @@ const metric = (m: Record<string, unknown> | undefined, k: string) => {
   return n === null ? '—' : n.toFixed(3);
 };
 
+const columns: Column<ModelSummary>[] = [
+  {
+    header: 'Version',
+    cell: (m) => (
+      <Anchor component={Link} to={`/models/${m.id}`} fw={600}>
+        v{m.version}
+      </Anchor>
+    ),
+  },
+  {
+    header: 'Status',
+    cell: (m) => (
+      <Badge color={STATUS_COLOR[m.status] ?? 'gray'} variant="light">
+        {m.status}
+      </Badge>
+    ),
+  },
+  { header: 'Algorithm', cell: (m) => m.algorithm },
+  { header: 'AUC', cell: (m) => metric(m.metrics, 'auc'), td: { fw: 600 } },
+  { header: 'Gini', cell: (m) => metric(m.metrics, 'gini') },
+  { header: 'KS', cell: (m) => metric(m.metrics, 'ks') },
+  { header: 'Brier', cell: (m) => metric(m.metrics, 'brier') },
+  { header: 'Created', cell: (m) => <Text size="sm">{formatDateTime(m.created_at)}</Text> },
+];
+
 function Models({ tenant }: { tenant: string }) {
   const models = useModels(tenant);
   return (
@@ -29,59 +54,16 @@ function Models({ tenant }: { tenant: string }) {
         description="The model registry: every version with its test-set metrics. Open one for its model card and to promote it."
       />
       <Stack gap="lg">
-        <QueryState
+        <DataTable
           query={models}
           feature="Models"
-          isEmpty={(d) => d.items.length === 0}
           empty={<EmptyState title="No models yet">Train the first one below.</EmptyState>}
-        >
-          {(data) => (
-            <Paper withBorder radius="md">
-              <Table.ScrollContainer minWidth={720}>
-                <Table highlightOnHover verticalSpacing="sm" aria-label="Model registry">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Version</Table.Th>
-                      <Table.Th>Status</Table.Th>
-                      <Table.Th>Algorithm</Table.Th>
-                      <Table.Th>AUC</Table.Th>
-                      <Table.Th>Gini</Table.Th>
-                      <Table.Th>KS</Table.Th>
-                      <Table.Th>Brier</Table.Th>
-                      <Table.Th>Created</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {[...data.items]
-                      .sort((a, b) => b.version - a.version)
-                      .map((m) => (
-                        <Table.Tr key={m.id}>
-                          <Table.Td>
-                            <Anchor component={Link} to={`/models/${m.id}`} fw={600}>
-                              v{m.version}
-                            </Anchor>
-                          </Table.Td>
-                          <Table.Td>
-                            <Badge color={STATUS_COLOR[m.status] ?? 'gray'} variant="light">
-                              {m.status}
-                            </Badge>
-                          </Table.Td>
-                          <Table.Td>{m.algorithm}</Table.Td>
-                          <Table.Td fw={600}>{metric(m.metrics, 'auc')}</Table.Td>
-                          <Table.Td>{metric(m.metrics, 'gini')}</Table.Td>
-                          <Table.Td>{metric(m.metrics, 'ks')}</Table.Td>
-                          <Table.Td>{metric(m.metrics, 'brier')}</Table.Td>
-                          <Table.Td>
-                            <Text size="sm">{formatDateTime(m.created_at)}</Text>
-                          </Table.Td>
-                        </Table.Tr>
-                      ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            </Paper>
-          )}
-        </QueryState>
+          label="Model registry"
+          columns={columns}
+          rowKey={(m) => m.id}
+          minWidth={720}
+          table={{ highlightOnHover: true }}
+        />
         <Can need="models:manage">
           <TrainPanel tenant={tenant} />
         </Can>
