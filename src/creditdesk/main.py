@@ -41,6 +41,7 @@ from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import JsonDepthMiddleware, RequestContextMiddleware
 from creditdesk.kit.observability import current_trace_id, otlp_endpoint, setup_tracing
 from creditdesk.monitoring import app as monitoring_app
+from creditdesk.payments.simulator import mount_simulator as mount_payment_simulator
 from creditdesk.tasks import TASK_REGISTRY
 from creditdesk.tenancy.deps import forget_tenants
 from creditdesk.worker.broker import is_embedded, start_worker, stop_worker
@@ -335,5 +336,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     monitoring_app.mount(app, settings)  # /embed/dashboards/{name}; the Power BI simulator in demo/dev mode
     mount_simulators(app, settings)  # the simulated bureaus under /simulators, in demo/dev mode only
+    mount_payment_simulator(app, settings)  # the simulated payment gateway under /simulators/payments, dev/demo
     __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app
