@@ -41,9 +41,12 @@ def test_unknown_user_and_wrong_password_look_the_same(client, session):
 def test_five_failures_lock_the_account_from_that_address_only(client, session, clock, other_client):
     make_user(session, None, "risk_analyst", email="analyst@platform.example")
     session.commit()
-    for _ in range(5):
-        assert _login(client, "analyst@platform.example", "Wrong-password-1").status_code == 401
+    for _ in range(4):
+        assert _login(client, "analyst@platform.example", "Wrong-password-1").json()["error"] == "InvalidCredentials"
         clock.advance(60)  # past each back-off
+    fifth = _login(client, "analyst@platform.example", "Wrong-password-1")
+    assert fifth.status_code == 401 and fifth.json()["error"] == "AccountLocked"  # the locking failure says so
+    clock.advance(60)
     locked = _login(client, "analyst@platform.example", PASSWORD)
     assert locked.status_code == 401
     assert locked.json()["error"] == "AccountLocked"

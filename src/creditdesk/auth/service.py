@@ -115,6 +115,8 @@ def login(session: Session, *, email: str, password: str, meta: dict[str, Any]) 
         )
         if outcome.spraying_accounts is not None:
             _report_spraying(session, actor=actor, ip=ip, accounts=outcome.spraying_accounts)
+        if outcome.locked:  # the failure that locks says so (the same for known and unknown e-mails)
+            raise throttle.locked()
         raise InvalidCredentials(BAD_CREDENTIALS)
 
     assert user is not None

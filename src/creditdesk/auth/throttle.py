@@ -99,12 +99,7 @@ class LoginThrottle:
         now = self.clock()
         locked_until = state.get("locked_until") or 0.0
         if locked_until > now:
-            minutes = max(1, math.ceil((locked_until - now) / 60))
-            raise AccountLocked(
-                f"Account locked after {self.settings.login_max_failures} failed sign-ins from your address; "
-                f"try again in {minutes} minutes",
-                headers={"WWW-Authenticate": "Bearer", "Retry-After": _wait(locked_until - now)},
-            )
+            raise self.locked(locked_until - now)
         retry_at = state.get("retry_at") or 0.0
         if retry_at > now:
             LOGIN_THROTTLED.labels("backoff").inc()
@@ -113,6 +108,16 @@ class LoginThrottle:
                 f"Too many failed sign-ins for this account from your address; try again in {wait} s",
                 headers={"Retry-After": wait},
             )
+
+    def locked(self, remaining_s: float | None = None) -> AccountLocked:
+        """The refusal for a locked (account, address) pair, ``remaining_s`` seconds before the lock ends."""
+        remaining = self.window_s if remaining_s is None else remaining_s
+        minutes = max(1, math.ceil(remaining / 60))
+        return AccountLocked(
+            f"Account locked after {self.settings.login_max_failures} failed sign-ins from your address; "
+            f"try again in {minutes} minutes",
+            headers={"WWW-Authenticate": "Bearer", "Retry-After": _wait(remaining)},
+        )
 
     def failed(self, email: str, ip: str) -> FailureOutcome:
         """Count a failed sign-in for (``email``, ``ip``); lock the pair at the limit; watch for spraying."""
