@@ -40,6 +40,7 @@ from creditdesk.kit.load import AdmissionMiddleware
 from creditdesk.kit.logging import configure_logging
 from creditdesk.kit.middleware import JsonDepthMiddleware, RequestContextMiddleware
 from creditdesk.kit.observability import current_trace_id, otlp_endpoint, setup_tracing
+from creditdesk.lending.esign_simulator import mount_esign_simulator
 from creditdesk.monitoring import app as monitoring_app
 from creditdesk.payments.simulator import mount_simulator as mount_payment_simulator
 from creditdesk.tasks import TASK_REGISTRY
@@ -336,6 +337,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     monitoring_app.mount(app, settings)  # /embed/dashboards/{name}; the Power BI simulator in demo/dev mode
     mount_simulators(app, settings)  # the simulated bureaus under /simulators, in demo/dev mode only
+    mount_esign_simulator(app, settings)  # the simulated e-sign service under /simulators/esign, dev/demo
     mount_payment_simulator(app, settings)  # the simulated payment gateway under /simulators/payments, dev/demo
     __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app
