@@ -33,34 +33,34 @@ ON_TIME = [(date(2024, m, 10), EMI) for m in (2, 3, 4)]  # instalments 1–3, th
 
 def test_dpd_walks_through_the_sma_buckets_into_npa_and_doubtful():
     book = book_of(ON_TIME)
-    expected = {
-        date(2024, 5, 10): (0, "standard"),  # instalment 4 falls due today: not yet overdue
-        date(2024, 5, 11): (1, "sma_0"),
-        date(2024, 6, 9): (30, "sma_0"),
-        date(2024, 6, 10): (31, "sma_1"),
-        date(2024, 7, 9): (60, "sma_1"),
-        date(2024, 7, 10): (61, "sma_2"),
-        date(2024, 8, 8): (90, "sma_2"),
-        date(2024, 8, 9): (91, "substandard"),  # NPA beyond 90 days
-        date(2025, 8, 8): (455, "substandard"),  # the first 12 months as NPA
-        date(2025, 8, 9): (456, "doubtful_1"),
-        date(2026, 8, 9): (821, "doubtful_2"),  # more than a year as doubtful
-        date(2028, 8, 9): (1552, "doubtful_3"),  # more than three years as doubtful
+    expected = {  # day-end positions: the due date itself is the first day overdue (RBI's count)
+        date(2024, 5, 9): (0, "standard"),  # instalment 4 falls due tomorrow
+        date(2024, 5, 10): (1, "sma_0"),  # still unpaid at its due date's day-end
+        date(2024, 6, 8): (30, "sma_0"),
+        date(2024, 6, 9): (31, "sma_1"),
+        date(2024, 7, 8): (60, "sma_1"),
+        date(2024, 7, 9): (61, "sma_2"),
+        date(2024, 8, 7): (90, "sma_2"),
+        date(2024, 8, 8): (91, "substandard"),  # NPA beyond 90 days
+        date(2025, 8, 7): (455, "substandard"),  # the first 12 months as NPA
+        date(2025, 8, 8): (456, "doubtful_1"),
+        date(2026, 8, 8): (821, "doubtful_2"),  # more than a year as doubtful
+        date(2028, 8, 8): (1552, "doubtful_3"),  # more than three years as doubtful
     }
     for day, (dpd, name) in expected.items():
         state = book.state(day)
         assert (int(state.dpd[0]), klass(book, day)) == (dpd, name), day
-    state = book.state(date(2024, 8, 9))
-    assert state.npa_since[0] == date(2024, 8, 9).toordinal()
-    assert state.arrears[0] == int(EMI * 100) * 3  # instalments 4, 5 and 6 overdue (7 falls due tomorrow)
+    state = book.state(date(2024, 8, 8))
+    assert state.npa_since[0] == date(2024, 8, 8).toordinal()
+    assert state.arrears[0] == int(EMI * 100) * 3  # instalments 4, 5 and 6 overdue (7 falls due on the 10th)
     assert state.outstanding[0] == int(SCHEDULE[2].closing_balance * 100)  # principal after three EMIs
 
 
 def test_an_npa_is_upgraded_only_once_all_arrears_are_cleared():
     partial = (date(2024, 9, 15), EMI * 2)  # clears instalments 4 and 5; 6–9 still overdue
     book = book_of([*ON_TIME, partial])
-    assert int(book.state(date(2024, 9, 15)).dpd[0]) == 67  # instalment 6 (10 Jul) is the oldest unpaid
-    assert klass(book, date(2024, 9, 15)) == "substandard"  # 67 DPD, but still an NPA
+    assert int(book.state(date(2024, 9, 15)).dpd[0]) == 68  # instalment 6 (10 Jul) is the oldest unpaid
+    assert klass(book, date(2024, 9, 15)) == "substandard"  # 68 DPD, but still an NPA
     clearing = (date(2024, 10, 20), EMI * 4)  # instalments 6, 7, 8, 9: nothing overdue any more
     book = book_of([*ON_TIME, partial, clearing])
     assert klass(book, date(2024, 10, 19)) == "substandard"
@@ -85,8 +85,8 @@ def test_loss_when_marked_and_closed_when_fully_paid():
 
 def test_advance_payments_are_allocated_oldest_first():
     book = book_of([(date(2024, 2, 1), EMI * 3)])  # three EMIs in advance
-    assert int(book.state(date(2024, 5, 10)).dpd[0]) == 0
-    assert int(book.state(date(2024, 5, 11)).dpd[0]) == 1
+    assert int(book.state(date(2024, 5, 9)).dpd[0]) == 0
+    assert int(book.state(date(2024, 5, 10)).dpd[0]) == 1  # instalment 4 unpaid at its day-end
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,11 @@ def test_a_book_built_from_plain_rows_finds_loans_by_id_and_names_their_classes(
     book = Book.build(loans, instalments, payments)
     assert book.index == {"paid-up": 0, "late": 1, "later": 2} and book.index is book.index  # built once
     state = book.state(date(2025, 3, 15))
-    assert state.class_names() == [None, "sma_1", None]  # closed, 42 days past due, not yet disbursed
-    assert state.dpd.tolist() == [0, 42, 0] and state.closed.tolist() == [True, False, False]
+    assert state.class_names() == [
+        None,
+        "sma_1",
+        None,
+    ]  # closed, 43 days past due (1 Feb is the first), not yet disbursed
+    assert state.dpd.tolist() == [0, 43, 0] and state.closed.tolist() == [True, False, False]
     assert rupees(state.arrears[book.index["late"]]) == Decimal("1010.00")
     assert np.isnan(book.pd[0]) and book.secured.tolist() == [False, True, False]

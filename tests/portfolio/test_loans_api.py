@@ -94,13 +94,13 @@ def test_an_npa_returns_to_standard_only_after_all_arrears_are_paid(client, sess
     loan = disburse(client, lender)
     for k, day in enumerate(("2025-02-10", "2025-03-10", "2025-04-10"), start=1):
         assert pay(client, lender, loan["id"], f"NACH-{k}", EMI, day).status_code == 201
-    assert position(client, lender, loan["id"], "2025-08-08")["asset_class"] == "sma_2"
-    npa = position(client, lender, loan["id"], "2025-08-09")
-    assert (npa["dpd"], npa["asset_class"], npa["npa_since"]) == (91, "substandard", "2025-08-09")
-    # two EMIs in September: arrears fall to 67 days, but the loan stays an NPA
+    assert position(client, lender, loan["id"], "2025-08-07")["asset_class"] == "sma_2"
+    npa = position(client, lender, loan["id"], "2025-08-08")  # 91 days counting the due date, 10 May
+    assert (npa["dpd"], npa["asset_class"], npa["npa_since"]) == (91, "substandard", "2025-08-08")
+    # two EMIs in September: arrears fall to 68 days, but the loan stays an NPA
     assert pay(client, lender, loan["id"], "NACH-4", EMI * 2, "2025-09-15").status_code == 201
     partial = position(client, lender, loan["id"], "2025-09-15")
-    assert (partial["dpd"], partial["asset_class"]) == (67, "substandard")
+    assert (partial["dpd"], partial["asset_class"]) == (68, "substandard")
     # every overdue instalment (6 to 9) paid on 20 October: upgraded to Standard that day, not before
     assert pay(client, lender, loan["id"], "NACH-5", EMI * 4, "2025-10-20").status_code == 201
     assert position(client, lender, loan["id"], "2025-10-19")["asset_class"] == "substandard"

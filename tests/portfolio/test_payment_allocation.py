@@ -70,9 +70,9 @@ def test_a_payment_pays_interest_before_principal_and_instalments_oldest_first(c
     assert before_due["outstanding_principal"] == "96000.00"
     assert (before_due["dpd"], before_due["asset_class"], before_due["overdue_amount"]) == (0, "standard", "0.00")
 
-    # the day after the due date the unpaid rest is overdue; the next instalment is due within a month
+    # unpaid at the due date's day-end the rest is overdue (10 Feb is day 1); the next one is due within a month
     late = _as_of(client, lender, loan["id"], "2025-02-11")
-    assert (late["dpd"], late["asset_class"]) == (1, "sma_0")
+    assert (late["dpd"], late["asset_class"]) == (2, "sma_0")
     assert late["overdue_amount"] == str(EMI - Decimal("5000"))
     assert _statuses(late) == [("overdue", "5000.00", None), ("due", "0.00", None), ("upcoming", "0.00", None)]
 

@@ -6,10 +6,17 @@ and the payments (what arrived when) — so any past date can be recomputed exac
 Conventions (documented in docs/portfolio-monitoring.md):
 
 * Amounts are integer **paise** inside the engine (exact sums); they leave as ``Decimal`` rupees.
-* A payment made on day ``t`` counts at the end of day ``t``; payments are allocated to instalments
-  oldest first, interest before principal (the usual appropriation order).
-* **DPD** on day ``D`` = ``D`` − the due date of the oldest instalment not fully paid by the end of
-  ``D`` (0 when nothing is overdue; an instalment is overdue from the day after its due date).
+* Positions are **day-end** positions: a payment made on day ``t`` counts at the end of day ``t``,
+  and an instalment still unpaid when its due date's day-end runs is overdue from that day-end.
+* **Allocation** of each payment, in order (``_allocate``): instalments already due, oldest first,
+  interest before principal; then **charges** levied by the payment's day (bounce, penal), oldest
+  first; then instalments not yet due (an advance). Charges sit in their own ledger: they are never
+  added to principal and bear no interest (RBI, penal charges circular of 18 August 2023), and they
+  are not arrears of interest or principal, so they move neither DPD nor the asset class.
+* **DPD** at the end of day ``D`` = ``D`` − the due date of the oldest instalment not fully paid by
+  then, **+ 1** (0 when nothing is overdue): the due date itself is the first day overdue. This is
+  the count of RBI's worked example (clarification circular of 12 November 2021): due 31 March and
+  unpaid → SMA-0 at that day-end, SMA-1 on 30 April (31 days), SMA-2 on 30 May (61), NPA on 29 June (91).
 * **RBI classification** (Master Circular on IRACP norms, SMA framework):
   Standard (no arrears) · SMA-0 (1–30 DPD) · SMA-1 (31–60) · SMA-2 (61–90) · NPA once DPD > 90.
   An NPA is **Sub-standard** for its first 12 months as NPA, then **Doubtful**: D1 for its first
@@ -77,6 +84,10 @@ UNSECURED_PROVISION_RATES = {**PROVISION_RATES, "substandard": 0.25, "doubtful_1
 
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
+#: The kinds of charge a loan can be levied: a bounced mandate debit or cheque, and penal charges for
+#: a breach of the loan's terms (flat amounts, never interest: RBI DoR.MCS.REC.28/01.01.001/2023-24).
+CHARGE_KINDS = ("bounce", "penal")
+
 
 def to_day(value: date) -> int:
     """Return a date as an ordinal day."""
@@ -98,6 +109,20 @@ def paise(value: Any) -> int:
 def rupees(value: int | np.integer) -> Decimal:
     """Return integer paise as Decimal rupees with two places."""
     return Decimal(int(value)).scaleb(-2)
+
+
+def _charge_kind(kind: str) -> int:
+    if kind not in CHARGE_KINDS:
+        raise ValueError(f"unknown charge kind {kind!r} (one of {', '.join(CHARGE_KINDS)})")
+    return CHARGE_KINDS.index(kind)
+
+
+def _cum_before(loan: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:
+    """Return, per row of rows grouped by loan, the sum of the amounts of the loan's earlier rows."""
+    cum = np.cumsum(amount)
+    start = np.concatenate([[0], np.cumsum(np.bincount(loan, minlength=n))]).astype(np.int64)[loan]
+    before: np.ndarray = cum - amount - np.concatenate([[0], cum])[start]
+    return before.astype(np.int64)
 
 
 def dpd_bucket(dpd: np.ndarray) -> np.ndarray:
@@ -129,6 +154,15 @@ class PaymentFacts(NamedTuple):
     amount: Any
 
 
+class ChargeFacts(NamedTuple):
+    """A charge levied on a loan on a day: ``kind`` one of :data:`CHARGE_KINDS`, ``amount`` in rupees."""
+
+    loan_id: str
+    charged_on: date
+    kind: str
+    amount: Any
+
+
 @dataclass
 class BookState:
     """Every loan's position at the end of one day (arrays indexed like ``Book.ids``)."""
@@ -137,12 +171,20 @@ class BookState:
     disbursed: np.ndarray  # bool: disbursed on or before the day
     active: np.ndarray  # bool: disbursed and not fully repaid
     closed: np.ndarray  # bool: every instalment paid
-    paid: np.ndarray  # paise received so far
+    paid: np.ndarray  # paise received so far (to instalments and to charges)
     dpd: np.ndarray
     outstanding: np.ndarray  # principal outstanding, paise
     arrears: np.ndarray  # overdue amount (instalments past due, unpaid), paise
     npa_since: np.ndarray  # ordinal day the current NPA spell began, NEVER when not NPA
     asset_class: np.ndarray  # index into ASSET_CLASSES; -1 when not active
+    charges: np.ndarray  # paise of charges levied so far
+    charges_paid: np.ndarray  # paise of those charges paid
+
+    @property
+    def charges_due(self) -> np.ndarray:
+        """Return the paise of charges levied and not yet paid, per loan."""
+        due: np.ndarray = self.charges - self.charges_paid
+        return due
 
     @property
     def npa(self) -> np.ndarray:
@@ -175,6 +217,12 @@ class Book:
     p_loan: np.ndarray
     p_on: np.ndarray
     p_amount: np.ndarray
+    p_instalments: np.ndarray  # the part of each payment allocated to instalments
+    c_loan: np.ndarray
+    c_on: np.ndarray
+    c_kind: np.ndarray  # index into CHARGE_KINDS
+    c_amount: np.ndarray
+    c_cum_before: np.ndarray  # charges levied on the loan before this one (oldest first)
     # per-loan path facts, from the event pass
     first_over: dict[int, np.ndarray] = field(default_factory=dict)  # limit → first day DPD > limit
     s_loan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -201,6 +249,7 @@ class Book:
         loans: Sequence[LoanFacts],
         instalments: Iterable[InstalmentFacts],
         payments: Iterable[PaymentFacts],
+        charges: Iterable[ChargeFacts] = (),
     ) -> Book:
         """Assemble a book from plain rows (database rows or a simulation)."""
         ids = [loan.id for loan in loans]
@@ -211,6 +260,11 @@ class Book:
             if r.loan_id in index
         ]
         pays = [(index[r.loan_id], to_day(r.paid_on), paise(r.amount)) for r in payments if r.loan_id in index]
+        levied = [
+            (index[r.loan_id], to_day(r.charged_on), _charge_kind(r.kind), paise(r.amount))
+            for r in charges
+            if r.loan_id in index
+        ]
         i_arr = np.array(inst, dtype=np.int64).reshape(-1, 6)
         p_arr = np.array(pays, dtype=np.int64).reshape(-1, 3)
         return cls.from_arrays(
@@ -224,6 +278,7 @@ class Book:
             secured=np.array([bool(x.secured) for x in loans], dtype=bool),
             instalments=i_arr,
             payments=p_arr,
+            charges=np.array(levied, dtype=np.int64).reshape(-1, 4),
         )
 
     @classmethod
@@ -238,14 +293,20 @@ class Book:
         secured: np.ndarray,
         instalments: np.ndarray,
         payments: np.ndarray,
+        charges: np.ndarray | None = None,
     ) -> Book:
         """Assemble a book from arrays: loans by position, instalments as rows of (loan position, seq,
-        due day, amount, interest, principal) and payments as (loan position, day, amount), in paise."""
+        due day, amount, interest, principal), payments as (loan position, day, amount) and charges as
+        (loan position, day, kind index, amount), in paise."""
         n = len(ids)
         i_arr = instalments.reshape(-1, 6).astype(np.int64)
         p_arr = payments.reshape(-1, 3).astype(np.int64)
         i_arr = i_arr[np.lexsort(i_arr.T[::-1])]  # by loan, seq, … (the tuple order)
         p_arr = p_arr[np.lexsort(p_arr.T[::-1])]  # by loan, day, amount
+        c_arr = (np.zeros((0, 4)) if charges is None else charges).reshape(-1, 4).astype(np.int64)
+        c_arr = c_arr[np.lexsort(c_arr.T[::-1])]  # by loan, day, kind, amount: oldest first
+        if (c_arr[:, 3] <= 0).any():
+            raise ValueError("a charge must be a positive amount")
         i_loan, i_amount = i_arr[:, 0], i_arr[:, 3]
         cum = np.cumsum(i_amount)
         total_due = np.bincount(i_loan, weights=i_amount, minlength=n).astype(np.int64)
@@ -270,9 +331,55 @@ class Book:
             p_loan=p_arr[:, 0],
             p_on=p_arr[:, 1],
             p_amount=p_arr[:, 2],
+            p_instalments=p_arr[:, 2],
+            c_loan=c_arr[:, 0],
+            c_on=c_arr[:, 1],
+            c_kind=c_arr[:, 2],
+            c_amount=c_arr[:, 3],
+            c_cum_before=_cum_before(c_arr[:, 0], c_arr[:, 3], n),
         )
+        book._allocate()
         book._trace_paths()
         return book
+
+    # ----------------------------------------------------------------------------------------------
+    # allocation: what of each payment goes to instalments and what to charges
+
+    def _allocate(self) -> None:
+        """Split each payment of a loan with charges: first the instalments already due (oldest first,
+        interest before principal), then the charges levied by that day (oldest first), then the
+        instalments not yet due. ``p_instalments`` keeps the instalments' part; the rest paid charges."""
+        if not len(self.c_loan):
+            return
+        share = self.p_amount.copy()
+        bounds = np.arange(self.size + 1)
+        i_bounds = np.searchsorted(self.i_loan, bounds)
+        p_bounds = np.searchsorted(self.p_loan, bounds)
+        c_bounds = np.searchsorted(self.c_loan, bounds)
+        for loan in np.unique(self.c_loan).tolist():
+            lo, hi = i_bounds[loan], i_bounds[loan + 1]
+            due = self.i_due[lo:hi]
+            owed_by = np.concatenate([[0], np.cumsum(self.i_amount[lo:hi])])  # due by the k-th due date
+            clo, chi = c_bounds[loan], c_bounds[loan + 1]
+            levied_on = self.c_on[clo:chi]
+            levied_by = np.concatenate([[0], np.cumsum(self.c_amount[clo:chi])])
+            to_instalments = to_charges = 0
+            for j in range(p_bounds[loan], p_bounds[loan + 1]):
+                day, amount = int(self.p_on[j]), int(self.p_amount[j])
+                fallen_due = int(owed_by[np.searchsorted(due, day, side="right")])
+                first = min(amount, max(fallen_due - to_instalments, 0))
+                levied = int(levied_by[np.searchsorted(levied_on, day, side="right")])
+                charge = min(amount - first, levied - to_charges)
+                to_charges += charge
+                to_instalments += amount - charge
+                share[j] = amount - charge
+        self.p_instalments = share
+
+    def charge_cover(self, as_of: date | int) -> np.ndarray:
+        """Return the paise paid of each charge row (``c_*`` order) by the end of a day, oldest first."""
+        state = self.state(as_of)
+        covered: np.ndarray = np.clip(state.charges_paid[self.c_loan] - self.c_cum_before, 0, self.c_amount)
+        return covered
 
     # ----------------------------------------------------------------------------------------------
     # the event pass: NPA spells and first crossings, per loan, from the whole payment history
@@ -286,7 +393,7 @@ class Book:
         due_all = self.i_due.tolist()
         cum_after_all = (self.i_cum_before + self.i_amount).tolist()
         p_on_all = self.p_on.tolist()
-        p_amount_all = self.p_amount.tolist()
+        p_amount_all = self.p_instalments.tolist()
         for loan in range(n):
             lo, hi = int(i_bounds[loan]), int(i_bounds[loan + 1])
             due = due_all[lo:hi]
@@ -302,17 +409,17 @@ class Book:
             for day, amount in events:
                 if k < count:
                     base = due[k]
-                    for limit in OVERDUE_LIMITS:
-                        if crossed[limit] == NEVER and base + limit + 1 < day:
-                            crossed[limit] = base + limit + 1
-                    if start is None and base + 91 < day:
-                        start = base + 91
+                    for limit in OVERDUE_LIMITS:  # DPD at the end of day X is X − base + 1
+                        if crossed[limit] == NEVER and base + limit < day:
+                            crossed[limit] = base + limit
+                    if start is None and base + 90 < day:
+                        start = base + 90
                 if day >= NEVER:
                     break
                 paid += amount
                 while k < count and cum_after[k] <= paid:
                     k += 1
-                if start is not None and (k >= count or due[k] >= day):  # all arrears cleared: upgrade
+                if start is not None and (k >= count or due[k] > day):  # all arrears cleared: upgrade
                     spells.append(self._spell(loan, start, day))
                     start = None
             if start is not None:
@@ -340,19 +447,22 @@ class Book:
         disbursed = self.disbursed_on <= day
         upto = self.p_on <= day
         paid = np.bincount(self.p_loan[upto], weights=self.p_amount[upto], minlength=n).astype(np.int64)
-        cover = np.clip(paid[self.i_loan] - self.i_cum_before, 0, self.i_amount)
+        to_instalments = np.bincount(self.p_loan[upto], weights=self.p_instalments[upto], minlength=n).astype(np.int64)
+        levied = self.c_on <= day
+        charges = np.bincount(self.c_loan[levied], weights=self.c_amount[levied], minlength=n).astype(np.int64)
+        cover = np.clip(to_instalments[self.i_loan] - self.i_cum_before, 0, self.i_amount)
         unpaid = cover < self.i_amount
-        overdue = unpaid & (self.i_due < day)
+        overdue = unpaid & (self.i_due <= day)  # unpaid at its due date's day-end: overdue from that day
         dpd = np.zeros(n, dtype=np.int64)
         rows = np.flatnonzero(overdue)
         if len(rows):
             loans, first = np.unique(self.i_loan[rows], return_index=True)
-            dpd[loans] = day - self.i_due[rows[first]]
+            dpd[loans] = day - self.i_due[rows[first]] + 1
         arrears = np.bincount(self.i_loan[overdue], weights=(self.i_amount - cover)[overdue], minlength=n)
         principal_paid = np.clip(cover - self.i_interest, 0, self.i_principal)
         repaid = np.bincount(self.i_loan, weights=principal_paid, minlength=n).astype(np.int64)
         outstanding = np.where(disbursed, self.principal - repaid, 0)
-        closed = disbursed & (paid >= self.total_due)
+        closed = disbursed & (to_instalments >= self.total_due) & (paid - to_instalments >= charges)
         active = disbursed & ~closed
         npa_since = np.full(n, NEVER, dtype=np.int64)
         doubtful = np.full((n, 3), NEVER, dtype=np.int64)
@@ -384,6 +494,8 @@ class Book:
             arrears=np.where(active, arrears, 0).astype(np.int64),
             npa_since=np.where(active, npa_since, NEVER),
             asset_class=cls.astype(np.int64),
+            charges=charges,
+            charges_paid=paid - to_instalments,
         )
 
     def defaulted_by(self, day: int) -> np.ndarray:

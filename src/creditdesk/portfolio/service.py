@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from creditdesk.audit import service as audit
 from creditdesk.db import new_id, utcnow
 from creditdesk.errors import Conflict, ValidationFailed
+from creditdesk.events import service as events
+from creditdesk.events.schemas import EventType
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
 from creditdesk.portfolio import analytics, reports
 from creditdesk.portfolio.book import (
@@ -53,7 +55,6 @@ from creditdesk.scoring.models import open_identity as open_applicant
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, scoped, select_owned
-from creditdesk.worker import service as jobs
 
 # --------------------------------------------------------------------------------------------------
 # disbursal
@@ -225,7 +226,7 @@ def _ledger_changed(
     session: Session,
     *,
     loan: Loan,
-    event: str | None,
+    event: EventType | None,
     payload: dict[str, Any],
     action: str,
     details: dict[str, Any],
@@ -237,7 +238,7 @@ def _ledger_changed(
     """
     reports.refresh_after_commit(session, tenant_id=loan.tenant_id)
     if event is not None:
-        jobs.emit(session, kind=event, tenant_id=loan.tenant_id, payload={"loan_id": loan.id, **payload})
+        events.emit(session, tenant=loan.tenant_id, type=event, data={"loan_id": loan.id, **payload})
     if actor is not None:
         audit.record(
             session,
@@ -309,7 +310,7 @@ def record_payment(
         session,
         loan=loan,
         event="payment.received",
-        payload={"payment_id": payment.id, **facts},
+        payload={"payment_id": payment.id, "channel": payment.channel, **facts},
         action="payment.recorded",
         details=facts,
         actor=actor,
@@ -539,7 +540,7 @@ def _schedule_status(instalments: list[Instalment], payments: list[Payment], as_
                     break
         if covered == amount:
             status = "paid"
-        elif inst.due_on < as_of:
+        elif inst.due_on <= as_of:  # unpaid at its due date's day-end: overdue, as the book counts DPD
             status = "overdue"
         elif covered > 0:
             status = "part_paid"
