@@ -8,6 +8,7 @@ from creditdesk.bureaus import models as _bureaus  # noqa: F401
 from creditdesk.db import Base
 from creditdesk.events import models as _events  # noqa: F401
 from creditdesk.idempotency import models as _idempotency  # noqa: F401
+from creditdesk.lending import models as _lending  # noqa: F401
 from creditdesk.ml import models as _ml  # noqa: F401
 from creditdesk.monitoring import models as _monitoring  # noqa: F401
 from creditdesk.portfolio import models as _portfolio  # noqa: F401

@@ -1,0 +1,229 @@
+"""The outside parties the saga talks to, each behind a small protocol.
+
+- :class:`EsignProvider` — the e-sign service (ESP). :class:`HttpEsignProvider` speaks to the ESP
+  simulator at ``/simulators/esign`` (or any ESP with its wire shape).
+- :class:`MandateProvider` — the e-mandate (eNACH / UPI AutoPay) registration. **There is no e-mandate
+  simulator yet**: :class:`SimulatedMandateProvider` is an in-process stand-in that activates a
+  mandate at once, with an id derived from the saga's key (so registering twice gives the same
+  mandate). The eNACH simulator and its HTTP provider replace it.
+- :class:`PayoutProvider` — the disbursement. :class:`GatewayPayoutProvider` goes through the payments
+  connector (:class:`~creditdesk.payments.gateway.PaymentGateway`), idempotent by
+  ``X-Payout-Idempotency``, and finds a payout whose answer was lost by its reference.
+
+:func:`default_providers` builds them for a tenant from the settings; tests swap in their own with
+:func:`use_providers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import httpx
+from pydantic import SecretStr
+
+from creditdesk.config import Settings, get_settings
+from creditdesk.kit.crypto import sha256_hex
+from creditdesk.lending.esign_simulator import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
+from creditdesk.lending.esign_wire import API_KEY_HEADER
+from creditdesk.payments.gateway import (
+    BankAccount,
+    FundAccount,
+    GatewayConfig,
+    PaymentGateway,
+    Payout,
+    PayoutCreate,
+)
+from creditdesk.payments.simulator import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
+from creditdesk.payments.simulator import SANDBOX_WEBHOOK_SECRET as GATEWAY_SANDBOX_WEBHOOK_SECRET
+
+
+class ProviderNotConfigured(Exception):
+    """No provider account for this tenant (outside demo/dev, where the simulators stand in)."""
+
+
+@dataclass(frozen=True)
+class SignRequestState:
+    """What the ESP says of a sign request."""
+
+    id: str
+    status: str  # pending | otp_sent | signed | failed | abandoned | expired
+    document_hash: str
+    certificate_id: str | None = None
+
+
+class EsignProvider(Protocol):
+    """The e-sign service: create a sign request for a document hash, look one up."""
+
+    webhook_secret: str
+
+    def create(self, *, document_hash: str, document_name: str, signer_name: str, reference: str) -> SignRequestState:
+        """Ask the borrower to sign the document identified by ``document_hash``."""
+
+    def fetch(self, request_id: str) -> SignRequestState:
+        """The request as the ESP sees it now (reconciles a lost callback)."""
+
+
+class MandateProvider(Protocol):
+    """The e-mandate registration (eNACH / UPI AutoPay)."""
+
+    def register(self, *, key: str, max_amount: Decimal, reference: str) -> tuple[str, str]:
+        """Register a mandate once per ``key``; answer ``(mandate id, status)``: active, pending or rejected."""
+
+    def cancel(self, mandate_id: str) -> None:
+        """Cancel a mandate (the compensation)."""
+
+
+class PayoutProvider(Protocol):
+    """The disbursement payout."""
+
+    def pay(self, *, key: str, amount: Decimal, reference: str, beneficiary: BankAccount) -> Payout:
+        """Make the payout at most once per ``key``."""
+
+    def find(self, reference: str) -> Payout | None:
+        """The payout made with ``reference``, if any (reconciles a lost answer)."""
+
+
+class HttpEsignProvider:
+    """An ESP over HTTP in the simulator's wire shape."""
+
+    def __init__(self, *, base_url: str, api_key: str, webhook_secret: str, callback_url: str | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.callback_url = callback_url
+
+    def _state(self, data: dict[str, Any]) -> SignRequestState:
+        return SignRequestState(
+            id=str(data["id"]),
+            status=str(data["status"]),
+            document_hash=str(data["document_hash"]),
+            certificate_id=data.get("certificate_id"),
+        )
+
+    def create(self, *, document_hash: str, document_name: str, signer_name: str, reference: str) -> SignRequestState:
+        body = {
+            "document_hash": document_hash,
+            "document_name": document_name,
+            "signer_name": signer_name,
+            "reference": reference,
+            "callback_url": self.callback_url,
+        }
+        with httpx.Client(timeout=10) as http:
+            r = http.post(f"{self.base_url}/v1/sign-requests", json=body, headers={API_KEY_HEADER: self.api_key})
+        r.raise_for_status()
+        return self._state(r.json())
+
+    def fetch(self, request_id: str) -> SignRequestState:
+        with httpx.Client(timeout=10) as http:
+            r = http.get(f"{self.base_url}/v1/sign-requests/{request_id}", headers={API_KEY_HEADER: self.api_key})
+        r.raise_for_status()
+        return self._state(r.json())
+
+
+class SimulatedMandateProvider:
+    """An in-process stand-in for the e-mandate service (no eNACH simulator yet): active at once.
+
+    The mandate id is derived from the key, so a registration repeated after a crash is the same
+    mandate. ``reject`` makes every registration rejected (for tests of the compensation).
+    """
+
+    def __init__(self, *, reject: bool = False) -> None:
+        self.reject = reject
+        self.cancelled: list[str] = []
+
+    def register(self, *, key: str, max_amount: Decimal, reference: str) -> tuple[str, str]:
+        return f"sim_mandate_{sha256_hex(key)[:20]}", "rejected" if self.reject else "active"
+
+    def cancel(self, mandate_id: str) -> None:
+        self.cancelled.append(mandate_id)
+
+
+class GatewayPayoutProvider:
+    """Payouts through the payments connector."""
+
+    def __init__(self, gateway: PaymentGateway, *, account_number: str) -> None:
+        self.gateway = gateway
+        self.account_number = account_number
+
+    def pay(self, *, key: str, amount: Decimal, reference: str, beneficiary: BankAccount) -> Payout:
+        payout = PayoutCreate(
+            amount=amount,
+            account_number=self.account_number,
+            fund_account=FundAccount(account_type="bank_account", bank_account=beneficiary),
+            reference_id=reference,
+            purpose="loan_disbursement",
+        )
+        return self.gateway.create_payout(payout, idempotency_key=key)
+
+    def find(self, reference: str) -> Payout | None:
+        return self.gateway.find_payout_by_reference(reference)
+
+
+@dataclass
+class Providers:
+    """The saga's outside parties for one tenant."""
+
+    esign: EsignProvider
+    mandate: MandateProvider
+    payouts: PayoutProvider
+
+
+#: the account the demo payouts are made from (the simulator accepts any)
+DEMO_PAYOUT_ACCOUNT = "2323230000000001"
+#: where a demo borrower's money goes when the application names no bank account
+DEMO_BENEFICIARY = BankAccount(ifsc="SIMB0000001", account_number="000123456789", name="Demo borrower")
+
+
+def _base_url(settings: Settings) -> str:
+    return (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
+
+
+def default_providers(tenant_id: str, settings: Settings | None = None) -> Providers:
+    """The tenant's providers. Until per-tenant ESP and gateway credentials are stored, demo/dev use the
+    simulators' sandbox accounts on this server; any other mode refuses (:class:`ProviderNotConfigured`)."""
+    settings = settings or get_settings()
+    if not settings.is_dev_like:
+        raise ProviderNotConfigured("no e-sign or payment gateway account is configured for this tenant")
+    base = _base_url(settings)
+    gateway = PaymentGateway(
+        GatewayConfig(
+            tenant_id=tenant_id,
+            base_url=f"{base}/simulators/payments",
+            key_id=SANDBOX_KEY_ID,
+            key_secret=SecretStr(SANDBOX_KEY_SECRET),
+            webhook_secret=SecretStr(GATEWAY_SANDBOX_WEBHOOK_SECRET),
+        )
+    )
+    return Providers(
+        esign=HttpEsignProvider(
+            base_url=f"{base}/simulators/esign",
+            api_key=SANDBOX_API_KEY,
+            webhook_secret=SANDBOX_WEBHOOK_SECRET,
+            callback_url=None,
+        ),
+        mandate=SimulatedMandateProvider(),
+        payouts=GatewayPayoutProvider(gateway, account_number=DEMO_PAYOUT_ACCOUNT),
+    )
+
+
+_factory: Callable[[str], Providers] = default_providers
+
+
+def providers_for(tenant_id: str) -> Providers:
+    """The providers the saga uses for ``tenant_id``."""
+    return _factory(tenant_id)
+
+
+@contextmanager
+def use_providers(factory: Callable[[str], Providers]) -> Iterator[None]:
+    """Use ``factory`` for the saga's providers inside the block (tests)."""
+    global _factory
+    previous, _factory = _factory, factory
+    try:
+        yield
+    finally:
+        _factory = previous

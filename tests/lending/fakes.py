@@ -1,0 +1,104 @@
+"""In-memory stand-ins for the saga's providers, and an approved application to disburse."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+from tests.monitoring.scoring_rows import insert_application
+
+from creditdesk.lending.providers import Providers, SignRequestState, SimulatedMandateProvider
+from creditdesk.payments.errors import GatewayUnavailable
+from creditdesk.payments.gateway import BankAccount, Payout
+from creditdesk.scoring.models import Application
+
+REQUEST = {
+    "applicant": {"name": "Kavya Nair", "pan": "ABCPN1234K", "monthly_income": 52000, "existing_emi": 0},
+    "loan": {"amount": 100000, "tenure_months": 12, "interest_rate": 12, "purpose": "consumer_durable"},
+}
+
+
+def approved_application(session: Session, tenant_id: str, *, decision: str = "Approve") -> Application:
+    """An application decided ``decision`` (Approve by default) with the loan block the saga reads."""
+    application = insert_application(
+        session,
+        tenant_id=tenant_id,
+        features={},
+        pd=0.05,
+        decision=decision,
+        created_at=datetime.now(UTC),
+        request=REQUEST,
+        model_id="model-7",
+    )
+    session.flush()
+    return application
+
+
+@dataclass
+class FakeEsign:
+    """An ESP in memory: requests stay pending until the test signs (or abandons) them."""
+
+    webhook_secret: str = "fake-esign-secret"
+    requests: dict[str, SignRequestState] = field(default_factory=dict)
+    ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def create(self, *, document_hash: str, document_name: str, signer_name: str, reference: str) -> SignRequestState:
+        request = SignRequestState(id=f"esr_{next(self.ids)}", status="pending", document_hash=document_hash)
+        self.requests[request.id] = request
+        return request
+
+    def fetch(self, request_id: str) -> SignRequestState:
+        return self.requests[request_id]
+
+    def finish(self, status: str = "signed") -> None:
+        """Every open request reaches ``status`` (the borrower signs, abandons, …)."""
+        for rid, req in self.requests.items():
+            if req.status == "pending":
+                cert = f"cert_{rid}" if status == "signed" else None
+                self.requests[rid] = SignRequestState(rid, status, req.document_hash, cert)
+
+
+@dataclass
+class FakePayouts:
+    """A gateway's payouts in memory, idempotent by key; ``lose_answers`` pays, then fails to answer."""
+
+    made: dict[str, Payout] = field(default_factory=dict)
+    calls: int = 0
+    lose_answers: int = 0
+    status: str = "processed"
+
+    def pay(self, *, key: str, amount: Decimal, reference: str, beneficiary: BankAccount) -> Payout:
+        self.calls += 1
+        if key not in self.made:
+            self.made[key] = Payout.model_validate(
+                {
+                    "id": f"pout_{len(self.made) + 1}",
+                    "entity": "payout",
+                    "created_at": 1,
+                    "amount": amount,
+                    "status": self.status,
+                    "mode": "IMPS",
+                    "reference_id": reference,
+                }
+            )
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise GatewayUnavailable("the answer was lost")
+        return self.made[key]
+
+    def find(self, reference: str) -> Payout | None:
+        return next((p for p in self.made.values() if p.reference_id == reference), None)
+
+
+@dataclass
+class Fakes:
+    esign: FakeEsign = field(default_factory=FakeEsign)
+    mandate: SimulatedMandateProvider = field(default_factory=SimulatedMandateProvider)
+    payouts: FakePayouts = field(default_factory=FakePayouts)
+
+    def providers(self, tenant_id: str = "") -> Providers:
+        return Providers(esign=self.esign, mandate=self.mandate, payouts=self.payouts)
