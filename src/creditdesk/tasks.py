@@ -1,4 +1,4 @@
-"""Every background job kind and outbox consumer, in one list: the worker's composition root.
+"""Every background job kind and event consumer, in one list: the worker's composition root.
 
 ``worker/`` is plumbing and knows no domain; each domain's ``tasks.py`` holds its handlers; this
 module names them, beside :mod:`creditdesk.api` (the routers) and :mod:`creditdesk.models_registry`
@@ -6,10 +6,16 @@ module names them, beside :mod:`creditdesk.api` (the routers) and :mod:`creditde
 :func:`creditdesk.worker.broker.start_worker`. A new job kind: a handler in its domain's ``tasks.py``,
 a line here, and ``jobs.enqueue(session, kind=...)`` where it starts (a test checks that every kind
 enqueued anywhere is listed here).
+
+A new consumer of domain events (docs/events.md): a handler ``(session, event)`` in its domain's
+``tasks.py`` and a :class:`~creditdesk.events.publisher.Consumer` line in :data:`EVENT_BUS` with a
+stable name and its routing-key patterns (``loan.*``, ``ptp.#``, ``#``).
 """
 
 from __future__ import annotations
 
+from creditdesk.events import tasks as event_tasks
+from creditdesk.events.publisher import CONSUME_JOB, Consumer, EventBus
 from creditdesk.ml import tasks as ml_tasks
 from creditdesk.monitoring import tasks as monitoring_tasks
 from creditdesk.scoring import tasks as scoring_tasks
@@ -17,13 +23,20 @@ from creditdesk.webhooks import tasks as webhook_tasks
 from creditdesk.worker import builtin_tasks
 from creditdesk.worker.registry import TaskRegistry
 
+#: The consumers of domain events, by domain. Each runs once per event (by event id), in the event's tenant.
+EVENT_BUS = EventBus(
+    # webhooks: every event; each endpoint picks the types it subscribed to
+    Consumer("webhooks.fan_out", ("#",), webhook_tasks.fan_out),
+)
+
 TASK_REGISTRY = TaskRegistry(
     jobs={
         "batch.score": scoring_tasks.score_batch,
         "model.train": ml_tasks.train_model,
         "monitoring.evaluate_alerts": monitoring_tasks.evaluate_alerts,
         "webhook.deliver": webhook_tasks.deliver,
+        CONSUME_JOB: event_tasks.consume,
         "ops.selftest": builtin_tasks.selftest,
     },
-    consumers=(("", webhook_tasks.fan_out),),  # every event: webhook endpoints choose their kinds
+    publisher=EVENT_BUS,
 )

@@ -7,6 +7,7 @@ from dataclasses import replace
 from sqlalchemy import select
 from tests.factories import bearer, make_tenant, make_user, wait_for_job
 
+from creditdesk.events.publisher import Consumer
 from creditdesk.worker import registry, service
 from creditdesk.worker.models import Job, OutboxEvent
 from creditdesk.worker.outbox import relay_once
@@ -95,7 +96,8 @@ def test_rolled_back_transaction_sends_no_job(client, db, session):
 def test_outbox_events_are_relayed_once(client, db, session):
     seen: list[str] = []
     running = registry.installed()  # the app's, installed when its worker started
-    registry.install(replace(running, consumers=(*running.consumers, ("test.", lambda _s, evt: seen.append(evt.id)))))
+    watcher = Consumer("test.watcher", ("test.#",), lambda _s, evt: seen.append(evt.id))
+    registry.install(replace(running, publisher=running.publisher.with_consumers(watcher)))
     tenant = make_tenant(session)
     evt = service.emit(session, kind="test.happened", tenant_id=tenant.id, payload={"x": 1})
     session.commit()

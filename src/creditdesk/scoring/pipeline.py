@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import insert
@@ -38,8 +38,10 @@ from sqlalchemy.orm import Session
 from creditdesk.audit import service as audit
 from creditdesk.bureaus.application_pulls import pull_for_application
 from creditdesk.bureaus.config import cached_enabled_bureaus, enabled_bureaus
-from creditdesk.db import new_id, utcnow
+from creditdesk.db import utcnow
 from creditdesk.errors import AppError, Conflict, Forbidden, ServiceUnavailable
+from creditdesk.events import service as events
+from creditdesk.events.schemas import ApplicationDecided, EventType
 from creditdesk.idempotency import service as idempotency
 from creditdesk.kit.crypto import pan_hash, personal_data_box
 from creditdesk.ml import explain, registry, scales
@@ -48,11 +50,11 @@ from creditdesk.ml.model import LoadedModel, RowExplanation
 from creditdesk.ml.registry import ModelRef
 from creditdesk.scoring import policy as policies
 from creditdesk.scoring.models import Application, identity_aad, join_identity, open_identity, split_identity
-from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule, BureauStatus, PolicyIn
+from creditdesk.scoring.schemas import ApplicationCreate, BureauPullRule, BureauStatus, Decision, PolicyIn
 from creditdesk.tenancy import clock
 from creditdesk.worker.models import OutboxEvent
 
-DECIDED = "application.decided"
+DECIDED: EventType = "application.decided"
 BUREAU_UNAVAILABLE = "Bureau data unavailable"
 DECISIONS = Counter("creditdesk_decisions_total", "Credit decisions by outcome", ["decision"])
 SCORING_SECONDS = Histogram(
@@ -543,20 +545,15 @@ def _decided_event(d: _Decided) -> audit.PendingEvent:
 
 
 def _decided_outbox(d: _Decided) -> dict[str, Any]:
-    """The decision's outbox event (``application.decided``, for webhooks)."""
-    return {
-        "id": new_id(),
-        "tenant_id": d.caller.tenant_id,
-        "kind": DECIDED,
-        "created_at": d.now,
-        "payload": {
-            "application_id": d.application_id,
-            "external_ref": d.body.external_ref,
-            "decision": d.result.decision,
-            "pd": d.result.pd,
-            "score": d.result.score,
-        },
-    }
+    """The decision's outbox row (``application.decided``: consumers, the broker and webhooks)."""
+    data = ApplicationDecided(
+        application_id=d.application_id,
+        external_ref=d.body.external_ref,
+        decision=cast(Decision, d.result.decision),
+        pd=d.result.pd,
+        score=d.result.score,
+    )
+    return events.event_row(tenant=d.caller.tenant_id, type=DECIDED, data=data, occurred_at=d.now)
 
 
 def record(

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventKind = Literal["application.decided", "loan.disbursed", "payment.received", "alert.raised"]
+from creditdesk.events.schemas import EVENT_TYPES, EventType
+
+#: the event types an endpoint may subscribe to: every domain event (defined once, in events/)
+EventKind = EventType
 
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: str = Field(min_length=8, max_length=500, description="https:// URL that receives POSTed events")
-    events: list[EventKind] = Field(min_length=1, max_length=10)
+    events: list[EventKind] = Field(min_length=1, max_length=len(EVENT_TYPES))
     secret: str | None = Field(
         default=None,
         min_length=16,

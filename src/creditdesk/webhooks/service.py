@@ -25,13 +25,13 @@ from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.db import new_id, utcnow
 from creditdesk.errors import ValidationFailed
+from creditdesk.events.publisher import Event
 from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint
 from creditdesk.tenancy.scope import get_owned, select_owned
 from creditdesk.webhooks.models import WEBHOOK_SECRET, WebhookDelivery, WebhookEndpoint
 from creditdesk.webhooks.schemas import WebhookCreate
 from creditdesk.worker import service as jobs
 from creditdesk.worker.errors import PermanentJobError, TransientJobError
-from creditdesk.worker.models import OutboxEvent
 
 USER_AGENT = "CreditDesk-Webhooks/1"
 
@@ -114,8 +114,14 @@ def list_deliveries(session: Session, *, tenant_id: str, endpoint_id: str) -> li
     return list(session.execute(stmt.order_by(WebhookDelivery.created_at.desc()).limit(100)).scalars())
 
 
-def fan_out(session: Session, event: OutboxEvent) -> None:
-    """Outbox consumer: one delivery (and job) per subscribed endpoint; idempotent per (event, endpoint)."""
+def body(event: Event) -> dict[str, Any]:
+    """What an endpoint receives: the event's envelope, and ``created_at`` (its wave-1 name for ``occurred_at``)."""
+    envelope = event.envelope()
+    return {**envelope, "created_at": envelope["occurred_at"]}
+
+
+def fan_out(session: Session, event: Event) -> None:
+    """Event consumer: one delivery (and job) per subscribed endpoint; idempotent per (event, endpoint)."""
     if event.tenant_id is None:
         return
     known = session.info.setdefault("webhook_endpoints", {})  # once per tenant per relay transaction
@@ -127,9 +133,9 @@ def fan_out(session: Session, event: OutboxEvent) -> None:
         )
     endpoints = known[event.tenant_id]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    body = {"id": event.id, "type": event.kind, "created_at": event.created_at.isoformat(), "data": event.payload}
+    payload = body(event)
     for endpoint in endpoints:
-        if event.kind not in endpoint.events:
+        if event.type not in endpoint.events:
             continue
         delivery_id = new_id()
         stmt = (
@@ -139,8 +145,8 @@ def fan_out(session: Session, event: OutboxEvent) -> None:
                 tenant_id=event.tenant_id,
                 event_id=event.id,
                 endpoint_id=endpoint.id,
-                kind=event.kind,
-                payload=body,
+                kind=event.type,
+                payload=payload,
                 status="pending",
                 created_at=utcnow(),
             )

@@ -1,4 +1,4 @@
-"""Webhook delivery jobs, and the outbox consumer that creates them."""
+"""Webhook delivery jobs, and the event consumer that creates them."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from creditdesk.events.publisher import Event
 from creditdesk.webhooks import service
 from creditdesk.worker.context import JobContext
-from creditdesk.worker.models import OutboxEvent
 
 
-def fan_out(session: Session, event: OutboxEvent) -> None:
-    """Consume every published event: one delivery job per endpoint subscribed to its kind."""
+def fan_out(session: Session, event: Event) -> None:
+    """Consume every published event: one delivery job per endpoint subscribed to its type."""
     service.fan_out(session, event)
 
 

@@ -25,12 +25,17 @@ broker, and the message re-sends itself until the lease lapses.) It runs in the 
 the process that needs the broker anyway, and without a live worker no job would run either. A
 re-sent job may end up with two messages; that is harmless — :func:`service.claim` lets exactly one
 run it, and a message that finds its job finished is dropped.
+
+Domain events: with RabbitMQ, :func:`publish_topic` publishes the outbox relay's events to a durable
+topic exchange over the same connection (publisher confirms; see ``creditdesk.events.publisher``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -179,6 +184,73 @@ def send_job(job_id: str, *, max_attempts: int = 4, delay_ms: int | None = None)
         )
         return False
     return True
+
+
+def is_rabbitmq(settings: Settings | None = None) -> bool:
+    """True when the configured broker is RabbitMQ (``amqp://`` or ``amqps://``)."""
+    return ((settings or get_settings()).broker_url or "").startswith("amqp")
+
+
+@dataclass(frozen=True)
+class TopicMessage:
+    """One message for a topic exchange: its routing key, JSON body and id (receivers de-duplicate by it)."""
+
+    routing_key: str
+    body: bytes
+    message_id: str
+    timestamp: int | None = None  # unix seconds
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+_topic = threading.local()  # per thread, like dramatiq's connections: (connection, channel, declared exchanges)
+
+
+def _topic_channel(broker: Any, exchange: str) -> Any:
+    """This thread's confirming channel on the broker's connection, with ``exchange`` declared (durable topic)."""
+    connection = broker.connection  # dramatiq's connection for this thread (opened on first use)
+    channel = getattr(_topic, "channel", None)
+    if channel is None or not channel.is_open or getattr(_topic, "connection", None) is not connection:
+        channel = connection.channel()
+        channel.confirm_delivery()  # basic_publish returns once RabbitMQ has taken the message
+        _topic.connection, _topic.channel, _topic.declared = connection, channel, set()
+    if exchange not in _topic.declared:
+        channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+        _topic.declared.add(exchange)
+    return channel
+
+
+def publish_topic(exchange: str, messages: Sequence[TopicMessage]) -> None:
+    """Publish persistent messages to a durable topic exchange on the RabbitMQ broker, each confirmed.
+
+    Uses the broker's connection for this thread and a channel of its own in confirm mode, so a
+    message counts as published only when RabbitMQ has taken it. Raises when it could not publish
+    every message (after reconnecting once): the caller's transaction rolls back and it publishes
+    them again later — at least once, so a message may arrive twice (its ``message_id`` tells).
+    A message no queue is bound for is dropped by RabbitMQ, as a topic exchange does.
+    """
+    import pika  # type: ignore[import-untyped]  # noqa: PLC0415 - untyped; loads only when RabbitMQ is configured
+
+    if not is_rabbitmq():
+        raise RuntimeError("publish_topic needs the RabbitMQ broker (CREDITDESK_BROKER_URL=amqp://…)")
+    broker: Any = get_broker()  # a RabbitmqBroker: its per-thread ``connection``
+    for attempt in (1, 2):
+        try:
+            channel = _topic_channel(broker, exchange)
+            for m in messages:
+                properties = pika.BasicProperties(
+                    content_type="application/json",
+                    delivery_mode=2,  # persistent: survives a RabbitMQ restart in a durable queue
+                    message_id=m.message_id,
+                    timestamp=m.timestamp,
+                    headers=dict(m.headers) or None,
+                )
+                channel.basic_publish(exchange=exchange, routing_key=m.routing_key, body=m.body, properties=properties)
+            return
+        except pika.exceptions.AMQPError:
+            _topic.channel = None
+            del broker.connection  # closes this thread's connection; the next use opens a new one
+            if attempt == 2:
+                raise
 
 
 def resend_stale_jobs(

@@ -1,15 +1,18 @@
-"""The outbox relay: publishes committed domain events to their consumers, in order, at least once.
+"""The outbox relay: hands committed domain events to the installed publisher, oldest first, at least once.
 
-Consumers (listed in the installed :class:`~creditdesk.worker.registry.TaskRegistry`) must be
-idempotent by event id (each receives the relay's session and the ``OutboxEvent``; what they write
-commits with the event's publication). On PostgreSQL several
-relays may run (one per worker process); ``FOR UPDATE SKIP LOCKED`` keeps them off each other's rows.
+One transaction per batch: the relay locks up to ``batch`` unpublished events (on PostgreSQL with
+``FOR UPDATE SKIP LOCKED``, so several relays — one per worker process — never take the same rows),
+calls the :data:`~creditdesk.worker.registry.Publisher` of the installed registry (the events room's
+bus: the broker's topic exchange, then each matching consumer in its own savepoint), marks them
+published, and commits. Whatever the publisher wrote commits with the publication; when it raises
+(the broker refused a message, the database failed) nothing is marked and the batch is tried again,
+so the broker may see an event twice but never misses one. Consumers are idempotent by event id.
 
 The relay outlives outages: a poll that fails (database restarting, …) rolls back — nothing is marked
 published — and the next poll tries again; the first failure is logged as a warning, repeats only
 every ``LOG_EVERY_S`` while it lasts, and the recovery is logged. Jobs a consumer creates (webhook
-deliveries) are committed with the event; a broker that is down only delays their messages (see
-``creditdesk.worker.broker``: the job stays queued and the re-send sweep sends it).
+deliveries, consumer retries) are committed with the batch; a broker that is down only delays their
+messages (see ``creditdesk.worker.broker``: the job stays queued and the re-send sweep sends it).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy import select
 
-from creditdesk.db import get_database, utcnow
+from creditdesk.db import get_database, set_tenant_scope, utcnow
 from creditdesk.worker.models import OutboxEvent
 from creditdesk.worker.registry import installed
 
@@ -33,7 +36,10 @@ LOG_EVERY_S = 60.0
 
 
 def relay_once(batch: int = 200) -> int:
-    """Publish up to ``batch`` unpublished events; return how many were published."""
+    """Publish up to ``batch`` committed, unpublished events; return how many were published."""
+    publish = installed().publisher
+    if publish is None:
+        return 0
     db = get_database()
     with db.session() as session, session.begin():
         stmt = (
@@ -42,11 +48,13 @@ def relay_once(batch: int = 200) -> int:
         if db.is_postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         events = list(session.execute(stmt).scalars())
-        consumers_of = installed().consumers_of
+        if not events:
+            return 0
+        publish(session, events)
+        set_tenant_scope(session, None)  # the publisher narrows it to each event's tenant in turn
+        now = utcnow()
         for evt in events:
-            for fn in consumers_of(evt.kind):
-                fn(session, evt)
-            evt.published_at = utcnow()
+            evt.published_at = now
             EVENTS_RELAYED.labels(evt.kind).inc()
         return len(events)
 

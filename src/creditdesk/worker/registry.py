@@ -1,4 +1,4 @@
-"""The job kinds and outbox consumers this process runs.
+"""The job kinds this process runs, and what its outbox relay does with committed events.
 
 Plumbing only: the list itself lives at the composition root (:mod:`creditdesk.tasks`), which
 hands it to :func:`creditdesk.worker.broker.start_worker`. ``worker/`` never imports a domain.
@@ -6,7 +6,7 @@ hands it to :func:`creditdesk.worker.broker.start_worker`. ``worker/`` never imp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -14,24 +14,22 @@ from sqlalchemy.orm import Session
 from creditdesk.worker.context import Handler
 from creditdesk.worker.models import OutboxEvent
 
-#: An outbox consumer: receives the relay's session (what it writes commits with the event's publication).
-Consumer = Callable[[Session, OutboxEvent], None]
+#: What the outbox relay does with a batch of committed events, in the relay's transaction, before it
+#: marks them published (``creditdesk.events.publisher.EventBus``: the broker's topic exchange and the
+#: consumers). Raising rolls the batch back; the relay tries it again at its next poll.
+Publisher = Callable[[Session, Sequence[OutboxEvent]], None]
 
 
 @dataclass(frozen=True)
 class TaskRegistry:
-    """Job handlers by kind, and outbox consumers by event-kind prefix (``""``: every event)."""
+    """Job handlers by kind, and the publisher of domain events (None: this process relays no events)."""
 
     jobs: Mapping[str, Handler]
-    consumers: tuple[tuple[str, Consumer], ...] = ()
+    publisher: Publisher | None = None
 
     def handler_for(self, kind: str) -> Handler | None:
         """The handler of a job kind, or None when this process does not know it."""
         return self.jobs.get(kind)
-
-    def consumers_of(self, event_kind: str) -> list[Consumer]:
-        """The consumers of an event, in registration order."""
-        return [fn for prefix, fn in self.consumers if event_kind.startswith(prefix)]
 
 
 _installed = TaskRegistry(jobs={})

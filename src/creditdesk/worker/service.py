@@ -27,6 +27,8 @@ TERMINAL = frozenset({"succeeded", "failed", "dead"})
 
 
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released (SQLAlchemy says "after_commit" for it too): not committed yet
     from creditdesk.worker import broker  # noqa: PLC0415 - the broker imports this module
 
     pending: list[tuple[str, int]] = session.info.pop("jobs_to_send", [])
@@ -35,11 +37,11 @@ def _send_after_commit(session: Session) -> None:
 
 
 def _send_when_committed(session: Session, job: Job) -> None:
-    """Queue the job's message for sending once this session's transaction commits."""
-    if "jobs_to_send" not in session.info:
-        session.info["jobs_to_send"] = []
-        event.listen(session, "after_commit", _send_after_commit, once=True)
-    session.info["jobs_to_send"].append((job.id, job.max_attempts))
+    """Queue the job's message for sending once this session's (outermost) transaction commits."""
+    if not session.info.get("jobs_listener"):
+        session.info["jobs_listener"] = True
+        event.listen(session, "after_commit", _send_after_commit)
+    session.info.setdefault("jobs_to_send", []).append((job.id, job.max_attempts))
 
 
 def enqueue(
