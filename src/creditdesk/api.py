@@ -10,6 +10,7 @@ from creditdesk.auth.router import router as auth_router
 from creditdesk.bureaus.router import router as bureaus_router
 from creditdesk.ml.router import router as models_router
 from creditdesk.monitoring.router import router as monitoring_router
+from creditdesk.payments.router import router as payments_router
 from creditdesk.portfolio.router import router as portfolio_router
 from creditdesk.scoring.router import router as scoring_router
 from creditdesk.tenancy.router import router as tenancy_router
@@ -30,5 +31,6 @@ for domain_router in (
     portfolio_router,
     monitoring_router,
     webhooks_router,
+    payments_router,
 ):
     api_router.include_router(domain_router)

@@ -11,6 +11,7 @@ from creditdesk.idempotency import models as _idempotency  # noqa: F401
 from creditdesk.lending import models as _lending  # noqa: F401
 from creditdesk.ml import models as _ml  # noqa: F401
 from creditdesk.monitoring import models as _monitoring  # noqa: F401
+from creditdesk.payments import models as _payments  # noqa: F401
 from creditdesk.portfolio import models as _portfolio  # noqa: F401
 from creditdesk.scoring import models as _scoring  # noqa: F401
 from creditdesk.tenancy import models as _tenancy  # noqa: F401

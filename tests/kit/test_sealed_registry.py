@@ -23,6 +23,8 @@ from creditdesk.db import set_tenant_scope
 from creditdesk.kit.crypto import DecryptionError, Sealed, SealedField, SecretBox, is_ciphertext, sealed_fields
 from creditdesk.monitoring.dashboards import put_embed_config
 from creditdesk.monitoring.schemas import EmbedConfigIn
+from creditdesk.payments import service as payments
+from creditdesk.payments.schemas import GatewaySettingsUpdate
 from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.tenancy.models import Tenant
 from creditdesk.webhooks import service as webhooks
@@ -62,7 +64,7 @@ POWERBI_SECRET = "registry-powerbi-client-secret-3399"
 
 
 def _seed_secrets(session: Session, tenant: Tenant, actor: Any) -> None:
-    """A bureau configuration, a webhook, a Power BI embedding and a batch row, all sealed under the current key."""
+    """A bureau configuration, a webhook, a Power BI embedding, a payment gateway and a batch row, all sealed."""
     body = {"endpoint_url": "http://127.0.0.1:9/simulators/cibil", "member_id": "M-1", "credentials": BUREAU_SECRETS}
     update_config(session, tenant=tenant, bureau="cibil", data=BureauConfigUpdate.model_validate(body), actor=actor)
     webhook = WebhookCreate.model_validate({"url": "http://127.0.0.1:9/hooks", "events": ["application.decided"]})
@@ -77,6 +79,9 @@ def _seed_secrets(session: Session, tenant: Tenant, actor: Any) -> None:
         "credentials": {"client_secret": POWERBI_SECRET},
     }
     put_embed_config(session, tenant=tenant, data=EmbedConfigIn.model_validate(embed), actor=actor)
+    gateway = {"base_url": "http://127.0.0.1:9/simulators/payments", "key_id": "key_registry"}
+    gateway |= {"key_secret": "registry-gateway-key-secret-4400", "webhook_secret": "registry-gateway-hook-5511"}
+    payments.update_settings(session, tenant=tenant, data=GatewaySettingsUpdate.model_validate(gateway), actor=actor)
     batch = Batch(tenant_id=tenant.id, job_id="registry-job", filename="rows.csv", format="csv", rows=1)
     session.add(batch)
     session.flush()

@@ -1,4 +1,5 @@
-"""A live simulated gateway (uvicorn in a thread) and a webhook receiver (a real HTTP server) per test."""
+"""A live simulated gateway (uvicorn in a thread) and a webhook receiver (a real HTTP server) per test;
+the whole app (API + the mounted simulator) under uvicorn for the end-to-end webhook tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -97,26 +99,46 @@ def _receiver() -> tuple[ThreadingHTTPServer, Received]:
     return server, received
 
 
-@pytest.fixture
-def live() -> Iterator[Live]:
-    app = build_payment_simulator_app(seed=7)
+@contextmanager
+def running(app: Any) -> Iterator[str]:
+    """Serve ``app`` under uvicorn in a thread until the block ends; yield its base URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     while not server.started:
-        assert time.monotonic() < deadline, "the simulator did not start"
+        assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(app: Any) -> Iterator[str]:
+    """The whole app (the API and, in dev mode, the simulator at /simulators/payments) over real HTTP."""
+    with running(app) as base:
+        yield base
+
+
+@pytest.fixture
+def live() -> Iterator[Live]:
+    app = build_payment_simulator_app(seed=7)
+    with running(app) as url:
+        yield from _with_receiver(url, app)
+
+
+def _with_receiver(url: str, app: Any) -> Iterator[Live]:
     receiver, received = _receiver()
     receiver_url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
     sim: GatewaySimulator = app.state.gateway
     setup = {"key_secret": SANDBOX_KEY_SECRET, "webhook_secret": SANDBOX_WEBHOOK_SECRET, "webhook_url": receiver_url}
-    assert httpx.put(f"http://127.0.0.1:{port}/simulators/payments/accounts/{SANDBOX_KEY_ID}", json=setup).is_success
+    assert httpx.put(f"{url}/simulators/payments/accounts/{SANDBOX_KEY_ID}", json=setup).is_success
     try:
-        yield Live(f"http://127.0.0.1:{port}", sim, received, receiver_url)
+        yield Live(url, sim, received, receiver_url)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         receiver.shutdown()
         receiver.server_close()

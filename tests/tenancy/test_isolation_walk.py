@@ -16,8 +16,10 @@ import pytest
 from tests.factories import bearer, make_tenant, make_user
 from tests.routes import api_routes, fill
 
+from creditdesk.lending.models import Saga
 from creditdesk.ml import registry
 from creditdesk.monitoring.models import MonitoringAlert
+from creditdesk.payments.models import PaymentLinkRecord
 from creditdesk.portfolio import service as portfolio
 from creditdesk.portfolio.schemas import CustomerIn
 from creditdesk.scoring.models import Batch
@@ -55,6 +57,29 @@ def _portfolio_ids_of(session, tenant):
     return {"loan_id": loan.id, "alert_id": alert.id}
 
 
+def _payment_link_of(session, tenant, loan_id):
+    """A payment link owned by ``tenant`` (as if created at its gateway)."""
+    link = PaymentLinkRecord(
+        tenant_id=tenant.id,
+        loan_id=loan_id,
+        gateway_link_id="plink_b",
+        url="https://pay.example/b",
+        amount=Decimal(100),
+        purpose="emi",
+    )
+    session.add(link)
+    session.commit()
+    return link.id
+
+
+def _saga_of(session, tenant, application_id):
+    """A disbursement saga owned by ``tenant``."""
+    saga = Saga(tenant_id=tenant.id, application_id=application_id, status="waiting", terms={})
+    session.add(saga)
+    session.commit()
+    return saga.id
+
+
 @pytest.fixture
 def two_tenants(client, session, champion, trained_default):
     a = make_tenant(session, "alpha-finance")
@@ -78,6 +103,8 @@ def two_tenants(client, session, champion, trained_default):
     ids_added_by_scoring = {"application_id": app_b["application_id"], "batch_id": batch_b.id, "model_id": model_b.id}
     ids_added_by_portfolio = _portfolio_ids_of(session, b)
     ids_added_by_webhooks = {"webhook_id": _webhook_of(session, b)}
+    ids_added_by_lending = {"saga_id": _saga_of(session, b, app_b["application_id"])}
+    ids_added_by_payments = {"link_id": _payment_link_of(session, b, ids_added_by_portfolio["loan_id"])}
     owned_ids = {
         "user_id": user_b.id,
         "key_id": key_b["id"],
@@ -86,6 +113,8 @@ def two_tenants(client, session, champion, trained_default):
         **ids_added_by_scoring,
         **ids_added_by_webhooks,
         **ids_added_by_portfolio,
+        **ids_added_by_lending,
+        **ids_added_by_payments,
     }
     return a, b, admin_a, owned_ids
 

@@ -53,6 +53,9 @@ class Permission(StrEnum):
     MONITORING_READ = "monitoring:read"
     MONITORING_MANAGE = "monitoring:manage"
     DASHBOARDS_MANAGE = "dashboards:manage"
+    PAYMENTS_READ = "payments:read"
+    PAYMENTS_CREATE = "payments:create"
+    PAYMENTS_CONFIGURE = "payments:configure"
     AUDIT_READ = "audit:read"
     OPS_READ = "ops:read"
     OPS_MANAGE = "ops:manage"
@@ -78,6 +81,8 @@ _ANALYST = {
     P.MONITORING_READ,
     P.MONITORING_MANAGE,
     P.DASHBOARDS_MANAGE,
+    P.PAYMENTS_READ,
+    P.PAYMENTS_CREATE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -85,7 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # A platform-scoped analyst holds these for every tenant; a tenant-scoped one for its tenant.
     Role.RISK_ANALYST: frozenset(_ANALYST | {P.OPS_READ}),
     Role.TENANT_ADMIN: frozenset(
-        _ANALYST | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ}
+        _ANALYST
+        | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ, P.PAYMENTS_CONFIGURE}
     ),
     Role.FIELD_OFFICER: frozenset({P.APPLICATIONS_CREATE, P.APPLICATIONS_READ_OWN, P.BATCHES_CREATE, P.JOBS_READ}),
     Role.AUDITOR: frozenset(
@@ -95,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.APPLICATIONS_READ,
             P.AUDIT_READ,
             P.PORTFOLIO_READ,
+            P.PAYMENTS_READ,
             P.MONITORING_READ,
             P.MODELS_READ,
             P.POLICY_READ,

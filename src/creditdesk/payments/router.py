@@ -1,0 +1,122 @@
+"""Payments routes: the gateway account, payment links, and the gateway's inbound webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+
+from creditdesk.db import SessionDep, set_tenant_scope
+from creditdesk.errors import NotFound, PayloadTooLarge
+from creditdesk.kit.pagination import PageDep
+from creditdesk.payments import service
+from creditdesk.payments.schemas import (
+    GatewaySettingsRead,
+    GatewaySettingsUpdate,
+    LinkCreate,
+    LinkPage,
+    LinkRead,
+    LinkStatus,
+    WebhookAck,
+)
+from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, tenant_by_slug
+from creditdesk.tenancy.models import Tenant
+from creditdesk.tenancy.permissions import Permission as P
+
+router = APIRouter(tags=["payments"])
+
+
+@router.get("/tenants/{tenant}/payments/gateway", response_model=GatewaySettingsRead, operation_id="getPaymentGateway")
+def get_gateway(
+    session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.PAYMENTS_CONFIGURE)]
+) -> GatewaySettingsRead:
+    """The tenant's payment gateway account; secrets show at most their last 4 characters."""
+    return service.get_settings_of(session, tenant=ctx.tenant)
+
+
+@router.put(
+    "/tenants/{tenant}/payments/gateway", response_model=GatewaySettingsRead, operation_id="updatePaymentGateway"
+)
+def update_gateway(
+    data: GatewaySettingsUpdate,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.PAYMENTS_CONFIGURE)],
+) -> GatewaySettingsRead:
+    """Configure the payment gateway (key id, key secret, webhook secret, base URL); a secret left out is kept."""
+    return service.update_settings(session, tenant=ctx.tenant, data=data, actor=ctx.caller)
+
+
+@router.post(
+    "/tenants/{tenant}/payments/links", status_code=201, response_model=LinkRead, operation_id="createPaymentLink"
+)
+def create_link(
+    data: LinkCreate, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.PAYMENTS_CREATE)]
+) -> LinkRead:
+    """Create a payment link for a loan at the tenant's gateway."""
+    return service.create_link(session, tenant=ctx.tenant, data=data, actor=ctx.caller)
+
+
+@router.get("/tenants/{tenant}/payments/links", response_model=LinkPage, operation_id="listPaymentLinks")
+def list_links(
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.PAYMENTS_READ)],
+    page: PageDep,
+    loan_id: Annotated[str | None, Query(max_length=36)] = None,
+    status: LinkStatus | None = None,
+) -> LinkPage:
+    """The tenant's payment links, newest first."""
+    return service.list_links(
+        session, tenant=ctx.tenant, loan_id=loan_id, status=status, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/tenants/{tenant}/payments/links/{link_id}", response_model=LinkRead, operation_id="getPaymentLink")
+def get_link(
+    link_id: Annotated[str, Path(max_length=36)],
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.PAYMENTS_READ)],
+) -> LinkRead:
+    """One payment link."""
+    return service.get_link(session, tenant=ctx.tenant, link_id=link_id)
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body as sent (the signature covers these bytes), refused above MAX_WEBHOOK_BYTES."""
+    limit = service.MAX_WEBHOOK_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"a webhook body is at most {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"a webhook body is at most {limit} bytes")
+    return bytes(body)
+
+
+async def webhook_tenant(tenant: Annotated[str, Path(max_length=40, description="Tenant slug")]) -> TenantRef:
+    """The tenant a webhook is addressed to (404 when there is none)."""
+    ref = await tenant_by_slug(tenant)
+    if ref is None:
+        raise NotFound(f"Tenant '{tenant}' not found")
+    return ref
+
+
+@router.post(
+    "/webhooks/payments/{tenant}",
+    response_model=WebhookAck,
+    operation_id="receivePaymentWebhook",
+    responses={401: {"description": "The signature does not match the body"}},
+)
+def receive_webhook(
+    ref: Annotated[TenantRef, Depends(webhook_tenant)],
+    body: Annotated[bytes, Depends(raw_body)],
+    session: SessionDep,
+    x_gateway_signature: Annotated[str | None, Header(max_length=200)] = None,
+) -> WebhookAck:
+    """The tenant's payment gateway reports a payment: verified (401), then applied to its loan once."""
+    set_tenant_scope(session, ref.id)
+    tenant = session.get(Tenant, ref.id)
+    if tenant is None:
+        raise NotFound(f"Tenant '{ref.slug}' not found")
+    return service.receive_webhook(session, tenant=tenant, body=body, signature=x_gateway_signature)
