@@ -187,6 +187,10 @@ def test_unknown_links_and_refused_payments_are_recorded_and_answered_200(sessio
     failed["payload"]["payment"]["entity"]["status"] = "failed"
     raw, headers = _signed(failed)
     assert httpx.post(url, content=raw, headers=headers).json()["outcome"] == "ignored"
+    refund = _captured("pay_refunded", "plink_huge")
+    refund["event"] = "refund.processed"
+    raw, headers = _signed(refund)
+    assert httpx.post(url, content=raw, headers=headers).json()["outcome"] == "ignored"
     raw, headers = _signed({"not": "an event"})
     assert httpx.post(url, content=raw, headers=headers).status_code == 400
     payments, events, claimed = _counts(session, lender["tenant"].id)

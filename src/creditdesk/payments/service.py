@@ -76,6 +76,8 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 BREAKERS = BreakerRegistry()
 #: how a gateway payment method is recorded on the loan's payment
 CHANNELS = {"upi": "upi"}
+#: the events that report money received (each carries the captured payment); a refund's does not count
+PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid", "payment_link.partially_paid", "order.paid"})
 
 
 def webhook_path(slug: str) -> str:
@@ -388,7 +390,7 @@ def receive_webhook(session: Session, *, tenant: Tenant, body: bytes, signature:
     """
     event = _verified(session, tenant, body, signature)
     payment = event.entity("payment", Payment) if "payment" in event.payload else None
-    if payment is None or payment.status != "captured":
+    if payment is None or payment.status != "captured" or event.event not in PAYMENT_EVENTS:
         return WebhookAck(outcome="ignored", gateway_payment_id=payment.id if payment else None)
     if not _claim(session, tenant, event, payment):
         return WebhookAck(outcome="duplicate", gateway_payment_id=payment.id)

@@ -31,6 +31,20 @@ __all__ = [
 
 
 def mount_simulator(app: FastAPI, settings: Settings) -> None:
-    """Serve the simulated gateway under ``/simulators/payments/…`` in demo/dev mode only."""
-    if settings.is_dev_like:
-        app.include_router(build_router(GatewaySimulator()))
+    """Serve the simulated gateway under ``/simulators/payments/…`` in demo/dev mode only.
+
+    In demo mode the sandbox account sends its webhooks to the demo tenant's inbound endpoint on this
+    server (the demo tenant's gateway account is seeded by :mod:`creditdesk.payments.demo`).
+    """
+    if not settings.is_dev_like:
+        return
+    simulator = GatewaySimulator()
+    if settings.mode == "demo":
+        base = (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
+        setup = AccountSetup(
+            key_secret=SANDBOX_KEY_SECRET,
+            webhook_secret=SANDBOX_WEBHOOK_SECRET,
+            webhook_url=f"{base}/api/v1/webhooks/payments/{settings.demo_tenant_slug}",
+        )
+        simulator.configure(SANDBOX_KEY_ID, setup)
+    app.include_router(build_router(simulator))
