@@ -8,6 +8,7 @@ from creditdesk.altdata.router import router as altdata_router
 from creditdesk.audit.router import router as audit_router
 from creditdesk.auth.router import router as auth_router
 from creditdesk.bureaus.router import router as bureaus_router
+from creditdesk.lending.router import router as lending_router
 from creditdesk.ml.router import router as models_router
 from creditdesk.monitoring.router import router as monitoring_router
 from creditdesk.payments.router import router as payments_router
@@ -29,6 +30,7 @@ for domain_router in (
     altdata_router,
     models_router,
     portfolio_router,
+    lending_router,
     monitoring_router,
     webhooks_router,
     payments_router,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from creditdesk.events import tasks as event_tasks
 from creditdesk.events.publisher import CONSUME_JOB, Consumer, EventBus
+from creditdesk.lending import tasks as lending_tasks
 from creditdesk.ml import tasks as ml_tasks
 from creditdesk.monitoring import tasks as monitoring_tasks
 from creditdesk.scoring import tasks as scoring_tasks
@@ -35,6 +36,7 @@ TASK_REGISTRY = TaskRegistry(
         "model.train": ml_tasks.train_model,
         "monitoring.evaluate_alerts": monitoring_tasks.evaluate_alerts,
         "webhook.deliver": webhook_tasks.deliver,
+        "lending.saga.advance": lending_tasks.advance,
         CONSUME_JOB: event_tasks.consume,
         "ops.selftest": builtin_tasks.selftest,
     },

@@ -9,8 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
+from tests.factories import make_tenant
 from tests.monitoring.scoring_rows import insert_application
 
+from creditdesk.lending import saga as engine
+from creditdesk.lending.models import Saga
 from creditdesk.lending.providers import Providers, SignRequestState, SimulatedMandateProvider
 from creditdesk.payments.errors import GatewayUnavailable
 from creditdesk.payments.gateway import BankAccount, Payout
@@ -102,3 +105,51 @@ class Fakes:
 
     def providers(self, tenant_id: str = "") -> Providers:
         return Providers(esign=self.esign, mandate=self.mandate, payouts=self.payouts)
+
+
+def new_saga(session: Session) -> Saga:
+    tenant = make_tenant(session)
+    application = approved_application(session, tenant.id)
+    saga = Saga(
+        tenant_id=tenant.id,
+        application_id=application.id,
+        terms={
+            "reference": "APP-1",
+            "borrower_name": "Kavya Nair",
+            "amount": "100000",
+            "tenure_months": 12,
+            "interest_rate": "12",
+        },
+    )
+    session.add(saga)
+    session.flush()
+    session.add_all(engine.new_steps(saga))
+    session.commit()
+    return saga
+
+
+def drive(session: Session, saga: Saga, fakes: Fakes, *, inject: Any = None, rounds: int = 30) -> str:
+    """Run the saga as the worker would: advance, retry after a crash, the borrower accepting and signing."""
+    status = saga.status
+    for _ in range(rounds):
+        try:
+            status = engine.advance(
+                session,
+                tenant_id=saga.tenant_id,
+                saga_id=saga.id,
+                providers=fakes.providers(),
+                checkpoint=session.commit,
+                inject=inject,
+            )
+        except Exception:  # noqa: BLE001 - a crash: the job is retried
+            session.rollback()
+            continue
+        session.refresh(saga)
+        if status in engine.TERMINAL:
+            return status
+        if saga.kfs_status == "issued":
+            saga.kfs_status, saga.kfs_accepted_hash = "accepted", saga.kfs_hash
+            session.commit()
+        elif saga.agreement_status == "pending":
+            fakes.esign.finish("signed")
+    return status

@@ -8,13 +8,11 @@ signed agreement over the accepted KFS and an active mandate, never two payouts.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.factories import make_tenant
-from tests.lending.fakes import Fakes, approved_application
+from tests.lending.fakes import Fakes, drive, new_saga
 
 from creditdesk.db import utcnow
 from creditdesk.errors import Conflict
@@ -24,54 +22,6 @@ from creditdesk.lending.providers import SignRequestState
 from creditdesk.lending.saga import STEPS, StepFailed
 from creditdesk.portfolio.models import Loan
 from creditdesk.worker.models import OutboxEvent
-
-
-def _new_saga(session: Session) -> Saga:
-    tenant = make_tenant(session)
-    application = approved_application(session, tenant.id)
-    saga = Saga(
-        tenant_id=tenant.id,
-        application_id=application.id,
-        terms={
-            "reference": "APP-1",
-            "borrower_name": "Kavya Nair",
-            "amount": "100000",
-            "tenure_months": 12,
-            "interest_rate": "12",
-        },
-    )
-    session.add(saga)
-    session.flush()
-    session.add_all(engine.new_steps(saga))
-    session.commit()
-    return saga
-
-
-def _drive(session: Session, saga: Saga, fakes: Fakes, *, inject: Any = None, rounds: int = 30) -> str:
-    """Run the saga as the worker would: advance, retry after a crash, the borrower accepting and signing."""
-    status = saga.status
-    for _ in range(rounds):
-        try:
-            status = engine.advance(
-                session,
-                tenant_id=saga.tenant_id,
-                saga_id=saga.id,
-                providers=fakes.providers(),
-                checkpoint=session.commit,
-                inject=inject,
-            )
-        except Exception:  # noqa: BLE001 - a crash: the job is retried
-            session.rollback()
-            continue
-        session.refresh(saga)
-        if status in engine.TERMINAL:
-            return status
-        if saga.kfs_status == "issued":
-            saga.kfs_status, saga.kfs_accepted_hash = "accepted", saga.kfs_hash
-            session.commit()
-        elif saga.agreement_status == "pending":
-            fakes.esign.finish("signed")
-    return status
 
 
 def _steps(session: Session, saga: Saga) -> dict[str, SagaStep]:
@@ -124,9 +74,9 @@ def _assert_compensated(session: Session, saga: Saga, fakes: Fakes) -> None:
 
 
 def test_the_happy_path_runs_every_step_once(session):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
-    assert _drive(session, saga, fakes) == "completed"
+    assert drive(session, saga, fakes) == "completed"
     _assert_completed(session, saga, fakes)
     assert fakes.payouts.calls == 1
     steps = _steps(session, saga)
@@ -142,7 +92,7 @@ class Crash(Exception):
 @pytest.mark.parametrize("phase", ["before", "after"])
 @pytest.mark.parametrize("step", STEPS)
 def test_a_crash_around_a_side_effect_resumes_and_completes_once(session, step, phase):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     fired = []
 
@@ -151,7 +101,7 @@ def test_a_crash_around_a_side_effect_resumes_and_completes_once(session, step, 
             fired.append(1)
             raise Crash(f"{name} {when}")
 
-    assert _drive(session, saga, fakes, inject=inject) == "completed"
+    assert drive(session, saga, fakes, inject=inject) == "completed"
     assert fired
     _assert_safe(session, saga, fakes)
     _assert_completed(session, saga, fakes)
@@ -161,14 +111,14 @@ def test_a_crash_around_a_side_effect_resumes_and_completes_once(session, step, 
 @pytest.mark.parametrize("phase", ["before", "after"])
 @pytest.mark.parametrize("step", STEPS[:5])
 def test_a_step_failing_for_good_compensates_or_goes_forward_past_the_pivot(session, step, phase):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
 
     def inject(name: str, when: str) -> None:
         if (name, when) == (step, phase):
             raise StepFailed(f"{name} refused")
 
-    status = _drive(session, saga, fakes, inject=inject)
+    status = drive(session, saga, fakes, inject=inject)
     _assert_safe(session, saga, fakes)
     if (step, phase) == ("disburse", "after"):
         # the payout was made and its record lost: reconciled by reference, never made twice, never undone
@@ -183,7 +133,7 @@ def test_a_step_failing_for_good_compensates_or_goes_forward_past_the_pivot(sess
 
 @pytest.mark.parametrize("phase", ["before", "after"])
 def test_book_retries_forward_and_an_operator_retry_completes_it(session, phase):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     broken = [True]
 
@@ -191,38 +141,38 @@ def test_book_retries_forward_and_an_operator_retry_completes_it(session, phase)
         if (name, when) == ("book", phase) and broken[0]:
             raise RuntimeError("the book is unavailable")
 
-    assert _drive(session, saga, fakes, inject=inject) == "failed"
+    assert drive(session, saga, fakes, inject=inject) == "failed"
     _assert_safe(session, saga, fakes)
     assert len(fakes.payouts.made) == 1 and _loans(session, saga.tenant_id) == 0
     assert _steps(session, saga)["book"].attempts == engine.BOOK_MAX_ATTEMPTS
     broken[0] = False
     engine.retry(session, tenant_id=saga.tenant_id, saga_id=saga.id)
     session.commit()
-    assert _drive(session, saga, fakes, inject=inject) == "completed"
+    assert drive(session, saga, fakes, inject=inject) == "completed"
     _assert_completed(session, saga, fakes)
 
 
 def test_a_lost_payout_answer_is_reconciled_by_reference(session):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     fakes.payouts.lose_answers = 1
-    assert _drive(session, saga, fakes) == "completed"
+    assert drive(session, saga, fakes) == "completed"
     _assert_completed(session, saga, fakes)
     assert fakes.payouts.calls == 1  # the retry found the payout by its reference and did not ask again
 
 
 def test_a_rejected_mandate_compensates(session):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     fakes.mandate.reject = True
-    assert _drive(session, saga, fakes) == "compensated"
+    assert drive(session, saga, fakes) == "compensated"
     _assert_compensated(session, saga, fakes)
     assert _steps(session, saga)["mandate"].error.startswith("the mandate")
 
 
 @pytest.mark.parametrize("outcome", ["abandoned", "failed", "expired"])
 def test_an_unsigned_agreement_compensates(session, outcome):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     engine.advance(
         session, tenant_id=saga.tenant_id, saga_id=saga.id, providers=fakes.providers(), checkpoint=session.commit
@@ -247,7 +197,7 @@ def test_an_unsigned_agreement_compensates(session, outcome):
 
 
 def test_a_signature_over_another_document_never_pays_out(session):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     run = dict(tenant_id=saga.tenant_id, saga_id=saga.id, providers=fakes.providers(), checkpoint=session.commit)
     engine.advance(session, **run)
@@ -263,7 +213,7 @@ def test_a_signature_over_another_document_never_pays_out(session):
 
 @pytest.mark.parametrize("waiting_on", ["kfs", "esign"])
 def test_a_saga_waiting_past_its_deadline_compensates(session, waiting_on):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
     run = dict(tenant_id=saga.tenant_id, saga_id=saga.id, providers=fakes.providers(), checkpoint=session.commit)
     assert engine.advance(session, **run) == "waiting"
@@ -285,9 +235,9 @@ def test_a_saga_waiting_past_its_deadline_compensates(session, waiting_on):
 
 
 def test_a_paid_out_saga_cannot_be_compensated(session):
-    saga = _new_saga(session)
+    saga = new_saga(session)
     fakes = Fakes()
-    assert _drive(session, saga, fakes) == "completed"
+    assert drive(session, saga, fakes) == "completed"
     saga.status = "compensating"
     session.commit()
     with pytest.raises(Conflict):

@@ -50,6 +50,8 @@ class Permission(StrEnum):
     JOBS_READ = "jobs:read"
     PORTFOLIO_READ = "portfolio:read"
     PORTFOLIO_MANAGE = "portfolio:manage"
+    LENDING_READ = "lending:read"
+    LENDING_MANAGE = "lending:manage"
     MONITORING_READ = "monitoring:read"
     MONITORING_MANAGE = "monitoring:manage"
     DASHBOARDS_MANAGE = "dashboards:manage"
@@ -78,6 +80,7 @@ _ANALYST = {
     P.BATCHES_CREATE,
     P.JOBS_READ,
     P.PORTFOLIO_READ,
+    P.LENDING_READ,
     P.MONITORING_READ,
     P.MONITORING_MANAGE,
     P.DASHBOARDS_MANAGE,
@@ -92,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: frozenset(
         _ANALYST
         | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ, P.PAYMENTS_CONFIGURE}
+        | {P.LENDING_MANAGE}
     ),
     Role.FIELD_OFFICER: frozenset({P.APPLICATIONS_CREATE, P.APPLICATIONS_READ_OWN, P.BATCHES_CREATE, P.JOBS_READ}),
     Role.AUDITOR: frozenset(
@@ -100,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.APPLICATIONS_READ_OWN,
             P.APPLICATIONS_READ,
             P.AUDIT_READ,
+            P.LENDING_READ,
             P.PORTFOLIO_READ,
             P.PAYMENTS_READ,
             P.MONITORING_READ,

@@ -1,0 +1,110 @@
+"""Lending endpoints: the disbursement saga, the KFS (JSON or PDF) and its acceptance, the e-sign callback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from creditdesk.db import SessionDep, set_tenant_scope
+from creditdesk.errors import NotFound, PayloadTooLarge
+from creditdesk.lending import service
+from creditdesk.lending.esign_wire import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from creditdesk.lending.kfs import KeyFactStatement
+from creditdesk.lending.kfs_pdf import render_kfs_pdf
+from creditdesk.lending.schemas import EsignAck, KfsAccept, SagaRead, SagaStarted
+from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, tenant_by_slug
+from creditdesk.tenancy.models import Tenant
+from creditdesk.tenancy.permissions import Permission as P
+
+router = APIRouter(tags=["lending"])
+
+Reader = Annotated[TenantContext, TenantAccess(P.LENDING_READ)]
+Manager = Annotated[TenantContext, TenantAccess(P.LENDING_MANAGE)]
+BASE = "/tenants/{tenant}"
+MAX_CALLBACK_BYTES = 16_384
+
+
+@router.post(
+    BASE + "/applications/{application_id}/disbursement",
+    status_code=202,
+    response_model=SagaStarted,
+    operation_id="startDisbursement",
+)
+def start_disbursement(application_id: str, session: SessionDep, ctx: Manager) -> dict[str, str]:
+    """Start the approval → disbursement saga of an approved application (once: 409 names the saga)."""
+    saga = service.start_disbursement(session, tenant=ctx.tenant, application_id=application_id, actor=ctx.caller)
+    return {"saga_id": saga.id}
+
+
+@router.get(BASE + "/sagas/{saga_id}", response_model=SagaRead, operation_id="getSaga")
+def get_saga(saga_id: str, session: SessionDep, ctx: Reader) -> dict[str, Any]:
+    """The saga's status and its steps in order, each with attempts, times and the last error."""
+    return service.saga_view(session, tenant_id=ctx.tenant_id, saga_id=saga_id)
+
+
+@router.get(
+    BASE + "/applications/{application_id}/kfs",
+    response_model=KeyFactStatement,
+    operation_id="getApplicationKfs",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_kfs(
+    application_id: str,
+    session: SessionDep,
+    ctx: Reader,
+    format: Annotated[Literal["json", "pdf"], Query(description="json (default) or pdf")] = "json",
+) -> Any:
+    """The Key Fact Statement: the one the saga issued, or a preview of the approved terms."""
+    kfs = service.application_kfs(session, tenant=ctx.tenant, application_id=application_id)
+    if format == "pdf":
+        headers = {"Content-Disposition": f'attachment; filename="kfs-{kfs.reference}.pdf"'}
+        return Response(render_kfs_pdf(kfs), media_type="application/pdf", headers=headers)
+    return kfs
+
+
+@router.post(BASE + "/sagas/{saga_id}/kfs/accept", response_model=SagaRead, operation_id="acceptKfs")
+def accept_kfs(saga_id: str, data: KfsAccept, session: SessionDep, ctx: Manager) -> dict[str, Any]:
+    """Record the borrower's acceptance of the issued KFS by its content hash (409 after ``valid_until``)."""
+    service.accept_kfs(session, tenant=ctx.tenant, saga_id=saga_id, content_hash=data.content_hash, actor=ctx.caller)
+    return service.saga_view(session, tenant_id=ctx.tenant_id, saga_id=saga_id)
+
+
+async def callback_tenant(tenant: Annotated[str, Path(max_length=40, description="Tenant slug")]) -> TenantRef:
+    """The tenant an e-sign callback is addressed to (404 when there is none)."""
+    ref = await tenant_by_slug(tenant)
+    if ref is None:
+        raise NotFound(f"Tenant '{tenant}' not found")
+    return ref
+
+
+async def callback_body(request: Request) -> bytes:
+    """The callback body as sent (its signature covers these bytes), refused above MAX_CALLBACK_BYTES."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_CALLBACK_BYTES:
+            raise PayloadTooLarge(f"an e-sign callback is at most {MAX_CALLBACK_BYTES} bytes")
+    return bytes(body)
+
+
+@router.post(
+    "/webhooks/esign/{tenant}",
+    response_model=EsignAck,
+    operation_id="receiveEsignCallback",
+    responses={401: {"description": "The signature does not match the body"}},
+)
+def receive_esign_callback(
+    ref: Annotated[TenantRef, Depends(callback_tenant)],
+    body: Annotated[bytes, Depends(callback_body)],
+    session: SessionDep,
+    timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER, max_length=20)] = None,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200)] = None,
+) -> dict[str, bool]:
+    """The ESP reports a sign request's outcome: verified (401), then the waiting saga is run forward."""
+    set_tenant_scope(session, ref.id)
+    tenant = session.get(Tenant, ref.id)
+    if tenant is None:
+        raise NotFound(f"Tenant '{ref.slug}' not found")
+    received = service.esign_callback(session, tenant=tenant, body=body, timestamp=timestamp, signature=signature)
+    return {"received": received}

@@ -1,0 +1,118 @@
+"""The saga's providers: the payout through the real connector and simulator (a lost answer reconciled
+by reference, one payout), the demo/dev defaults, and a mode without accounts refused clearly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from tests.bureaus.helpers import serve
+from tests.lending.fakes import Fakes, drive, new_saga
+
+from creditdesk.config import get_settings
+from creditdesk.db import get_database
+from creditdesk.kit.resilience import RetryPolicy
+from creditdesk.lending import saga as engine
+from creditdesk.lending import tasks
+from creditdesk.lending.providers import (
+    GatewayPayoutProvider,
+    HttpEsignProvider,
+    ProviderNotConfigured,
+    Providers,
+    SimulatedMandateProvider,
+    default_providers,
+    use_providers,
+)
+from creditdesk.payments.gateway import GatewayConfig, PaymentGateway
+from creditdesk.payments.simulator import (
+    SANDBOX_KEY_ID,
+    SANDBOX_KEY_SECRET,
+    SANDBOX_WEBHOOK_SECRET,
+    build_payment_simulator_app,
+)
+from creditdesk.worker.context import JobContext
+from creditdesk.worker.errors import PermanentJobError
+
+
+@pytest.fixture
+def simulator() -> Iterator[str]:
+    with serve(build_payment_simulator_app(seed=2)) as base:
+        yield f"{base}/simulators/payments"
+
+
+def test_a_lost_payout_answer_at_the_gateway_is_reconciled_into_one_payout(session, simulator):
+    config = GatewayConfig(
+        base_url=simulator,
+        key_id=SANDBOX_KEY_ID,
+        key_secret=SecretStr(SANDBOX_KEY_SECRET),
+        webhook_secret=SecretStr(SANDBOX_WEBHOOK_SECRET),
+    )
+    gateway = PaymentGateway(config, retry=RetryPolicy(attempts=2, wait_initial_s=0, wait_max_s=0, jitter_s=0))
+    fakes = Fakes()
+    payouts = GatewayPayoutProvider(gateway, account_number="2323230000000001")
+    providers = Providers(esign=fakes.esign, mandate=fakes.mandate, payouts=payouts)
+    saga = new_saga(session)
+    # both attempts of the payout call are applied at the gateway, and both answers are lost
+    faults = {"lose_answer_next": 2, "hang_ms": 0}
+    httpx.put(f"{simulator}/accounts/{SANDBOX_KEY_ID}/faults", json=faults, timeout=5).raise_for_status()
+
+    class Wrapped(Fakes):
+        def providers(self, tenant_id: str = "") -> Providers:
+            return providers
+
+    assert drive(session, saga, Wrapped(esign=fakes.esign)) == "completed"
+    session.refresh(saga)
+    found = httpx.get(
+        f"{simulator}/v1/payouts",
+        params={"reference_id": saga.id},
+        auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET),
+        timeout=5,
+    ).json()["items"]
+    assert len(found) == 1 and found[0]["id"] == saga.payout_id
+    assert saga.loan_id is not None
+    (step,) = [s for s in engine.steps_of(session, saga) if s.name == "disburse"]
+    assert step.attempts == 2 and step.reference == saga.payout_id  # the retry found it by reference
+    gateway.close()
+
+
+def test_demo_and_dev_use_the_simulators_and_production_refuses_without_accounts():
+    settings = get_settings().model_copy(update={"public_base_url": "http://sim.test:9000"})
+    providers = default_providers("tenant-1", settings)
+    assert isinstance(providers.esign, HttpEsignProvider)
+    assert providers.esign.base_url == "http://sim.test:9000/simulators/esign"
+    assert isinstance(providers.mandate, SimulatedMandateProvider)
+    assert isinstance(providers.payouts, GatewayPayoutProvider)
+    assert providers.payouts.gateway.config.base_url == "http://sim.test:9000/simulators/payments"
+    with pytest.raises(ProviderNotConfigured):
+        default_providers("tenant-1", settings.model_copy(update={"mode": "production"}))
+
+
+def test_the_simulated_mandate_is_the_same_for_the_same_key():
+    mandates = SimulatedMandateProvider()
+    first = mandates.register(key="s:mandate", max_amount=1, reference="r")  # type: ignore[arg-type]
+    assert mandates.register(key="s:mandate", max_amount=1, reference="r") == first  # type: ignore[arg-type]
+    assert first[1] == "active"
+
+
+def test_the_job_fails_for_good_without_provider_accounts(session):
+    saga = new_saga(session)
+
+    def refuse(tenant_id: str) -> Providers:
+        raise ProviderNotConfigured("no e-sign or payment gateway account is configured for this tenant")
+
+    ctx = JobContext(
+        job_id="j",
+        kind="lending.saga.advance",
+        tenant_id=saga.tenant_id,
+        payload={"saga_id": saga.id},
+        attempt=1,
+        session=session,
+        db=get_database(),
+        lease_seconds=60,
+    )
+    with use_providers(refuse), pytest.raises(PermanentJobError, match="no e-sign"):
+        tasks.advance(ctx)
+    with use_providers(Fakes().providers):
+        assert tasks.advance(ctx) == {"status": "waiting"}

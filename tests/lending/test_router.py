@@ -1,0 +1,242 @@
+"""The lending routes over the API, with the worker running the saga: the e-sign and payment simulators
+over real HTTP, the KFS as JSON and PDF, the e-sign callback, one saga per application, 404/403."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from tests.bureaus.helpers import serve
+from tests.lending.fakes import Fakes, approved_application
+from tests.portfolio.fixtures import Lender, make_lender
+
+from creditdesk.db import get_database, utcnow
+from creditdesk.lending import service
+from creditdesk.lending.esign_simulator import EsignSimulator, build_esign_app
+from creditdesk.lending.esign_wire import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_callback
+from creditdesk.lending.models import Saga
+from creditdesk.lending.providers import (
+    GatewayPayoutProvider,
+    HttpEsignProvider,
+    Providers,
+    SimulatedMandateProvider,
+    use_providers,
+)
+from creditdesk.payments.gateway import GatewayConfig, PaymentGateway
+from creditdesk.payments.simulator import (
+    SANDBOX_KEY_ID,
+    SANDBOX_KEY_SECRET,
+    SANDBOX_WEBHOOK_SECRET,
+    build_payment_simulator_app,
+)
+from creditdesk.portfolio.models import Loan
+from creditdesk.worker.models import OutboxEvent
+
+
+@dataclass
+class Live:
+    esp: str
+    sim: EsignSimulator
+    gateway: PaymentGateway
+    http: httpx.Client
+
+    def providers(self, tenant_id: str) -> Providers:
+        return Providers(
+            esign=HttpEsignProvider(
+                base_url=self.esp, api_key=self.sim.api_key, webhook_secret=self.sim.webhook_secret, callback_url=None
+            ),
+            mandate=SimulatedMandateProvider(),
+            payouts=GatewayPayoutProvider(self.gateway, account_number="2323230000000001"),
+        )
+
+
+@pytest.fixture
+def live() -> Iterator[Live]:
+    sim = EsignSimulator()
+    with (
+        serve(build_esign_app(sim)) as esp,
+        serve(build_payment_simulator_app(seed=1)) as pay,
+        httpx.Client(timeout=10) as http,
+    ):
+        config = GatewayConfig(
+            base_url=f"{pay}/simulators/payments",
+            key_id=SANDBOX_KEY_ID,
+            key_secret=SecretStr(SANDBOX_KEY_SECRET),
+            webhook_secret=SecretStr(SANDBOX_WEBHOOK_SECRET),
+        )
+        gateway = PaymentGateway(config)
+        live = Live(f"{esp}/simulators/esign", sim, gateway, http)
+        with use_providers(live.providers):
+            yield live
+        gateway.close()
+
+
+def _wait(client, lender: Lender, saga_id: str, until: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        saga = client.get(f"{lender.base}/sagas/{saga_id}", headers=lender.headers()).json()
+        if until(saga):
+            return saga
+        time.sleep(0.05)
+    raise AssertionError(f"saga never got there: {saga}")
+
+
+def _step(saga: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in saga["steps"] if s["name"] == name)
+
+
+def _start(client, lender: Lender, application_id: str) -> str:
+    r = client.post(f"{lender.base}/applications/{application_id}/disbursement", headers=lender.headers())
+    assert r.status_code == 202, r.text
+    return str(r.json()["saga_id"])
+
+
+def _count(model: Any, *where: Any) -> int:
+    with get_database().session() as s:
+        return int(s.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+
+def test_approve_to_booked_loan_over_the_api_and_the_simulators(client, session, live):
+    lender = make_lender(session)
+    application = approved_application(session, lender.tenant.id)
+    session.commit()
+    saga_id = _start(client, lender, application.id)
+
+    saga = _wait(client, lender, saga_id, lambda s: _step(s, "kfs")["status"] == "waiting")
+    assert saga["status"] == "waiting" and [s["name"] for s in saga["steps"]] == [
+        "sanction",
+        "kfs",
+        "esign",
+        "mandate",
+        "disburse",
+        "book",
+    ]
+    assert _step(saga, "sanction")["status"] == "completed" and _step(saga, "sanction")["attempts"] == 1
+    kfs = client.get(f"{lender.base}/applications/{application.id}/kfs", headers=lender.headers())
+    assert kfs.status_code == 200, kfs.text
+    kfs = kfs.json()
+    assert kfs["content_hash"] == saga["kfs_hash"] and kfs["apr"] == "12.00" and len(kfs["schedule"]) == 12
+    pdf = client.get(
+        f"{lender.base}/applications/{application.id}/kfs", params={"format": "pdf"}, headers=lender.headers()
+    )
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert kfs["content_hash"] in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+
+    url = f"{lender.base}/sagas/{saga_id}/kfs/accept"
+    assert client.post(url, json={"content_hash": "0" * 64}, headers=lender.headers()).status_code == 422
+    accepted = client.post(url, json={"content_hash": kfs["content_hash"]}, headers=lender.headers())
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["kfs_accepted_hash"] == kfs["content_hash"]
+
+    saga = _wait(client, lender, saga_id, lambda s: _step(s, "esign")["status"] == "waiting")
+    (request,) = live.sim.requests.values()
+    assert request.document_hash == kfs["content_hash"]
+    # the borrower signs on the ESP's page (OTP), then the ESP calls the lender back
+    otp = live.http.post(f"{live.esp}/sign/{request.id}/otp", json={"aadhaar_last4": "1234"}).json()["sandbox_otp"]
+    signed = live.http.post(f"{live.esp}/sign/{request.id}/verify", json={"otp": otp}).json()
+    assert signed["status"] == "signed"
+    body = json.dumps({"event": "esign.signed", "request_id": request.id, "status": "signed"}).encode()
+    ts = int(time.time())
+    callback = f"/api/v1/webhooks/esign/{lender.tenant.slug}"
+    bad = client.post(callback, content=body, headers={TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: "x" * 64})
+    assert bad.status_code == 401
+    headers = {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign_callback(body, ts, live.sim.webhook_secret)}
+    assert client.post(callback, content=body, headers=headers).json() == {"received": True}
+
+    saga = _wait(client, lender, saga_id, lambda s: s["status"] in ("completed", "compensated", "failed"))
+    assert saga["status"] == "completed", saga
+    assert all(s["status"] == "completed" and s["attempts"] == 1 for s in saga["steps"]), saga["steps"]
+    payout = live.gateway.find_payout_by_reference(saga_id)
+    assert payout is not None and payout.id == saga["payout_id"] and str(payout.amount) == "100000.00"
+    loan = client.get(f"{lender.base}/portfolio/loans/{saga['loan_id']}", headers=lender.headers()).json()
+    assert loan["application_id"] == application.id and loan["principal"] == "100000.00"
+    assert _count(OutboxEvent, OutboxEvent.tenant_id == lender.tenant.id, OutboxEvent.kind == "loan.disbursed") == 1
+    # a late callback changes nothing
+    assert client.post(callback, content=body, headers=headers).json() == {"received": False}
+
+
+def test_one_saga_per_application_however_many_ask_at_once(client, session):
+    lender = make_lender(session)
+    application = approved_application(session, lender.tenant.id)
+    session.commit()
+    url = f"{lender.base}/applications/{application.id}/disbursement"
+    with use_providers(Fakes().providers), ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: client.post(url, headers=lender.headers()), range(10)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [202] + [409] * 9, [r.text for r in answers]
+    (started,) = [r.json()["saga_id"] for r in answers if r.status_code == 202]
+    assert all(started in r.json()["detail"] for r in answers if r.status_code == 409)
+    assert _count(Saga, Saga.application_id == application.id) == 1
+
+
+def test_only_an_approved_application_of_the_tenant_and_only_for_managers(client, session):
+    lender = make_lender(session)
+    other = make_lender(session)
+    approved = approved_application(session, lender.tenant.id)
+    rejected = approved_application(session, lender.tenant.id, decision="Reject")
+    foreign = approved_application(session, other.tenant.id)
+    session.commit()
+    base = lender.base
+    with use_providers(Fakes().providers):
+        assert (
+            client.post(f"{base}/applications/{rejected.id}/disbursement", headers=lender.headers()).status_code == 409
+        )
+        assert (
+            client.post(f"{base}/applications/{foreign.id}/disbursement", headers=lender.headers()).status_code == 404
+        )
+        assert client.get(f"{base}/applications/{foreign.id}/kfs", headers=lender.headers()).status_code == 404
+        for role in ("auditor", "officer", "analyst"):
+            r = client.post(f"{base}/applications/{approved.id}/disbursement", headers=lender.headers(role))
+            assert r.status_code == 403, role
+        saga_id = _start(client, other, foreign.id)
+    assert client.get(f"{base}/sagas/{saga_id}", headers=lender.headers()).status_code == 404
+    assert (
+        client.post(
+            f"{base}/sagas/{saga_id}/kfs/accept", json={"content_hash": "a" * 64}, headers=lender.headers()
+        ).status_code
+        == 404
+    )
+    assert client.get(f"{other.base}/sagas/{saga_id}", headers=other.headers("auditor")).status_code == 200
+    assert client.get(f"{other.base}/sagas/{saga_id}", headers=other.headers("officer")).status_code == 403
+    # a preview of the KFS before any saga
+    preview = client.get(f"{base}/applications/{approved.id}/kfs", headers=lender.headers("analyst"))
+    assert preview.status_code == 200 and preview.json()["borrower_name"] == "Kavya Nair"
+
+
+def test_the_kfs_is_refused_after_valid_until_and_the_waiting_saga_compensates(client, session):
+    lender = make_lender(session)
+    application = approved_application(session, lender.tenant.id)
+    session.commit()
+    with use_providers(Fakes().providers):
+        saga_id = _start(client, lender, application.id)
+        saga = _wait(client, lender, saga_id, lambda s: s["status"] == "waiting")
+        with get_database().session() as s:
+            row = s.get(Saga, saga_id)
+            assert row is not None and row.kfs_valid_until is not None
+            row.kfs_valid_until -= timedelta(days=30)
+            row.deadline_at = utcnow() - timedelta(seconds=1)
+            s.commit()
+        url = f"{lender.base}/sagas/{saga_id}/kfs/accept"
+        refused = client.post(url, json={"content_hash": saga["kfs_hash"]}, headers=lender.headers())
+        assert refused.status_code == 409 and "open for acceptance until" in refused.json()["detail"]
+        with get_database().session() as s:
+            assert service.sweep_timeouts(s, tenant_id=lender.tenant.id) == [saga_id]
+            s.commit()
+        saga = _wait(client, lender, saga_id, lambda s: s["status"] == "compensated")
+    assert _step(saga, "kfs")["status"] == "failed" and _step(saga, "sanction")["status"] == "compensated"
+    assert _count(Loan, Loan.tenant_id == lender.tenant.id) == 0
+    again = client.post(
+        f"{lender.base}/sagas/{saga_id}/kfs/accept", json={"content_hash": saga["kfs_hash"]}, headers=lender.headers()
+    )
+    assert again.status_code == 409
