@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from tests.events.conftest import wait_until
 from tests.factories import bearer, make_tenant, make_user, wait_for_job
 
@@ -13,6 +13,8 @@ from creditdesk.events import service as events
 from creditdesk.events.models import ProcessedEvent
 from creditdesk.events.publisher import Consumer
 from creditdesk.events.schemas import CollectionsCaseOpened, EwsBandChanged, LoanDpdChanged
+from creditdesk.worker import broker
+from creditdesk.worker import service as jobs
 from creditdesk.worker.models import Job, OutboxEvent
 from creditdesk.worker.outbox import relay_once
 
@@ -193,3 +195,45 @@ def test_consumers_run_in_the_events_tenant(db, session, only_consumers):
         assert visible == {"alpha-nbfc": {alpha.id}, "beta-nbfc": {beta.id}}
     else:  # SQLite has no second wall; the scope is still set for the consumer's own queries
         assert set(visible) == {"alpha-nbfc", "beta-nbfc"}
+
+
+def test_one_bad_event_holds_back_only_itself(db, session, only_consumers):
+    """A tenant's events reach a consumer together; when one fails, the others still take effect now."""
+    booked: list[str] = []
+
+    def book(s, event):
+        if event.data["loan_id"] == "L-bad":
+            raise KeyError("L-bad")
+        booked.append(event.data["loan_id"])
+
+    only_consumers(Consumer("test.book", ("loan.*",), book))
+    tenant = make_tenant(session)
+    emitted = {
+        loan_id: events.emit(
+            session,
+            tenant=tenant,
+            type="loan.dpd_changed",
+            data=LoanDpdChanged(loan_id=loan_id, previous_dpd=0, dpd=3, bucket="1-30", as_of=date(2026, 5, 1)),
+        ).id
+        for loan_id in ("L-1", "L-bad", "L-2")
+    }
+    session.commit()
+    assert relay_once() == 3
+    assert sorted(set(booked)) == ["L-1", "L-2"]  # (tried together first, then one by one: run twice, kept once)
+    assert _processed(db, "test.book", emitted["L-1"]).attempts == 1
+    assert _processed(db, "test.book", emitted["L-bad"]) is None
+    with db.session() as s:
+        (retry,) = s.execute(select(Job).where(Job.kind == "event.consume")).scalars().all()
+        assert retry.payload == {"consumer": "test.book", "event_id": emitted["L-bad"]} and retry.status == "queued"
+        assert s.execute(select(func.count()).select_from(ProcessedEvent)).scalar_one() == 2
+
+
+def test_a_job_enqueued_in_a_savepoint_is_sent_when_the_transaction_commits(db, session, monkeypatch):
+    """Consumers run in savepoints: a job they enqueue must not be sent when the savepoint is released."""
+    sent: list[str] = []
+    monkeypatch.setattr(broker, "send_job", lambda job_id, **_: sent.append(job_id) or True)
+    with session.begin_nested():
+        job = jobs.enqueue(session, kind="ops.selftest", tenant_id=None)
+    assert sent == []  # released, not committed: a worker could not see the job yet
+    session.commit()
+    assert sent == [job.id]

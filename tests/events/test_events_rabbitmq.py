@@ -105,6 +105,13 @@ def test_a_disbursal_reaches_a_queue_bound_to_loan_events_after_commit(rabbit, s
     session.rollback()
     assert relay_once() == 0 and _drain(rabbit, loans) == []
 
+    # the relay's connection was lost meanwhile (RabbitMQ restarted, a heartbeat missed): it reconnects
+    broker.get_broker().connection.close()
+    again = portfolio.disburse(session, tenant_id=tenant.id, spec=spec)
+    session.commit()
+    assert relay_once() == 1
+    assert [envelope["data"]["loan_id"] for _, _, envelope in _drain(rabbit, loans)] == [again.id]
+
 
 @pytest.mark.rabbitmq
 def test_the_exchange_routes_every_type_as_consumers_patterns_match(rabbit, session):

@@ -7,8 +7,9 @@ installed :class:`EventBus`, in the relay's transaction. For each event the bus
    the event type as routing key (persistent, confirmed by RabbitMQ) — the integration surface for
    other services; with the embedded broker or Redis there is no exchange and this step is skipped;
 2. runs, in process, every :class:`Consumer` with a pattern matching the routing key (AMQP topic
-   semantics: ``*`` one word, ``#`` zero or more), each in a savepoint of its own and in the event's
-   tenant scope.
+   semantics: ``*`` one word, ``#`` zero or more), in the event's tenant scope: a consumer takes a
+   tenant's events of the batch in one savepoint, and when that fails, each event in a savepoint of
+   its own, so that only the events whose handler raises are held back.
 
 Invariant (exactly-once effect per consumer): before its handler runs, a consumer claims
 ``(consumer, event id)`` in ``processed_event`` in the same transaction as the handler's writes. The
@@ -17,8 +18,9 @@ relay re-running a batch it could not commit, two relays, a retry, a re-driven d
 claim and does nothing. Handlers keep to the database they are given; anything outside it (an HTTP
 call, an e-mail) goes into a job they enqueue, which commits with them (webhooks do this).
 
-Retries: a handler that raises is rolled back to its savepoint — the other consumers and the batch
-go on — and an ``event.consume`` job retries that consumer alone with exponential backoff. After
+Retries: a handler that raises is rolled back to its savepoint — the other consumers, events and the
+batch go on — and an ``event.consume`` job retries that consumer on that event alone with exponential
+backoff (so a handler may run more than once for an event: only the run that commits takes effect). After
 ``max_attempts`` tries in all (the relay's and the job's) the job is ``dead``: listed at
 ``/api/v1/ops/dead-letters`` with the consumer, event type and id in its error, and re-driven by
 ``POST /api/v1/ops/dead-letters/{job_id}/requeue``.
@@ -173,16 +175,15 @@ class EventBus:
             broker.publish_topic(EXCHANGE, [_message(e) for e in events])
             for e in events:
                 PUBLISHED.labels(e.type).inc()
-        scope: str | None = None
-        for event in events:
-            consumers = self.consumers_of(event.type)
-            if not consumers:
-                continue
-            if event.tenant_id != scope:
-                set_tenant_scope(session, event.tenant_id)
-                scope = event.tenant_id
-            for consumer in consumers:
-                _consume_or_retry_later(session, consumer, event)
+        by_tenant: dict[str | None, list[Event]] = {}
+        for event in events:  # each tenant's events in order, in one scope (one setting, not one per event)
+            by_tenant.setdefault(event.tenant_id, []).append(event)
+        for tenant_id, theirs in by_tenant.items():
+            set_tenant_scope(session, tenant_id)
+            for consumer in self.consumers:
+                bound = [e for e in theirs if consumer.matches(e.type)]
+                if bound:
+                    _consume_all_or_each(session, consumer, bound)
 
 
 def as_events(session: Session, rows: Iterable[OutboxEvent]) -> list[Event]:
@@ -216,56 +217,79 @@ def _message(event: Event) -> broker.TopicMessage:
     )
 
 
-def _claim(session: Session, consumer: Consumer, event: Event, attempt: int) -> bool:
-    """Record that ``consumer`` processes ``event`` (in the caller's transaction); False when it already has."""
+def _claim(session: Session, consumer: Consumer, events: Sequence[Event], attempt: int) -> set[str]:
+    """Record that ``consumer`` processes ``events`` (in the caller's transaction); the ids it had not yet."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(ProcessedEvent)
-        .values(
-            consumer=consumer.name,
-            event_id=event.id,
-            tenant_id=event.tenant_id,
-            event_type=event.type,
-            attempts=attempt,
-            processed_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)
+    stmt = insert(ProcessedEvent).on_conflict_do_nothing().returning(ProcessedEvent.event_id)
+    now = utcnow()
+    rows = [
+        {
+            "consumer": consumer.name,
+            "event_id": e.id,
+            "tenant_id": e.tenant_id,
+            "event_type": e.type,
+            "attempts": attempt,
+            "processed_at": now,
+        }
+        for e in events
+    ]
+    # executemany with RETURNING ("insertmanyvalues"): one cached statement whatever the batch's size
+    return set(session.connection().execute(stmt, rows).scalars())
+
+
+def consume(session: Session, consumer: Consumer, events: Sequence[Event], *, attempt: int) -> int:
+    """Run ``consumer`` on each of ``events`` it has not processed yet; return how many it ran on.
+
+    The claims and the handler's writes are in the caller's transaction: they commit or roll back together.
+    """
+    claimed = _claim(session, consumer, events, attempt)
+    for event in events:
+        if event.id in claimed:
+            consumer.handler(session, event)
+    CONSUMER_RUNS.labels(consumer.name, "processed").inc(len(claimed))
+    if len(claimed) < len(events):
+        CONSUMER_RUNS.labels(consumer.name, "duplicate").inc(len(events) - len(claimed))
+    return len(claimed)
+
+
+def _consume_all_or_each(session: Session, consumer: Consumer, events: list[Event]) -> None:
+    """The relay's try: all of a tenant's events for this consumer in one savepoint; if that fails, one by one.
+
+    One by one, each event has a savepoint of its own; an event whose handler raises is rolled back to it
+    and retried later by an ``event.consume`` job, and the others take effect now.
+    """
+    if len(events) > 1:
+        try:
+            with session.begin_nested():
+                consume(session, consumer, events, attempt=1)
+            return
+        except Exception as exc:  # noqa: BLE001 - one of them failed: find which, one by one
+            log.info("event consumer failed on a batch; trying each event", consumer=consumer.name, error=repr(exc))
+    for event in events:
+        try:
+            with session.begin_nested():
+                consume(session, consumer, [event], attempt=1)
+        except Exception as exc:  # noqa: BLE001 - any failure of a handler is retried by its job
+            _retry_later(session, consumer, event, exc)
+
+
+def _retry_later(session: Session, consumer: Consumer, event: Event, exc: Exception) -> None:
+    """Count and log a failed try, and enqueue the job that retries it (committed with the relay's batch)."""
+    CONSUMER_RUNS.labels(consumer.name, "failed").inc()
+    log.warning(
+        "event consumer failed; retrying it in a job",
+        consumer=consumer.name,
+        event_id=event.id,
+        event_type=event.type,
+        error=f"{type(exc).__name__}: {exc}",
     )
-    return session.execute(stmt).first() is not None
-
-
-def consume(session: Session, consumer: Consumer, event: Event, *, attempt: int) -> bool:
-    """Run ``consumer`` on ``event`` unless it already has (False); its writes commit with the claim."""
-    if not _claim(session, consumer, event, attempt):
-        CONSUMER_RUNS.labels(consumer.name, "duplicate").inc()
-        return False
-    consumer.handler(session, event)
-    CONSUMER_RUNS.labels(consumer.name, "processed").inc()
-    return True
-
-
-def _consume_or_retry_later(session: Session, consumer: Consumer, event: Event) -> None:
-    """The relay's try, in a savepoint; when the handler raises, a retry job in its place."""
-    try:
-        with session.begin_nested():
-            consume(session, consumer, event, attempt=1)
-    except Exception as exc:  # noqa: BLE001 - any failure of a handler is retried by its job
-        CONSUMER_RUNS.labels(consumer.name, "failed").inc()
-        log.warning(
-            "event consumer failed; retrying it in a job",
-            consumer=consumer.name,
-            event_id=event.id,
-            event_type=event.type,
-            error=f"{type(exc).__name__}: {exc}",
-        )
-        jobs.enqueue(
-            session,
-            kind=CONSUME_JOB,
-            tenant_id=event.tenant_id,
-            payload={"consumer": consumer.name, "event_id": event.id},
-            max_attempts=consumer.max_attempts - 1,
-        )
+    jobs.enqueue(
+        session,
+        kind=CONSUME_JOB,
+        tenant_id=event.tenant_id,
+        payload={"consumer": consumer.name, "event_id": event.id},
+        max_attempts=consumer.max_attempts - 1,
+    )
 
 
 def retry(session: Session, *, consumer_name: str, event_id: str, attempt: int) -> dict[str, Any]:
@@ -279,7 +303,7 @@ def retry(session: Session, *, consumer_name: str, event_id: str, attempt: int) 
         raise PermanentJobError(f"event {event_id} not found")
     (event,) = as_events(session, [row])
     try:
-        processed = consume(session, consumer, event, attempt=attempt)
+        processed = consume(session, consumer, [event], attempt=attempt) == 1
     except Exception as exc:
         CONSUMER_RUNS.labels(consumer.name, "failed").inc()
         raise TransientJobError(
