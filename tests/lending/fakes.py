@@ -103,7 +103,7 @@ class Fakes:
     mandate: SimulatedMandateProvider = field(default_factory=SimulatedMandateProvider)
     payouts: FakePayouts = field(default_factory=FakePayouts)
 
-    def providers(self, tenant_id: str = "") -> Providers:
+    def providers(self, *_: object) -> Providers:
         return Providers(esign=self.esign, mandate=self.mandate, payouts=self.payouts)
 
 

@@ -59,7 +59,7 @@ def test_a_lost_payout_answer_at_the_gateway_is_reconciled_into_one_payout(sessi
     httpx.put(f"{simulator}/accounts/{SANDBOX_KEY_ID}/faults", json=faults, timeout=5).raise_for_status()
 
     class Wrapped(Fakes):
-        def providers(self, tenant_id: str = "") -> Providers:
+        def providers(self, *_: object) -> Providers:
             return providers
 
     assert drive(session, saga, Wrapped(esign=fakes.esign)) == "completed"
@@ -77,16 +77,17 @@ def test_a_lost_payout_answer_at_the_gateway_is_reconciled_into_one_payout(sessi
     gateway.close()
 
 
-def test_demo_and_dev_use_the_simulators_and_production_refuses_without_accounts():
+def test_demo_and_dev_use_the_simulators_and_production_refuses_without_accounts(session):
     settings = get_settings().model_copy(update={"public_base_url": "http://sim.test:9000"})
-    providers = default_providers("tenant-1", settings)
+    providers = default_providers(session, "tenant-1", settings)
     assert isinstance(providers.esign, HttpEsignProvider)
     assert providers.esign.base_url == "http://sim.test:9000/simulators/esign"
     assert isinstance(providers.mandate, SimulatedMandateProvider)
     assert isinstance(providers.payouts, GatewayPayoutProvider)
     assert providers.payouts.gateway.config.base_url == "http://sim.test:9000/simulators/payments"
-    with pytest.raises(ProviderNotConfigured):
-        default_providers("tenant-1", settings.model_copy(update={"mode": "production"}))
+    providers.close()
+    with pytest.raises(ProviderNotConfigured, match="no payment gateway account"):
+        default_providers(session, "tenant-1", settings.model_copy(update={"mode": "production"}))
 
 
 def test_the_simulated_mandate_is_the_same_for_the_same_key():
@@ -99,7 +100,7 @@ def test_the_simulated_mandate_is_the_same_for_the_same_key():
 def test_the_job_fails_for_good_without_provider_accounts(session):
     saga = new_saga(session)
 
-    def refuse(tenant_id: str) -> Providers:
+    def refuse(*_: object) -> Providers:
         raise ProviderNotConfigured("no e-sign or payment gateway account is configured for this tenant")
 
     ctx = JobContext(

@@ -17,20 +17,22 @@ import pytest
 from pydantic import SecretStr
 from pypdf import PdfReader
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from tests.bureaus.helpers import serve
 from tests.lending.fakes import Fakes, approved_application
 from tests.portfolio.fixtures import Lender, make_lender
 
+from creditdesk.config import get_settings
 from creditdesk.db import get_database, utcnow
 from creditdesk.lending import service
 from creditdesk.lending.esign_simulator import EsignSimulator, build_esign_app
 from creditdesk.lending.esign_wire import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_callback
 from creditdesk.lending.models import Saga
 from creditdesk.lending.providers import (
-    GatewayPayoutProvider,
     HttpEsignProvider,
     Providers,
     SimulatedMandateProvider,
+    stored_payouts,
     use_providers,
 )
 from creditdesk.payments.gateway import GatewayConfig, PaymentGateway
@@ -47,17 +49,20 @@ from creditdesk.worker.models import OutboxEvent
 @dataclass
 class Live:
     esp: str
+    payments: str
     sim: EsignSimulator
     gateway: PaymentGateway
     http: httpx.Client
 
-    def providers(self, tenant_id: str) -> Providers:
+    def providers(self, session: Session, tenant_id: str) -> Providers:
+        payouts = stored_payouts(session, tenant_id, get_settings())
+        assert payouts is not None, "the tenant's gateway account is used"
         return Providers(
             esign=HttpEsignProvider(
                 base_url=self.esp, api_key=self.sim.api_key, webhook_secret=self.sim.webhook_secret, callback_url=None
             ),
             mandate=SimulatedMandateProvider(),
-            payouts=GatewayPayoutProvider(self.gateway, account_number="2323230000000001"),
+            payouts=payouts,
         )
 
 
@@ -76,7 +81,7 @@ def live() -> Iterator[Live]:
             webhook_secret=SecretStr(SANDBOX_WEBHOOK_SECRET),
         )
         gateway = PaymentGateway(config)
-        live = Live(f"{esp}/simulators/esign", sim, gateway, http)
+        live = Live(f"{esp}/simulators/esign", config.base_url, sim, gateway, http)
         with use_providers(live.providers):
             yield live
         gateway.close()
@@ -111,6 +116,14 @@ def test_approve_to_booked_loan_over_the_api_and_the_simulators(client, session,
     lender = make_lender(session)
     application = approved_application(session, lender.tenant.id)
     session.commit()
+    account = {
+        "base_url": live.payments,
+        "key_id": SANDBOX_KEY_ID,
+        "key_secret": SANDBOX_KEY_SECRET,
+        "webhook_secret": SANDBOX_WEBHOOK_SECRET,
+    }
+    configured = client.put(f"{lender.base}/payments/gateway", json=account, headers=lender.headers())
+    assert configured.status_code == 200, configured.text
     saga_id = _start(client, lender, application.id)
 
     saga = _wait(client, lender, saga_id, lambda s: _step(s, "kfs")["status"] == "waiting")

@@ -10,8 +10,8 @@
   connector (:class:`~creditdesk.payments.gateway.PaymentGateway`), idempotent by
   ``X-Payout-Idempotency``, and finds a payout whose answer was lost by its reference.
 
-:func:`default_providers` builds them for a tenant from the settings; tests swap in their own with
-:func:`use_providers`.
+:func:`default_providers` builds them for a tenant: the tenant's stored gateway account, else (demo/dev)
+the simulators' sandbox accounts; tests swap in their own with :func:`use_providers`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from typing import Any, Protocol
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
-from creditdesk.kit.crypto import sha256_hex
+from creditdesk.kit.crypto import DecryptionError, sha256_hex
+from creditdesk.kit.ssrf import UnsafeEndpoint
 from creditdesk.lending.esign_simulator import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
 from creditdesk.lending.esign_wire import API_KEY_HEADER
+from creditdesk.payments import service as payments
 from creditdesk.payments.gateway import (
     BankAccount,
     FundAccount,
@@ -37,6 +40,7 @@ from creditdesk.payments.gateway import (
     Payout,
     PayoutCreate,
 )
+from creditdesk.payments.models import gateway_config
 from creditdesk.payments.simulator import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
 from creditdesk.payments.simulator import SANDBOX_WEBHOOK_SECRET as GATEWAY_SANDBOX_WEBHOOK_SECRET
 
@@ -171,9 +175,15 @@ class Providers:
     mandate: MandateProvider
     payouts: PayoutProvider
 
+    def close(self) -> None:
+        """Close the connections the providers hold."""
+        if isinstance(self.payouts, GatewayPayoutProvider):
+            self.payouts.gateway.close()
 
-#: the account the demo payouts are made from (the simulator accepts any)
-DEMO_PAYOUT_ACCOUNT = "2323230000000001"
+
+#: our account at the gateway that payouts are made from (not stored with the tenant's gateway account yet;
+#: the simulator accepts any)
+PAYOUT_ACCOUNT = "2323230000000001"
 #: where a demo borrower's money goes when the application names no bank account
 DEMO_BENEFICIARY = BankAccount(ifsc="SIMB0000001", account_number="000123456789", name="Demo borrower")
 
@@ -182,44 +192,67 @@ def _base_url(settings: Settings) -> str:
     return (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
 
 
-def default_providers(tenant_id: str, settings: Settings | None = None) -> Providers:
-    """The tenant's providers. Until per-tenant ESP and gateway credentials are stored, demo/dev use the
-    simulators' sandbox accounts on this server; any other mode refuses (:class:`ProviderNotConfigured`)."""
-    settings = settings or get_settings()
-    if not settings.is_dev_like:
-        raise ProviderNotConfigured("no e-sign or payment gateway account is configured for this tenant")
-    base = _base_url(settings)
-    gateway = PaymentGateway(
-        GatewayConfig(
-            tenant_id=tenant_id,
-            base_url=f"{base}/simulators/payments",
-            key_id=SANDBOX_KEY_ID,
-            key_secret=SecretStr(SANDBOX_KEY_SECRET),
-            webhook_secret=SecretStr(GATEWAY_SANDBOX_WEBHOOK_SECRET),
-        )
+def stored_payouts(session: Session, tenant_id: str, settings: Settings) -> GatewayPayoutProvider | None:
+    """Payouts through the tenant's own gateway account (``PUT …/payments/gateway``), if it has one."""
+    record = payments.find_settings(session, tenant_id=tenant_id)
+    if record is None:
+        return None
+    try:
+        payments.checked_base_url(record.base_url, settings)
+        config = gateway_config(record)
+    except (UnsafeEndpoint, DecryptionError) as exc:
+        raise ProviderNotConfigured(f"the tenant's payment gateway account cannot be used: {exc}") from None
+    return GatewayPayoutProvider(PaymentGateway(config), account_number=PAYOUT_ACCOUNT)
+
+
+def _sandbox_payouts(tenant_id: str, settings: Settings) -> GatewayPayoutProvider:
+    config = GatewayConfig(
+        tenant_id=tenant_id,
+        base_url=f"{_base_url(settings)}/simulators/payments",
+        key_id=SANDBOX_KEY_ID,
+        key_secret=SecretStr(SANDBOX_KEY_SECRET),
+        webhook_secret=SecretStr(GATEWAY_SANDBOX_WEBHOOK_SECRET),
     )
+    return GatewayPayoutProvider(PaymentGateway(config), account_number=PAYOUT_ACCOUNT)
+
+
+def default_providers(session: Session, tenant_id: str, settings: Settings | None = None) -> Providers:
+    """The tenant's providers.
+
+    Payouts go through the tenant's stored gateway account; without one, demo/dev use the payment
+    simulator's sandbox account on this server. E-sign uses the ESP simulator's sandbox account in
+    demo/dev (per-tenant ESP accounts are not stored yet). Anything missing outside demo/dev is refused
+    with :class:`ProviderNotConfigured`, which fails the job at once with that message.
+    """
+    settings = settings or get_settings()
+    payouts = stored_payouts(session, tenant_id, settings)
+    if payouts is None and not settings.is_dev_like:
+        raise ProviderNotConfigured("no payment gateway account is configured for this tenant (PUT …/payments/gateway)")
+    if not settings.is_dev_like:
+        raise ProviderNotConfigured("no e-sign service account is configured for this tenant")
     return Providers(
         esign=HttpEsignProvider(
-            base_url=f"{base}/simulators/esign",
+            base_url=f"{_base_url(settings)}/simulators/esign",
             api_key=SANDBOX_API_KEY,
             webhook_secret=SANDBOX_WEBHOOK_SECRET,
             callback_url=None,
         ),
         mandate=SimulatedMandateProvider(),
-        payouts=GatewayPayoutProvider(gateway, account_number=DEMO_PAYOUT_ACCOUNT),
+        payouts=payouts or _sandbox_payouts(tenant_id, settings),
     )
 
 
-_factory: Callable[[str], Providers] = default_providers
+Factory = Callable[[Session, str], Providers]
+_factory: Factory = default_providers
 
 
-def providers_for(tenant_id: str) -> Providers:
+def providers_for(session: Session, tenant_id: str) -> Providers:
     """The providers the saga uses for ``tenant_id``."""
-    return _factory(tenant_id)
+    return _factory(session, tenant_id)
 
 
 @contextmanager
-def use_providers(factory: Callable[[str], Providers]) -> Iterator[None]:
+def use_providers(factory: Factory) -> Iterator[None]:
     """Use ``factory`` for the saga's providers inside the block (tests)."""
     global _factory
     previous, _factory = _factory, factory

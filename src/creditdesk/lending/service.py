@@ -173,7 +173,7 @@ def esign_callback(
     asked = select_owned(Saga, tenant.id).where(Saga.esign_request_id.is_not(None)).limit(1)
     if session.execute(asked).first() is None:
         raise NotFound(f"Tenant '{tenant.slug}' has asked no one to e-sign")
-    if not verify_callback(body, timestamp, signature, providers_for(tenant.id).esign.webhook_secret):
+    if not verify_callback(body, timestamp, signature, providers_for(session, tenant.id).esign.webhook_secret):
         raise Unauthorized("the e-sign callback's signature does not match", headers={})
     try:
         request_id = str(json.loads(body)["request_id"])

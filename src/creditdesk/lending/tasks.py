@@ -14,14 +14,17 @@ def advance(ctx: JobContext) -> dict[str, Any]:
     """``lending.saga.advance``: run the saga's next steps, each committed before and after its side effect."""
     assert ctx.tenant_id is not None
     try:
-        providers = providers_for(ctx.tenant_id)
+        providers = providers_for(ctx.session, ctx.tenant_id)
     except ProviderNotConfigured as exc:
         raise PermanentJobError(str(exc)) from exc
-    status = saga.advance(
-        ctx.session,
-        tenant_id=ctx.tenant_id,
-        saga_id=str(ctx.payload["saga_id"]),
-        providers=providers,
-        checkpoint=ctx.checkpoint,
-    )
+    try:
+        status = saga.advance(
+            ctx.session,
+            tenant_id=ctx.tenant_id,
+            saga_id=str(ctx.payload["saga_id"]),
+            providers=providers,
+            checkpoint=ctx.checkpoint,
+        )
+    finally:
+        providers.close()
     return {"status": status}
