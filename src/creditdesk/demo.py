@@ -10,6 +10,7 @@ from creditdesk.bureaus.demo import seed_bureaus
 from creditdesk.config import Settings
 from creditdesk.db import get_database
 from creditdesk.ml.demo import seed_models
+from creditdesk.payments.demo import seed_payments
 from creditdesk.portfolio.demo import seed_portfolio
 from creditdesk.scoring.demo import seed_applications
 from creditdesk.tenancy.demo import seed_users
@@ -19,7 +20,7 @@ Seeder = Callable[[Session, Settings], None]
 
 def seeders() -> list[Seeder]:
     """Return the seeders in the order they run (later ones may rely on earlier ones)."""
-    return [seed_users, seed_bureaus, seed_models, seed_applications, seed_portfolio]
+    return [seed_users, seed_bureaus, seed_payments, seed_models, seed_applications, seed_portfolio]
 
 
 def seed_demo(settings: Settings) -> None:

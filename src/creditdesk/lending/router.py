@@ -47,7 +47,10 @@ def get_saga(saga_id: str, session: SessionDep, ctx: Reader) -> dict[str, Any]:
     BASE + "/applications/{application_id}/kfs",
     response_model=KeyFactStatement,
     operation_id="getApplicationKfs",
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        409: {"description": "The application was not approved, so it has no Key Fact Statement"},
+    },
 )
 def get_kfs(
     application_id: str,
