@@ -49,10 +49,17 @@ class FakeEsign:
     requests: dict[str, SignRequestState] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
+    references: dict[str, str] = field(default_factory=dict)  # request id → reference
+
     def create(self, *, document_hash: str, document_name: str, signer_name: str, reference: str) -> SignRequestState:
         request = SignRequestState(id=f"esr_{next(self.ids)}", status="pending", document_hash=document_hash)
         self.requests[request.id] = request
+        self.references[request.id] = reference
         return request
+
+    def find(self, reference: str) -> SignRequestState | None:
+        made = [self.requests[rid] for rid, ref in self.references.items() if ref == reference]
+        return made[-1] if made else None
 
     def fetch(self, request_id: str) -> SignRequestState:
         return self.requests[request_id]

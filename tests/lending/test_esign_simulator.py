@@ -253,3 +253,20 @@ def test_faults_auth_and_validation(esign: Esign, kfs: KeyFactStatement) -> None
 def test_dev_mode_mounts_the_esign_simulator(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/simulators/esign/faults").json()["outage"] is False
     assert "/simulators/esign/v1/sign-requests" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_requests_are_found_by_reference_so_a_lost_answer_is_reconciled(esign: Esign, kfs: KeyFactStatement) -> None:
+    first = esign.create(kfs.content_hash, reference="saga-9:esign")
+    second = esign.create(kfs.content_hash, reference="saga-9:esign")
+    esign.create(kfs.content_hash, reference="another")
+    url = f"{esign.base}/v1/sign-requests"
+    found = esign.http.get(url, params={"reference": "saga-9:esign"}, headers=KEY)
+    assert found.status_code == 200
+    assert [r["id"] for r in found.json()["items"]] == [first["id"], second["id"]]  # oldest first
+    assert esign.http.get(url, params={"reference": "nothing"}, headers=KEY).json() == {"items": []}
+    assert esign.http.get(url, params={"reference": "saga-9:esign"}).status_code == 401
+    # expiry is seen on the look-up too
+    esign.clock.at += timedelta(hours=1)
+    assert {
+        r["status"] for r in esign.http.get(url, params={"reference": "saga-9:esign"}, headers=KEY).json()["items"]
+    } == {"expired"}

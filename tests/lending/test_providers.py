@@ -16,6 +16,7 @@ from creditdesk.db import get_database
 from creditdesk.kit.resilience import RetryPolicy
 from creditdesk.lending import saga as engine
 from creditdesk.lending import tasks
+from creditdesk.lending.esign_simulator import EsignSimulator, build_esign_app
 from creditdesk.lending.providers import (
     GatewayPayoutProvider,
     HttpEsignProvider,
@@ -117,3 +118,18 @@ def test_the_job_fails_for_good_without_provider_accounts(session):
         tasks.advance(ctx)
     with use_providers(Fakes().providers):
         assert tasks.advance(ctx) == {"status": "waiting"}
+
+
+def test_the_esign_provider_creates_fetches_and_finds_by_reference():
+    sim = EsignSimulator()
+    with serve(build_esign_app(sim)) as base:
+        esp = HttpEsignProvider(
+            base_url=f"{base}/simulators/esign",
+            api_key=sim.api_key,
+            webhook_secret=sim.webhook_secret,
+            callback_url=None,
+        )
+        assert esp.find("saga-1:esign") is None
+        made = esp.create(document_hash="a" * 64, document_name="KFS", signer_name="Asha", reference="saga-1:esign")
+        assert made.status == "pending" and made.document_hash == "a" * 64
+        assert esp.find("saga-1:esign") == made == esp.fetch(made.id)

@@ -106,6 +106,7 @@ def test_a_crash_around_a_side_effect_resumes_and_completes_once(session, step, 
     _assert_safe(session, saga, fakes)
     _assert_completed(session, saga, fakes)
     assert _steps(session, saga)[step].attempts == 2
+    assert len(fakes.esign.requests) == 1  # a sign request made before the crash is found, not made again
 
 
 @pytest.mark.parametrize("phase", ["before", "after"])

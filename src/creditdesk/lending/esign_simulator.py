@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -252,6 +252,21 @@ def build_router(sim: EsignSimulator, *, include_in_schema: bool = False) -> API
         )
         sim.requests[req.id] = req
         return JSONResponse(req.view(_base(str(request.url))), status_code=201)
+
+    @router.get("/v1/sign-requests", response_model=None)
+    async def find(
+        request: Request,
+        reference: Annotated[str, Query(min_length=1, max_length=100)],
+        x_api_key: Annotated[str | None, Header(alias=API_KEY_HEADER)] = None,
+    ) -> JSONResponse | dict[str, Any]:
+        if not authorised(x_api_key):
+            return _error(401, "unauthorised", "a valid X-Api-Key is required")
+        if failed := await sim.inject():
+            return failed
+        found = sorted((r for r in sim.requests.values() if r.reference == reference), key=lambda r: r.created_at)
+        for req in found:
+            await sim.expire_if_due(req)
+        return {"items": [req.view(_base(str(request.url))) for req in found]}
 
     @router.get("/v1/sign-requests/{request_id}", response_model=None)
     async def read(

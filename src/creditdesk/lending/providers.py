@@ -70,6 +70,9 @@ class EsignProvider(Protocol):
     def fetch(self, request_id: str) -> SignRequestState:
         """The request as the ESP sees it now (reconciles a lost callback)."""
 
+    def find(self, reference: str) -> SignRequestState | None:
+        """The latest request made with ``reference``, if any (reconciles a lost answer to ``create``)."""
+
 
 class MandateProvider(Protocol):
     """The e-mandate registration (eNACH / UPI AutoPay)."""
@@ -126,6 +129,17 @@ class HttpEsignProvider:
             r = http.get(f"{self.base_url}/v1/sign-requests/{request_id}", headers={API_KEY_HEADER: self.api_key})
         r.raise_for_status()
         return self._state(r.json())
+
+    def find(self, reference: str) -> SignRequestState | None:
+        with httpx.Client(timeout=10) as http:
+            r = http.get(
+                f"{self.base_url}/v1/sign-requests",
+                params={"reference": reference},
+                headers={API_KEY_HEADER: self.api_key},
+            )
+        r.raise_for_status()
+        items = r.json()["items"]
+        return self._state(items[-1]) if items else None
 
 
 class SimulatedMandateProvider:

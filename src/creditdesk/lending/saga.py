@@ -34,7 +34,7 @@ from creditdesk.db import utcnow
 from creditdesk.errors import Conflict
 from creditdesk.lending.kfs import KfsSettings, LoanTerms, build_kfs
 from creditdesk.lending.models import Saga, SagaStep
-from creditdesk.lending.providers import DEMO_BENEFICIARY, Providers
+from creditdesk.lending.providers import DEMO_BENEFICIARY, Providers, SignRequestState
 from creditdesk.portfolio.models import Loan
 from creditdesk.portfolio.service import LoanSpec, disburse
 from creditdesk.tenancy import clock
@@ -233,7 +233,9 @@ class Runner:
             raise StepFailed("the KFS was not accepted")
         if saga.esign_request_id is None:
             self.inject("esign", "before")
-            request = self.providers.esign.create(
+            # a retry first looks for the request an earlier attempt made (its answer may have been lost)
+            request = self._earlier_sign_request(step) if step.attempts > 1 else None
+            request = request or self.providers.esign.create(
                 document_hash=saga.kfs_accepted_hash,
                 document_name=f"Loan agreement and KFS {saga.terms['reference']}",
                 signer_name=str(saga.terms["borrower_name"]),
@@ -250,6 +252,12 @@ class Runner:
         if saga.agreement_status != "pending":
             raise StepFailed(f"the agreement is {saga.agreement_status}")
         return "waiting"
+
+    def _earlier_sign_request(self, step: SagaStep) -> SignRequestState | None:
+        found = self.providers.esign.find(step.key)
+        if found is None or found.document_hash != self.saga.kfs_accepted_hash:
+            return None
+        return found if found.status in ("pending", "otp_sent", "signed") else None
 
     def apply_sign_state(self, status: str, document_hash: str, certificate_id: str | None) -> None:
         """Record what the ESP says of the sign request (from its callback or a look-up)."""
