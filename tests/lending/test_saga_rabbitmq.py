@@ -33,15 +33,18 @@ from creditdesk.worker.models import Job
 pytestmark = pytest.mark.rabbitmq
 
 
-def _send_to_rabbitmq(job_id: str, *, flush: bool = False) -> None:
-    """Hand a job to the RabbitMQ workers (this test process runs no broker of its own)."""
+def _send_to_rabbitmq(job_id: str) -> None:
+    """Hand a job to the RabbitMQ workers (this test process runs no broker of its own).
+
+    The queue is not flushed: it may be shared with another test's workers. A worker on another database
+    drops a message for a job it does not know, so two RabbitMQ tests running at once against one broker
+    can lose each other's redelivered messages (CI runs them one at a time).
+    """
     from dramatiq import Message  # noqa: PLC0415 - only with RabbitMQ
     from dramatiq.brokers.rabbitmq import RabbitmqBroker  # noqa: PLC0415
 
     broker = RabbitmqBroker(url=AMQP_URL)
     broker.declare_queue("creditdesk")
-    if flush:
-        broker.flush("creditdesk")
     message = Message(
         queue_name="creditdesk", actor_name="creditdesk.run_job", args=(job_id,), kwargs={}, options={"max_retries": 5}
     )
@@ -115,7 +118,7 @@ def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_ur
                 )
                 saga_id = service.start_disbursement(s, tenant=tenant, application_id=application.id, actor=caller).id
                 s.commit()
-            _send_to_rabbitmq(_latest_job(db, saga_id), flush=True)
+            _send_to_rabbitmq(_latest_job(db, saga_id))
             first = _start_worker(pg_url, tmp_path, "worker-1", public_base_url=base)
             _wait("the KFS to be issued", lambda: _saga(db, saga_id)[0].status == "waiting")
 
