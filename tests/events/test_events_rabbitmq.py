@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -61,12 +62,13 @@ def _bind(channel, pattern: str) -> str:  # type: ignore[no-untyped-def]
     return queue
 
 
-def _drain(channel, queue: str) -> list[tuple[str, object, dict]]:  # type: ignore[no-untyped-def]
+def _drain(channel, queue: str, tenant: str) -> list[tuple[str, object, dict]]:  # type: ignore[no-untyped-def]
+    """The messages waiting in ``queue`` about ``tenant`` (another test run may share the broker)."""
     got = []
     while True:
         method, properties, body = channel.basic_get(queue=queue, auto_ack=True)
         if method is None:
-            return got
+            return [m for m in got if m[2]["tenant"] == tenant]
         got.append((method.routing_key, properties, orjson.loads(body)))
 
 
@@ -74,7 +76,7 @@ def _drain(channel, queue: str) -> list[tuple[str, object, dict]]:  # type: igno
 def test_a_disbursal_reaches_a_queue_bound_to_loan_events_after_commit(rabbit, session):
     loans = _bind(rabbit, "loan.*")
     payments = _bind(rabbit, "payment.#")
-    tenant = make_tenant(session, "konkan-credit")
+    tenant = make_tenant(session, f"konkan-credit-{uuid.uuid4().hex[:8]}")
     session.commit()
 
     spec = portfolio.LoanSpec(
@@ -86,31 +88,31 @@ def test_a_disbursal_reaches_a_queue_bound_to_loan_events_after_commit(rabbit, s
     )
     loan = portfolio.disburse(session, tenant_id=tenant.id, spec=spec)
     session.flush()
-    assert _drain(rabbit, loans) == []  # written, not committed: nothing is published
+    assert _drain(rabbit, loans, tenant.slug) == []  # written, not committed: nothing is published
     session.commit()
     assert relay_once() == 1
 
-    ((routing_key, properties, envelope),) = _drain(rabbit, loans)
+    ((routing_key, properties, envelope),) = _drain(rabbit, loans, tenant.slug)
     assert routing_key == "loan.disbursed"
     assert set(envelope) == {"id", "type", "tenant", "occurred_at", "data"}
-    assert envelope["type"] == "loan.disbursed" and envelope["tenant"] == "konkan-credit"
+    assert envelope["type"] == "loan.disbursed" and envelope["tenant"] == tenant.slug
     assert envelope["data"]["loan_id"] == loan.id and envelope["data"]["principal"] == "80000.00"
     assert properties.message_id == envelope["id"]  # receivers de-duplicate by it
     assert properties.delivery_mode == 2 and properties.content_type == "application/json"
-    assert _drain(rabbit, payments) == []
+    assert _drain(rabbit, payments, tenant.slug) == []
 
     # a disbursal rolled back is never published
     portfolio.disburse(session, tenant_id=tenant.id, spec=spec)
     session.flush()
     session.rollback()
-    assert relay_once() == 0 and _drain(rabbit, loans) == []
+    assert relay_once() == 0 and _drain(rabbit, loans, tenant.slug) == []
 
     # the relay's connection was lost meanwhile (RabbitMQ restarted, a heartbeat missed): it reconnects
     broker.get_broker().connection.close()
     again = portfolio.disburse(session, tenant_id=tenant.id, spec=spec)
     session.commit()
     assert relay_once() == 1
-    assert [envelope["data"]["loan_id"] for _, _, envelope in _drain(rabbit, loans)] == [again.id]
+    assert [envelope["data"]["loan_id"] for _, _, envelope in _drain(rabbit, loans, tenant.slug)] == [again.id]
 
 
 @pytest.mark.rabbitmq
@@ -118,14 +120,14 @@ def test_the_exchange_routes_every_type_as_consumers_patterns_match(rabbit, sess
     """RabbitMQ's routing and the in-process consumers' topic matching agree, pattern by pattern."""
     patterns = ["#", "loan.*", "loan.#", "*.received", "ptp.*", "#.dpd_changed", "application.decided", "ews.*.x"]
     queues = {p: _bind(rabbit, p) for p in patterns}
-    tenant = make_tenant(session)
+    tenant = make_tenant(session, f"routing-{uuid.uuid4().hex[:8]}")
     session.commit()
     for event_type in EVENT_TYPES:
         session.add(_raw_event(tenant.id, event_type))
     session.commit()
     assert relay_once() == len(EVENT_TYPES)
     for pattern, queue in queues.items():
-        routed = sorted(key for key, _, _ in _drain(rabbit, queue))
+        routed = sorted(key for key, _, _ in _drain(rabbit, queue, tenant.slug))
         assert routed == sorted(t for t in EVENT_TYPES if topic_matches(pattern, t)), pattern
 
 

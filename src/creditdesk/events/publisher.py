@@ -28,6 +28,7 @@ backoff (so a handler may run more than once for an event: only the run that com
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ _WORD = re.compile(r"[a-z0-9_]+")
 _NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of patterns × the routing keys: asked for every relayed event
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """Whether a routing key matches a binding pattern, as a RabbitMQ topic exchange decides.
 
