@@ -45,3 +45,18 @@ def test_redaction_shows_at_most_four_characters():
     assert redact("short1").endswith("t1") and len(redact("short1").lstrip("•")) == 2
     assert redact("abc") == "••••••"
     assert redact(None) is None
+
+
+def test_update_map_seals_only_what_changed_and_keeps_what_was_left_out(settings):
+    from creditdesk.bureaus.models import BUREAU_CREDENTIALS, BureauConfigRecord
+
+    row = BureauConfigRecord(tenant_id="t1", bureau="cibil", secrets={})
+    assert BUREAU_CREDENTIALS.update_map(row, {"password": "first", "api_key": "k-1"}) == ["password", "api_key"]
+    sealed_key = row.secrets["api_key"]
+    assert BUREAU_CREDENTIALS.update_map(row, {"password": "second", "api_key": "k-1"}) == ["password"]
+    assert row.secrets["api_key"] == sealed_key  # the same value is not re-sealed
+    assert BUREAU_CREDENTIALS.update_map(row, {}) == []  # left out: kept
+    assert BUREAU_CREDENTIALS.open(row, "password") == "second"
+    row.secrets = {**row.secrets, "api_key": "v1:not-a-ciphertext"}  # no key of the ring opens it
+    assert BUREAU_CREDENTIALS.update_map(row, {"api_key": "k-1"}) == ["api_key"]
+    assert BUREAU_CREDENTIALS.open(row, "api_key") == "k-1"

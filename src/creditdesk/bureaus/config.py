@@ -210,18 +210,8 @@ def _apply_fields(record: BureauConfigRecord, changes: Mapping[str, Any], *, cre
 
 def _apply_secrets(record: BureauConfigRecord, given: Mapping[str, str]) -> list[str]:
     """Phase 4 — seal the secrets that differ from the stored ones; return their names."""
-    secrets = dict(record.secrets or {})
-    changed = []
-    for name, plain in given.items():
-        try:
-            unchanged = BUREAU_CREDENTIALS.open(record, name) == plain
-        except DecryptionError:
-            unchanged = False
-        if not unchanged:
-            secrets[name] = BUREAU_CREDENTIALS.seal(record, plain, name)
-            changed.append(name)
-    record.secrets = secrets
-    missing = [name for name in BUREAU_SECRET_FIELDS[record.bureau] if not secrets.get(name)]
+    changed = BUREAU_CREDENTIALS.update_map(record, given)
+    missing = [name for name in BUREAU_SECRET_FIELDS[record.bureau] if not (record.secrets or {}).get(name)]
     if record.enabled and missing:
         raise InvalidField(
             f"body.credentials.{missing[0]}",

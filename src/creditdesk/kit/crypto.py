@@ -47,7 +47,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -266,6 +266,25 @@ class SealedField:
         """Decrypt the stored value of ``row``; None when there is none. Raises DecryptionError."""
         token = self.token(row, key)
         return None if token is None else (box or secret_box()).decrypt(token, self.label(row, key))
+
+    def update_map(self, row: Any, given: Mapping[str, str]) -> list[str]:
+        """Seal the values of ``given`` that differ from the stored ones in a ``"map"`` column; return their names.
+
+        A stored value no key of the ring opens counts as different (it is replaced). Values left out of
+        ``given`` keep what is stored (an API's "leave a secret empty to keep it").
+        """
+        stored = dict(getattr(row, self.column) or {})
+        changed = []
+        for name, plain in given.items():
+            try:
+                unchanged = self.open(row, name) == plain
+            except DecryptionError:
+                unchanged = False
+            if not unchanged:
+                stored[name] = self.seal(row, plain, name)
+                changed.append(name)
+        setattr(row, self.column, stored)
+        return changed
 
     def redacted(self, row: Any, key: str | None = None) -> str | None:
         """The stored value as an API shows it: at most its last 4 characters (:func:`redact`).

@@ -137,18 +137,7 @@ def get_settings_of(session: Session, *, tenant: Tenant) -> GatewaySettingsRead:
 
 
 def _apply_secrets(record: PaymentGatewayConfigRecord, given: dict[str, str]) -> list[str]:
-    secrets = dict(record.secrets or {})
-    changed = []
-    for name, plain in given.items():
-        try:
-            unchanged = PAYMENT_GATEWAY_CREDENTIALS.open(record, name) == plain
-        except DecryptionError:
-            unchanged = False
-        if not unchanged:
-            secrets[name] = PAYMENT_GATEWAY_CREDENTIALS.seal(record, plain, name)
-            changed.append(name)
-    record.secrets = secrets
-    return changed
+    return PAYMENT_GATEWAY_CREDENTIALS.update_map(record, given)
 
 
 def update_settings(
