@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
+from tests.audit.test_audit import tampering
 from tests.factories import bearer, make_tenant, make_user
 
 from creditdesk.audit import service as audit
-
-
-@contextmanager
-def _tampering(db, verb):
-    """Act as an attacker with table-owner rights: bypass the append-only trigger for one change."""
-    with db.engine.begin() as conn:
-        if db.is_postgres:
-            conn.execute(text("SELECT set_config('app.all_tenants', 'on', true)"))
-            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
-        else:
-            conn.execute(text(f"DROP TRIGGER audit_event_no_{verb}"))
-        yield conn
-        if db.is_postgres:  # the PostgreSQL test database is reused: restore the trigger
-            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
 
 
 def _page(client, tenant, headers, **params) -> dict:
@@ -118,7 +104,7 @@ def test_decisions_spread_over_sub_chains_and_verify_covers_them_all(client, ses
 
     # editing a decision in one sub-chain is named with that sub-chain
     target = _page(client, tenant, bearer(admin), resource_id="app-5")["items"][0]
-    with _tampering(db, "update") as conn:
+    with tampering(db, "update") as conn:
         conn.execute(
             text("UPDATE audit_event SET details = :d WHERE id = :id"),
             {"d": '{"decision": "Reject"}', "id": target["id"]},
@@ -135,7 +121,7 @@ def test_a_rewritten_link_is_named_as_such(client, session, db):
         audit.record(session, actor=audit.SYSTEM, action=f"test.{i}", tenant_id=tenant.id)
     session.commit()
     second = _page(client, tenant, bearer(admin), action="test.1")["items"][0]
-    with _tampering(db, "update") as conn:
+    with tampering(db, "update") as conn:
         conn.execute(text("UPDATE audit_event SET prev_hash = :h WHERE id = :id"), {"h": "f" * 64, "id": second["id"]})
     broken = client.get(f"/api/v1/tenants/{tenant.slug}/audit/verify", headers=bearer(admin)).json()
     assert broken["ok"] is False

@@ -13,3 +13,13 @@ def officer_ctx(session, champion):
     officer = make_user(session, tenant, "field_officer")
     session.commit()
     return tenant, officer
+
+
+@pytest.fixture
+def officer_and_admin(session, champion):
+    """A tenant, one of its field officers and its admin, with the session's champion model registered."""
+    tenant = make_tenant(session)
+    officer = make_user(session, tenant, "field_officer")
+    admin = make_user(session, tenant, "tenant_admin")
+    session.commit()
+    return tenant, officer, admin

@@ -16,21 +16,12 @@ SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "data" / "sample_appl
 NO_PULL = {k: v for k, v in SAMPLE.items() if k != "pull_bureaus"}
 
 
-@pytest.fixture
-def lender(session, champion):
-    tenant = make_tenant(session)
-    officer = make_user(session, tenant, "field_officer")
-    admin = make_user(session, tenant, "tenant_admin")
-    session.commit()
-    return tenant, officer, admin
-
-
 def _apply(client, tenant, user, body, **headers):
     return client.post(f"/api/v1/tenants/{tenant.slug}/applications", json=body, headers={**bearer(user), **headers})
 
 
-def test_sample_application_is_decided_and_explained(client, lender):
-    tenant, officer, _ = lender
+def test_sample_application_is_decided_and_explained(client, officer_and_admin):
+    tenant, officer, _ = officer_and_admin
     r = _apply(client, tenant, officer, NO_PULL)
     assert r.status_code == 201, r.text
     d = r.json()
@@ -46,8 +37,8 @@ def test_sample_application_is_decided_and_explained(client, lender):
     assert stored.status_code == 200 and stored.json()["contributions"] == d["contributions"]
 
 
-def test_new_to_credit_applicant_is_decided(client, lender):
-    tenant, officer, _ = lender
+def test_new_to_credit_applicant_is_decided(client, officer_and_admin):
+    tenant, officer, _ = officer_and_admin
     body = {**NO_PULL, "bureau": None}
     body["applicant"] = {**SAMPLE["applicant"], "date_of_birth": "2004-01-15", "pan": None}
     r = _apply(client, tenant, officer, body)
@@ -56,8 +47,8 @@ def test_new_to_credit_applicant_is_decided(client, lender):
     assert features.get("new_to_credit") == 1
 
 
-def test_validation_names_the_field_and_changes_nothing(client, lender):
-    tenant, officer, admin = lender
+def test_validation_names_the_field_and_changes_nothing(client, officer_and_admin):
+    tenant, officer, admin = officer_and_admin
     bad = json.loads(json.dumps(NO_PULL))
     bad["applicant"]["monthly_income"] = -5
     r = _apply(client, tenant, officer, bad)
@@ -69,14 +60,14 @@ def test_validation_names_the_field_and_changes_nothing(client, lender):
     assert listed["total"] == 0
 
 
-def test_oversized_body_is_413(client, lender):
-    tenant, officer, _ = lender
+def test_oversized_body_is_413(client, officer_and_admin):
+    tenant, officer, _ = officer_and_admin
     body = {**NO_PULL, "external_ref": "x" * 2_000_000}
     assert _apply(client, tenant, officer, body).status_code == 413
 
 
-def test_idempotency_replay_conflict_and_concurrency(client, lender):
-    tenant, officer, admin = lender
+def test_idempotency_replay_conflict_and_concurrency(client, officer_and_admin):
+    tenant, officer, admin = officer_and_admin
     first = _apply(client, tenant, officer, NO_PULL, **{"Idempotency-Key": "k-1"})
     again = _apply(client, tenant, officer, NO_PULL, **{"Idempotency-Key": "k-1"})
     assert first.status_code == again.status_code == 201
@@ -101,8 +92,8 @@ def test_idempotency_replay_conflict_and_concurrency(client, lender):
     assert listed["total"] == 2  # k-1 and k-concurrent
 
 
-def test_field_officer_sees_only_own_decisions(client, session, lender):
-    tenant, officer, admin = lender
+def test_field_officer_sees_only_own_decisions(client, session, officer_and_admin):
+    tenant, officer, admin = officer_and_admin
     other_officer = make_user(session, tenant, "field_officer")
     session.commit()
     mine = _apply(client, tenant, officer, NO_PULL).json()["application_id"]
@@ -121,8 +112,8 @@ def test_field_officer_sees_only_own_decisions(client, session, lender):
     )
 
 
-def test_stateless_scoring_stores_nothing_not_even_an_audit_row(client, lender):
-    tenant, officer, admin = lender
+def test_stateless_scoring_stores_nothing_not_even_an_audit_row(client, officer_and_admin):
+    tenant, officer, admin = officer_and_admin
     r = client.post(f"/api/v1/tenants/{tenant.slug}/score", json=NO_PULL, headers=bearer(officer))
     assert r.status_code == 200 and set(r.json()) >= {"pd", "decision", "expected_loss", "reasons"}
     rb = client.post(
@@ -144,8 +135,8 @@ def test_no_model_gives_a_clear_503(client, session):
     assert r.status_code == 503 and "champion" in r.json()["detail"]
 
 
-def test_decisions_are_audited_on_sub_chains_that_verify(client, session, db, lender):
-    tenant, officer, admin = lender
+def test_decisions_are_audited_on_sub_chains_that_verify(client, session, db, officer_and_admin):
+    tenant, officer, admin = officer_and_admin
     ids = [
         _apply(client, tenant, officer, {**NO_PULL, "external_ref": f"A-{i}"}).json()["application_id"]
         for i in range(6)
@@ -164,8 +155,8 @@ def test_decisions_are_audited_on_sub_chains_that_verify(client, session, db, le
     assert broken["ok"] is False and broken["broken_event_id"] == target["id"] and broken["broken_chain"]
 
 
-def test_metrics_after_traffic(client, lender):
-    tenant, officer, _ = lender
+def test_metrics_after_traffic(client, officer_and_admin):
+    tenant, officer, _ = officer_and_admin
     decision = _apply(client, tenant, officer, NO_PULL).json()["decision"]
     metrics = client.get("/metrics").text
     assert f'creditdesk_decisions_total{{decision="{decision}"}}' in metrics
@@ -182,8 +173,8 @@ def _with_bureau(**bureau):
     return {**NO_PULL, "bureau": {**SAMPLE["bureau"], **bureau}}
 
 
-def test_approvals_show_key_factors_and_declines_their_adverse_reasons(client, lender):
-    tenant, officer, _ = lender
+def test_approvals_show_key_factors_and_declines_their_adverse_reasons(client, officer_and_admin):
+    tenant, officer, _ = officer_and_admin
     good = _apply(client, tenant, officer, _with_bureau(score=860, utilization=0.05, enquiries_last_6m=0)).json()
     assert good["decision"] == "Approve"
     assert good["adverse_reasons"] == []
@@ -201,8 +192,8 @@ def test_approvals_show_key_factors_and_declines_their_adverse_reasons(client, l
     assert bad["inputs"]["bureau"]["score"] == 540 and bad["bureau_status"] == "supplied"
 
 
-def test_a_review_without_a_factor_above_the_minimum_says_so(client, lender):
-    tenant, officer, admin = lender
+def test_a_review_without_a_factor_above_the_minimum_says_so(client, officer_and_admin):
+    tenant, officer, admin = officer_and_admin
     policy = client.get(f"/api/v1/tenants/{tenant.slug}/policy", headers=bearer(admin)).json()
     body = {k: v for k, v in policy.items() if k not in ("version", "created_at", "created_by")}
     body.update(approve_below_pd=0.0001, adverse_reason_min_impact=5, knockout_rules=[])

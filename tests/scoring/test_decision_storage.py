@@ -3,37 +3,18 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import pytest
 from sqlalchemy import text
-from tests.factories import bearer, make_tenant, make_user
+from tests.factories import bearer
+from tests.scoring.test_applications import NO_PULL, _apply
 
 from creditdesk.scoring import pipeline
 from creditdesk.scoring.schemas import ApplicationCreate
 
-SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "data" / "sample_application.json").read_text())
-NO_PULL = {k: v for k, v in SAMPLE.items() if k != "pull_bureaus"}
 
-
-@pytest.fixture
-def lender(session, champion):
-    tenant = make_tenant(session)
-    officer = make_user(session, tenant, "field_officer")
-    admin = make_user(session, tenant, "tenant_admin")
-    session.commit()
-    return tenant, officer, admin
-
-
-def _apply(client, tenant, user, body, **headers):
-    return client.post(f"/api/v1/tenants/{tenant.slug}/applications", json=body, headers={**bearer(user), **headers})
-
-
-def test_a_key_claimed_by_a_concurrent_request_replays_or_refuses_at_the_claim(client, lender, monkeypatch):
+def test_a_key_claimed_by_a_concurrent_request_replays_or_refuses_at_the_claim(client, officer_and_admin, monkeypatch):
     """Two requests with one key can both pass the first look-up; the claim in the decision's own
     transaction is what decides: the same body replays the first decision, another body is a 409."""
-    tenant, officer, admin = lender
+    tenant, officer, admin = officer_and_admin
     first = _apply(client, tenant, officer, NO_PULL, **{"Idempotency-Key": "race-1"})
     assert first.status_code == 201, first.text
     # from here on every request behaves as if it had looked the key up before the first one committed
@@ -59,8 +40,8 @@ def _forget(db, application_id: str, sets: str) -> None:
         conn.execute(text(f"UPDATE application SET {sets} WHERE id = :id"), {"id": application_id})
 
 
-def test_a_decision_stored_before_inputs_existed_shows_the_request_as_sent(client, lender, db):
-    tenant, officer, admin = lender
+def test_a_decision_stored_before_inputs_existed_shows_the_request_as_sent(client, officer_and_admin, db):
+    tenant, officer, admin = officer_and_admin
     decided = _apply(client, tenant, officer, {**NO_PULL, "pull_bureaus": None})
     assert decided.status_code == 201, decided.text
     application_id = decided.json()["application_id"]
