@@ -19,9 +19,11 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.bureaus.helpers import serve
-from tests.lending.fakes import Fakes, approved_application
+from tests.factories import bearer, make_user
+from tests.lending.fakes import FakeMandate, Fakes, approved_application, drive, new_saga
 from tests.portfolio.fixtures import Lender, make_lender
 
+from creditdesk.audit.models import AuditEvent
 from creditdesk.config import get_settings
 from creditdesk.db import get_database, utcnow
 from creditdesk.lending import service
@@ -31,7 +33,6 @@ from creditdesk.lending.models import Saga
 from creditdesk.lending.providers import (
     HttpEsignProvider,
     Providers,
-    SimulatedMandateProvider,
     stored_payouts,
     use_providers,
 )
@@ -43,7 +44,8 @@ from creditdesk.payments.simulator import (
     build_payment_simulator_app,
 )
 from creditdesk.portfolio.models import Loan
-from creditdesk.worker.models import OutboxEvent
+from creditdesk.tenancy.models import Tenant
+from creditdesk.worker.models import Job, OutboxEvent
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Live:
             esign=HttpEsignProvider(
                 base_url=self.esp, api_key=self.sim.api_key, webhook_secret=self.sim.webhook_secret, callback_url=None
             ),
-            mandate=SimulatedMandateProvider(),
+            mandate=FakeMandate(),
             payouts=payouts,
         )
 
@@ -253,3 +255,178 @@ def test_the_kfs_is_refused_after_valid_until_and_the_waiting_saga_compensates(c
         f"{lender.base}/sagas/{saga_id}/kfs/accept", json={"content_hash": saga["kfs_hash"]}, headers=lender.headers()
     )
     assert again.status_code == 409
+
+
+# -- the application's saga, an operator's retry and cancellation -------------------------------------
+
+
+@pytest.fixture
+def live_api(app: Any) -> Iterator[str]:
+    """The whole app under uvicorn on a real socket, its in-process worker running the saga."""
+    with serve(app, lifespan="on") as base:
+        yield base
+
+
+def _http_wait(base: str, lender: Lender, saga_id: str, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        saga = httpx.get(f"{base}{lender.base}/sagas/{saga_id}", headers=lender.headers()).json()
+        if until(saga):
+            return saga
+        assert time.monotonic() < deadline, f"saga never got there: {saga}"
+        time.sleep(0.05)
+
+
+def _audited(action: str, saga_id: str) -> int:
+    return _count(AuditEvent, AuditEvent.action == action, AuditEvent.resource_id == saga_id)
+
+
+def _advance_jobs(tenant_id: str) -> int:
+    return _count(Job, Job.tenant_id == tenant_id, Job.kind == service.ADVANCE_JOB)
+
+
+def _to_esign(base: str, lender: Lender, application_id: str) -> dict[str, Any]:
+    """Start the saga, accept its KFS: it waits on the borrower's signature with no job running."""
+    r = httpx.post(f"{base}{lender.base}/applications/{application_id}/disbursement", headers=lender.headers())
+    assert r.status_code == 202, r.text
+    saga_id = r.json()["saga_id"]
+    saga = _http_wait(base, lender, saga_id, lambda s: _step(s, "kfs")["status"] == "waiting" and s["can_retry"])
+    url = f"{base}{lender.base}/sagas/{saga_id}/kfs/accept"
+    assert httpx.post(url, json={"content_hash": saga["kfs_hash"]}, headers=lender.headers()).status_code == 200
+    return _http_wait(base, lender, saga_id, lambda s: _step(s, "esign")["status"] == "waiting" and s["can_retry"])
+
+
+def _burst(url: str, headers: dict[str, str], n: int, body: dict[str, Any] | None = None) -> list[httpx.Response]:
+    with httpx.Client(timeout=30) as http, ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: http.post(url, json=body, headers=headers), range(n)))
+
+
+def test_the_application_finds_its_saga(client, session):
+    lender = make_lender(session)
+    other = make_lender(session)
+    application = approved_application(session, lender.tenant.id)
+    session.commit()
+    url = f"{lender.base}/applications/{application.id}/disbursement"
+    none = client.get(url, headers=lender.headers())
+    assert none.status_code == 404 and "has no disbursement saga" in none.json()["detail"]
+    with use_providers(Fakes().providers):
+        saga_id = _start(client, lender, application.id)
+        saga = _wait(client, lender, saga_id, lambda s: s["status"] == "waiting")
+    found = client.get(url, headers=lender.headers("auditor"))
+    assert found.status_code == 200 and found.json()["id"] == saga_id
+    assert found.json()["steps"] == saga["steps"] and found.json()["application_id"] == application.id
+    assert client.get(url, headers=lender.headers("officer")).status_code == 403
+    assert (
+        client.get(f"{other.base}/applications/{application.id}/disbursement", headers=other.headers()).status_code
+        == 404
+    )
+
+
+def test_concurrent_retries_of_a_saga_whose_callback_was_lost_run_it_once(live_api, session):
+    lender = make_lender(session)
+    application = approved_application(session, lender.tenant.id)
+    session.commit()
+    fakes = Fakes()
+    with use_providers(fakes.providers):
+        saga = _to_esign(live_api, lender, application.id)
+        assert saga["can_retry"] and saga["can_compensate"] and saga["esign_request_id"] == "esr_1"
+        fakes.esign.finish("signed")  # the borrower signed; the ESP's callback never came
+        jobs_before = _advance_jobs(lender.tenant.id)
+        answers = _burst(f"{live_api}{lender.base}/sagas/{saga['id']}/retry", lender.headers(), 8)
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [202] + [409] * 7, [r.text for r in answers]
+        assert all(
+            "already being run" in r.json()["detail"] or "completed" in r.json()["detail"]
+            for r in answers
+            if r.status_code == 409
+        )
+        done = _http_wait(live_api, lender, saga["id"], lambda s: s["status"] == "completed")
+    assert len(fakes.payouts.made) == 1 and done["loan_id"] is not None
+    assert _advance_jobs(lender.tenant.id) == jobs_before + 1
+    assert _audited("lending.saga_retried", saga["id"]) == 1
+    assert not done["can_retry"] and not done["can_compensate"]
+    again = httpx.post(f"{live_api}{lender.base}/sagas/{saga['id']}/retry", headers=lender.headers())
+    assert again.status_code == 409 and "nothing to retry" in again.json()["detail"]
+    paid = httpx.post(
+        f"{live_api}{lender.base}/sagas/{saga['id']}/compensate", json={"reason": "too late"}, headers=lender.headers()
+    )
+    assert paid.status_code == 409 and "has paid out" in paid.json()["detail"]
+
+
+def test_concurrent_cancellations_before_the_payout_compensate_once(live_api, session):
+    lender = make_lender(session)
+    application = approved_application(session, lender.tenant.id)
+    session.commit()
+    fakes = Fakes()
+    with use_providers(fakes.providers):
+        saga = _to_esign(live_api, lender, application.id)
+        url = f"{live_api}{lender.base}/sagas/{saga['id']}/compensate"
+        for role in ("analyst", "auditor", "officer"):
+            assert (
+                httpx.post(url, json={"reason": "borrower withdrew"}, headers=lender.headers(role)).status_code == 403
+            )
+        assert httpx.post(url, json={"reason": ""}, headers=lender.headers()).status_code == 422
+        answers = _burst(url, lender.headers(), 8, {"reason": "the borrower withdrew the application"})
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [200] * 7 + [202], [r.text for r in answers]
+        done = _http_wait(live_api, lender, saga["id"], lambda s: s["status"] == "compensated")
+        fakes.esign.finish("signed")  # a signature that arrives afterwards changes nothing
+        late = httpx.post(f"{live_api}{lender.base}/sagas/{saga['id']}/retry", headers=lender.headers())
+    assert late.status_code == 409
+    assert fakes.payouts.made == {} and _count(Loan, Loan.tenant_id == lender.tenant.id) == 0
+    assert _audited("lending.saga_cancelled", saga["id"]) == 1
+    assert done["error"] == "cancelled by the lender: the borrower withdrew the application"
+    assert [s["status"] for s in done["steps"]] == ["compensated"] * 3 + ["pending"] * 3
+    with get_database().session() as s:
+        row = s.get(Saga, saga["id"])
+        assert row is not None
+        assert (row.sanction_status, row.kfs_status, row.agreement_status) == ("void", "expired", "void")
+
+
+def test_retry_and_cancel_refuse_other_tenants_and_roles_without_the_permission(client, session):
+    lender = make_lender(session)
+    other = make_lender(session)
+    application = approved_application(session, other.tenant.id)
+    session.commit()
+    with use_providers(Fakes().providers):
+        saga_id = _start(client, other, application.id)
+        _wait(client, other, saga_id, lambda s: s["status"] == "waiting" and s["can_retry"])
+    for action, body in (("retry", None), ("compensate", {"reason": "not yours"})):
+        assert (
+            client.post(f"{lender.base}/sagas/{saga_id}/{action}", json=body, headers=lender.headers()).status_code
+            == 404
+        )
+        for role in ("analyst", "auditor", "officer"):
+            r = client.post(f"{other.base}/sagas/{saga_id}/{action}", json=body, headers=other.headers(role))
+            assert r.status_code == 403, (action, role)
+    assert _audited("lending.saga_retried", saga_id) == _audited("lending.saga_cancelled", saga_id) == 0
+
+
+def test_a_failed_saga_is_retried_from_its_book_step(client, session):
+    saga = new_saga(session)
+    fakes = Fakes()
+
+    def broken_book(name: str, when: str) -> None:
+        if name == "book":
+            raise RuntimeError("the book is unavailable")
+
+    assert drive(session, saga, fakes, inject=broken_book) == "failed"
+    view_id = saga.id
+    tenant = session.get(Tenant, saga.tenant_id)
+    assert tenant is not None
+    lender_admin, slug, tenant_id = make_user(session, tenant, "tenant_admin"), tenant.slug, tenant.id
+    session.commit()  # and nothing more through this session: on SQLite its next transaction would block writers
+    url = f"/api/v1/tenants/{slug}/sagas/{view_id}"
+    with use_providers(fakes.providers):
+        view = client.get(url, headers=bearer(lender_admin)).json()
+        assert view["status"] == "failed" and view["can_retry"] and not view["can_compensate"]
+        refused = client.post(f"{url}/compensate", json={"reason": "undo it"}, headers=bearer(lender_admin))
+        assert refused.status_code == 409 and "has paid out" in refused.json()["detail"]
+        retried = client.post(f"{url}/retry", headers=bearer(lender_admin))
+        assert retried.status_code == 202, retried.text
+        deadline = time.monotonic() + 30
+        while (view := client.get(url, headers=bearer(lender_admin)).json())["status"] != "completed":
+            assert time.monotonic() < deadline, view
+            time.sleep(0.05)
+    assert len(fakes.payouts.made) == 1 and _count(Loan, Loan.tenant_id == tenant_id) == 1
+    assert _step(view, "book")["status"] == "completed" and _audited("lending.saga_retried", view["id"]) == 1

@@ -12,7 +12,7 @@ from creditdesk.lending import service
 from creditdesk.lending.esign_wire import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from creditdesk.lending.kfs import KeyFactStatement
 from creditdesk.lending.kfs_pdf import render_kfs_pdf
-from creditdesk.lending.schemas import EsignAck, KfsAccept, SagaRead, SagaStarted
+from creditdesk.lending.schemas import EsignAck, KfsAccept, SagaCancel, SagaRead, SagaStarted
 from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, tenant_by_slug
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission as P
@@ -21,6 +21,7 @@ router = APIRouter(tags=["lending"])
 
 Reader = Annotated[TenantContext, TenantAccess(P.LENDING_READ)]
 Manager = Annotated[TenantContext, TenantAccess(P.LENDING_MANAGE)]
+Canceller = Annotated[TenantContext, TenantAccess(P.LENDING_CANCEL)]
 BASE = "/tenants/{tenant}"
 MAX_CALLBACK_BYTES = 16_384
 
@@ -35,6 +36,49 @@ def start_disbursement(application_id: str, session: SessionDep, ctx: Manager) -
     """Start the approval → disbursement saga of an approved application (once: 409 names the saga)."""
     saga = service.start_disbursement(session, tenant=ctx.tenant, application_id=application_id, actor=ctx.caller)
     return {"saga_id": saga.id}
+
+
+@router.get(
+    BASE + "/applications/{application_id}/disbursement",
+    response_model=SagaRead,
+    operation_id="getApplicationDisbursement",
+    responses={404: {"description": "The application has no disbursement saga (or is not the tenant's)"}},
+)
+def get_disbursement(application_id: str, session: SessionDep, ctx: Reader) -> dict[str, Any]:
+    """The application's disbursement saga, as ``GET …/sagas/{id}`` shows it."""
+    return service.application_saga(session, tenant_id=ctx.tenant_id, application_id=application_id)
+
+
+@router.post(
+    BASE + "/sagas/{saga_id}/retry",
+    status_code=202,
+    response_model=SagaRead,
+    operation_id="retrySaga",
+    responses={409: {"description": "The saga is finished, or a job is already running it"}},
+)
+def retry_saga(saga_id: str, session: SessionDep, ctx: Manager) -> dict[str, Any]:
+    """Run a failed or stuck saga again: its job is queued once, a concurrent second call is 409."""
+    service.retry_saga(session, tenant=ctx.tenant, saga_id=saga_id, actor=ctx.caller)
+    return service.saga_view(session, tenant_id=ctx.tenant_id, saga_id=saga_id)
+
+
+@router.post(
+    BASE + "/sagas/{saga_id}/compensate",
+    status_code=202,
+    response_model=SagaRead,
+    operation_id="compensateSaga",
+    responses={
+        200: {"description": "Already compensating or compensated: nothing changed"},
+        409: {"description": "The payout has started or was made, or a step is running right now"},
+    },
+)
+def compensate_saga(
+    saga_id: str, data: SagaCancel, session: SessionDep, ctx: Canceller, response: Response
+) -> dict[str, Any]:
+    """Cancel the sanctioned loan before its payout: the compensations run in the saga's job (202)."""
+    if not service.compensate_saga(session, tenant=ctx.tenant, saga_id=saga_id, reason=data.reason, actor=ctx.caller):
+        response.status_code = 200
+    return service.saga_view(session, tenant_id=ctx.tenant_id, saga_id=saga_id)
 
 
 @router.get(BASE + "/sagas/{saga_id}", response_model=SagaRead, operation_id="getSaga")

@@ -40,6 +40,15 @@ class SagaRead(BaseModel):
     loan_id: str | None = None
     payout_id: str | None = None
     error: str | None = None
+    esign_request_id: str | None = Field(default=None, description="The sign request at the e-sign service")
+    can_retry: bool = Field(
+        default=False,
+        description="POST …/retry would run the saga again: it is failed, or stuck with no job running it",
+    )
+    can_compensate: bool = Field(
+        default=False,
+        description="POST …/compensate would cancel it: no payout attempted yet and no job running it now",
+    )
 
 
 class KfsAccept(BaseModel):
@@ -48,6 +57,14 @@ class KfsAccept(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content_hash: str = Field(pattern="^[0-9a-f]{64}$")
+
+
+class SagaCancel(BaseModel):
+    """Why the sanctioned loan is being cancelled (kept in the audit log and on the saga)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=3, max_length=500)
 
 
 class EsignAck(BaseModel):

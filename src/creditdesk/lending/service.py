@@ -1,4 +1,4 @@
-"""Lending: start the disbursement saga, read it, the KFS and its acceptance, the e-sign callback."""
+"""Lending: start the disbursement saga, read, retry or cancel it, the KFS and its acceptance, the e-sign callback."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ from creditdesk.audit import service as audit
 from creditdesk.db import utcnow
 from creditdesk.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from creditdesk.kit.crypto import personal_data_box
+from creditdesk.lending import saga as engine
 from creditdesk.lending.esign_wire import verify_callback
 from creditdesk.lending.kfs import KeyFactStatement, KfsSettings, LoanTerms, build_kfs
-from creditdesk.lending.models import Saga
+from creditdesk.lending.models import Saga, SagaStep
 from creditdesk.lending.providers import providers_for
-from creditdesk.lending.saga import find_by_sign_request, new_steps, steps_of, waiting_past_deadline
+from creditdesk.lending.saga import PIVOT, find_by_sign_request, new_steps, steps_of, waiting_past_deadline
 from creditdesk.scoring.models import Application, join_identity
 from creditdesk.scoring.models import open_identity as open_applicant
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
 from creditdesk.worker import service as jobs
+from creditdesk.worker.models import Job
 
 ADVANCE_JOB = "lending.saga.advance"
+LIVE_JOB = ("queued", "running")
 
 
 def _approved(session: Session, *, tenant_id: str, application_id: str) -> Application:
@@ -101,19 +104,151 @@ def enqueue_advance(session: Session, saga: Saga) -> None:
 
 
 def saga_view(session: Session, *, tenant_id: str, saga_id: str) -> dict[str, Any]:
-    """The saga and its steps, in order."""
-    saga = get_owned(session, Saga, saga_id, tenant_id, what=f"Saga {saga_id}")
+    """The saga and its steps, in order, with what an operator could do with it now."""
+    return _view(session, get_owned(session, Saga, saga_id, tenant_id, what=f"Saga {saga_id}"))
+
+
+def application_saga(session: Session, *, tenant_id: str, application_id: str) -> dict[str, Any]:
+    """The application's disbursement saga (404 when it has none, or the application is another tenant's)."""
+    saga = _existing(session, tenant_id=tenant_id, application_id=application_id)
+    if saga is None:
+        raise NotFound(f"Application {application_id} has no disbursement saga")
+    return _view(session, saga)
+
+
+def _view(session: Session, saga: Saga) -> dict[str, Any]:
+    steps = steps_of(session, saga)
+    live = _live_jobs(session, saga)
     return {
         "id": saga.id,
         "application_id": saga.application_id,
         "status": saga.status,
-        "steps": steps_of(session, saga),
+        "steps": steps,
         "kfs_hash": saga.kfs_hash,
         "kfs_accepted_hash": saga.kfs_accepted_hash,
         "loan_id": saga.loan_id,
         "payout_id": saga.payout_id,
         "error": saga.error,
+        "esign_request_id": saga.esign_request_id,
+        "can_retry": _retry_refusal(saga, live) is None,
+        "can_compensate": _compensate_refusal(saga, steps, live) is None,
     }
+
+
+# -- an operator's retry and cancellation ------------------------------------------------------------
+#
+# Both run under the saga's row lock (PostgreSQL: FOR UPDATE; SQLite: every write transaction is
+# BEGIN IMMEDIATE) and lock the saga's live ``lending.saga.advance`` jobs too, so concurrent calls see
+# each other's effect, and a worker cannot claim a queued job between our check and our commit.
+# A job that is *running* holds the saga in memory (sessions keep objects across commits), so a
+# cancellation waits until none is: changing the saga under a running step could pay out after the
+# mandate was cancelled.
+
+
+def _locked(session: Session, *, tenant_id: str, saga_id: str) -> Saga:
+    stmt = (
+        select_owned(Saga, tenant_id)
+        .where(Saga.id == saga_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    saga = session.execute(stmt).scalar_one_or_none()
+    if saga is None:
+        raise NotFound(f"Saga {saga_id} not found")
+    return saga
+
+
+def _live_jobs(session: Session, saga: Saga, *, lock: bool = False) -> list[Job]:
+    """The saga's advance jobs that are queued or running (locked when ``lock``)."""
+    stmt = select_owned(Job, saga.tenant_id).where(
+        Job.kind == ADVANCE_JOB, Job.status.in_(LIVE_JOB), Job.payload["saga_id"].as_string() == saga.id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.execute(stmt).scalars())
+
+
+def _retry_refusal(saga: Saga, live: list[Job]) -> str | None:
+    """Why the saga cannot be retried now (None: it can)."""
+    if saga.status in ("completed", "compensated"):
+        return f"Saga {saga.id} is {saga.status}: there is nothing to retry"
+    if live:
+        return f"Saga {saga.id} is already being run (job {live[0].id} is {live[0].status}): wait for it to finish"
+    return None
+
+
+def _compensate_refusal(saga: Saga, steps: list[SagaStep], live: list[Job]) -> str | None:
+    """Why the saga cannot be cancelled now (None: it can)."""
+    if saga.payout_id is not None or saga.status in ("completed", "failed"):
+        return f"Saga {saga.id} has paid out: it can only go forward"
+    if saga.status in ("compensating", "compensated"):
+        return f"Saga {saga.id} is already {saga.status}"
+    pivot = next(s for s in steps if s.name == PIVOT)
+    if pivot.status != "pending" or pivot.attempts > 0:
+        return (
+            f"Saga {saga.id} has started its payout: money may have left even if the gateway's answer was lost, "
+            "so it can only go forward (it looks the payout up before it gives up)"
+        )
+    running = [job for job in live if job.status == "running"]
+    if running:
+        return f"Saga {saga.id} is running a step right now (job {running[0].id}): try again in a moment"
+    return None
+
+
+def retry_saga(session: Session, *, tenant: Tenant, saga_id: str, actor: Any) -> Saga:
+    """Run a failed or stuck saga again (409 when it is finished or a job is already on it).
+
+    A ``failed`` saga (``book`` gave up after the payout) starts its failed step's attempts again; a
+    saga left running, waiting or compensating with no job on it (its job failed for good, or a
+    callback was lost) is run from where it stands — a waiting step asks its provider again. Other
+    steps keep their attempts: one that has used them gives up on this run, as it would have.
+    """
+    saga = _locked(session, tenant_id=tenant.id, saga_id=saga_id)
+    refusal = _retry_refusal(saga, _live_jobs(session, saga, lock=True))
+    if refusal is not None:
+        raise Conflict(refusal)
+    previous = saga.status
+    if previous == "failed":
+        engine.retry(session, tenant_id=tenant.id, saga_id=saga.id)
+    enqueue_advance(session, saga)
+    audit.record(
+        session,
+        actor=actor,
+        action="lending.saga_retried",
+        tenant_id=tenant.id,
+        resource_type="saga",
+        resource_id=saga.id,
+        details={"status": previous},
+    )
+    return saga
+
+
+def compensate_saga(session: Session, *, tenant: Tenant, saga_id: str, reason: str, actor: Any) -> bool:
+    """Cancel the sanctioned loan before its payout: the saga's job runs the compensations.
+
+    Answers False for a saga already compensating or compensated (a repeat changes nothing); 409 once
+    the payout step has started, and while a job is running a step (see the note above).
+    """
+    saga = _locked(session, tenant_id=tenant.id, saga_id=saga_id)
+    if saga.status in ("compensating", "compensated"):
+        return False
+    refusal = _compensate_refusal(saga, steps_of(session, saga), _live_jobs(session, saga, lock=True))
+    if refusal is not None:
+        raise Conflict(refusal)
+    previous = saga.status
+    saga.status, saga.error = "compensating", f"cancelled by the lender: {reason}"
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="lending.saga_cancelled",
+        tenant_id=tenant.id,
+        resource_type="saga",
+        resource_id=saga.id,
+        details={"status": previous, "reason": reason},
+    )
+    enqueue_advance(session, saga)
+    return True
 
 
 def application_kfs(session: Session, *, tenant: Tenant, application_id: str) -> KeyFactStatement:

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Response
 from creditdesk.db import SessionDep
 from creditdesk.kit.pagination import PageDep
 from creditdesk.kit.params import Day
-from creditdesk.portfolio import reports, service
+from creditdesk.portfolio import reports, service, timeline
 from creditdesk.portfolio.models import Payment
 from creditdesk.portfolio.schemas import (
     AssetClassName,
     LoanCreate,
     LoanDetail,
+    LoanEventPage,
     LoanHistory,
     LoanPage,
     LossMarkIn,
@@ -81,6 +82,21 @@ def get_loan(loan_id: str, session: SessionDep, ctx: Reader, as_of: AsOf = None)
 def get_loan_history(loan_id: str, session: SessionDep, ctx: Reader, as_of: AsOf = None) -> dict[str, Any]:
     """The loan's DPD and asset class at every month end, recomputed from its ledger."""
     return service.loan_history(session, tenant=ctx.tenant, loan_id=loan_id, as_of=as_of)
+
+
+EventsPage = Annotated[int, Query(ge=1, le=100, description="Page size (1–100)")]
+
+
+@router.get("/loans/{loan_id}/events", response_model=LoanEventPage, operation_id="listLoanEvents")
+def list_loan_events(
+    loan_id: str,
+    session: SessionDep,
+    ctx: Reader,
+    limit: EventsPage = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> dict[str, Any]:
+    """The loan's events timeline, newest first: disbursed, payments received, DPD moves, …"""
+    return timeline.loan_events(session, tenant=ctx.tenant, loan_id=loan_id, limit=limit, offset=offset)
 
 
 @router.post("/loans/{loan_id}/payments", status_code=201, response_model=PaymentRead, operation_id="recordPayment")

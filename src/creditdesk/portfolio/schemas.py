@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -195,6 +195,23 @@ class LoanHistoryPoint(BaseModel):
 class LoanHistory(BaseModel):
     loan_id: str
     points: list[LoanHistoryPoint]
+
+
+class LoanEvent(BaseModel):
+    """A domain event about the loan, in the envelope consumers and webhooks receive (docs/events.md)."""
+
+    id: str
+    type: str = Field(description="The routing key: loan.disbursed, payment.received, loan.dpd_changed, …")
+    tenant: str | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class LoanEventPage(BaseModel):
+    items: list[LoanEvent]
+    total: int
+    limit: int
+    offset: int
 
 
 # --------------------------------------------------------------------------------------------------

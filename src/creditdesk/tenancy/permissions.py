@@ -52,6 +52,9 @@ class Permission(StrEnum):
     PORTFOLIO_MANAGE = "portfolio:manage"
     LENDING_READ = "lending:read"
     LENDING_MANAGE = "lending:manage"
+    #: cancel a sanctioned loan before its payout (compensate the disbursement saga): a credit decision
+    #: with consequences for the borrower, kept apart from running the saga (docs/lending-saga.md)
+    LENDING_CANCEL = "lending:cancel"
     MONITORING_READ = "monitoring:read"
     MONITORING_MANAGE = "monitoring:manage"
     DASHBOARDS_MANAGE = "dashboards:manage"
@@ -95,7 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: frozenset(
         _ANALYST
         | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ, P.PAYMENTS_CONFIGURE}
-        | {P.LENDING_MANAGE}
+        | {P.LENDING_MANAGE, P.LENDING_CANCEL}
     ),
     Role.FIELD_OFFICER: frozenset({P.APPLICATIONS_CREATE, P.APPLICATIONS_READ_OWN, P.BATCHES_CREATE, P.JOBS_READ}),
     Role.AUDITOR: frozenset(
