@@ -1,7 +1,8 @@
 """The decision routes under load, against a real server process over real HTTP.
 
-No timing thresholds beyond "/healthz answers within a second": these tests fail on a deadlock, a
-500, a lost or duplicated row, or a broken audit chain — not on a slow machine.
+No speed thresholds: these tests fail on a deadlock, a 500, a lost or duplicated row, or a broken
+audit chain — not on a slow or busy machine. The /healthz probe only catches a *stalled* event loop
+(:data:`STALL_S`: far above any latency a loaded 2-core runner shows, far below a deadlock's).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from creditdesk.auth.service import create_api_key
 from creditdesk.scoring.models import Application
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import permissions_for
+
+#: a /healthz answer slower than this means the event loop was blocked (latency is for benchmarks/)
+STALL_S = 5.0
 
 
 @pytest.fixture
@@ -76,7 +80,8 @@ def _hammer(base: str, requests: list[tuple[str, dict, dict]], *, connections: i
     """Load from a child process (so the client's own CPU does not distort the probe); /healthz probed here."""
     health: list[float] = []
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool, httpx.Client(base_url=base, timeout=5) as probe:
+    probe = httpx.Client(base_url=base, timeout=2 * STALL_S)
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool, probe:
         future = pool.submit(_load_in_child, base, requests, connections, seconds)
         while not future.done():
             t = time.perf_counter()
@@ -98,7 +103,7 @@ def test_concurrent_stateless_scores_do_not_deadlock(live_server):
     statuses, health = _hammer(base, [(f"/api/v1/tenants/{slug}/score", NO_PULL, key)], connections=60, seconds=4)
     assert set(statuses) == {("score", 200)}, statuses
     assert statuses[("score", 200)] >= 60  # every client got answers: nothing stalled
-    assert health and max(health) < 1.0
+    assert health and max(health) < STALL_S
 
 
 def test_300_connections_on_both_decision_routes(live_server, db):
@@ -109,7 +114,7 @@ def test_300_connections_on_both_decision_routes(live_server, db):
     statuses, health = _hammer(base, requests, connections=300, seconds=10)
     assert {s for _, s in statuses} <= {200, 201}, statuses
     assert statuses[("applications", 201)] >= 150 and statuses[("score", 200)] >= 150
-    assert health and max(health) < 1.0, f"/healthz took up to {max(health):.2f} s"
+    assert health and max(health) < STALL_S, f"/healthz stalled for {max(health):.2f} s"
     assert _count_applications(db, slug) == statuses[("applications", 201)]  # every answer stored, once
     with httpx.Client(base_url=base, headers=key, timeout=30) as client:
         assert (
