@@ -77,3 +77,95 @@ export function batchCsv(): string {
   ];
   return [header, ...rows].join('\n') + '\n';
 }
+
+type Json = Record<string, unknown>;
+const TENANT_API = '/api/v1/tenants/demo-nbfc';
+
+/**
+ * An approved application of the demo tenant with no disbursement yet: a strong applicant scored now,
+ * or (if the policy decides otherwise) an approved one already in the demo's book.
+ */
+export async function approvedApplication(request: APIRequestContext, token: string): Promise<string> {
+  const headers = { Authorization: `Bearer ${token}` };
+  const body = {
+    external_ref: `E2E-${Date.now()}`,
+    applicant: {
+      name: 'Kavya Nair',
+      pan: 'ABCPN1234K',
+      date_of_birth: '1990-05-04',
+      employment_type: 'salaried',
+      employment_years: 8,
+      monthly_income: 180000,
+      existing_emi: 0,
+      residence_type: 'owned',
+      city_tier: 1,
+      state: 'Karnataka',
+    },
+    loan: { amount: 100000, tenure_months: 12, interest_rate: 14, purpose: 'consumer_durable' },
+    bureau: {
+      score: 820,
+      utilization: 0.08,
+      dpd_30_last_12m: 0,
+      max_dpd_last_24m: 0,
+      enquiries_last_6m: 0,
+      credit_history_months: 120,
+      active_accounts: 2,
+    },
+    alt_data: { avg_monthly_inflow: 185000, inflow_regularity: 0.97, bounced_emis_last_6m: 0, upi_txn_per_month: 60 },
+  };
+  const scored = await request.post(`${baseURL()}${TENANT_API}/applications`, { headers, data: body });
+  expect(scored.ok(), await scored.text()).toBeTruthy();
+  const decided = (await scored.json()) as Json;
+  if (decided.decision === 'Approve') return String(decided.application_id);
+  const list = await request.get(`${baseURL()}${TENANT_API}/applications`, { headers, params: { decision: 'Approve', limit: 100 } });
+  for (const item of ((await list.json()) as { items: Json[] }).items) {
+    const id = String(item.application_id);
+    const saga = await request.get(`${baseURL()}${TENANT_API}/applications/${id}/disbursement`, { headers });
+    if (saga.status() === 404) return id;
+  }
+  throw new Error('the demo tenant has no approved application without a disbursement');
+}
+
+/** The borrower signs at the ESP simulator's signing page (Aadhaar OTP), as tests/lending/ does over HTTP. */
+export async function signAtEsp(request: APIRequestContext, signRequestId: string): Promise<void> {
+  const esp = `${baseURL()}/simulators/esign/sign/${signRequestId}`;
+  const otp = await request.post(`${esp}/otp`, { data: { aadhaar_last4: '1234' } });
+  expect(otp.ok(), await otp.text()).toBeTruthy();
+  const verified = await request.post(`${esp}/verify`, { data: { otp: ((await otp.json()) as Json).sandbox_otp } });
+  expect(verified.ok(), await verified.text()).toBeTruthy();
+  expect(((await verified.json()) as Json).status).toBe('signed');
+}
+
+/** The saga's sign request, once the esign step has made it. */
+export async function signRequestOf(request: APIRequestContext, token: string, applicationId: string): Promise<string> {
+  const headers = { Authorization: `Bearer ${token}` };
+  let id: unknown = null;
+  await expect
+    .poll(
+      async () => {
+        const r = await request.get(`${baseURL()}${TENANT_API}/applications/${applicationId}/disbursement`, { headers });
+        id = ((await r.json()) as Json).esign_request_id;
+        return id;
+      },
+      { timeout: 30_000 },
+    )
+    .toBeTruthy();
+  return String(id);
+}
+
+/**
+ * On the application page, wait until the saga completes. The demo's ESP does not call back, so while
+ * the saga still waits on e-sign after the borrower signed, the operator's "Check again" asks the ESP;
+ * the mandate step may wait a while for the bank's confirmation (the portal polls by itself).
+ */
+export async function waitForBooking(page: Page, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const status = page.getByTestId('saga-status');
+  while (!/Completed/.test((await status.textContent()) ?? '')) {
+    expect(Date.now() < deadline, `the saga did not complete: ${await status.textContent()}`).toBeTruthy();
+    const again = page.getByRole('button', { name: 'Check again' });
+    const esign = ((await page.getByTestId('saga-step-esign-status').textContent()) ?? '').trim();
+    if (esign === 'waiting' && (await again.isVisible())) await again.click();
+    await page.waitForTimeout(1000);
+  }
+}

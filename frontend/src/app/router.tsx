@@ -23,6 +23,7 @@ const ModelDetailPage = lazy(() => import('@/features/models/components/ModelDet
 const PolicyPage = lazy(() => import('@/features/policy/components/PolicyPage'));
 const MonitoringPage = lazy(() => import('@/features/monitoring/components/MonitoringPage'));
 const PortfolioPage = lazy(() => import('@/features/portfolio/components/PortfolioPage'));
+const LoanPage = lazy(() => import('@/features/portfolio/components/LoanPage'));
 
 function RequireSession() {
   const { status } = useAuth();
@@ -79,6 +80,7 @@ export const router = createBrowserRouter([
           { path: 'policy', element: guarded('policy:read', 'Policy configuration', <PolicyPage />) },
           { path: 'monitoring', element: guarded('monitoring:read', 'Monitoring', <MonitoringPage />) },
           { path: 'portfolio', element: guarded('portfolio:read', 'The portfolio', <PortfolioPage />) },
+          { path: 'loans/:id', element: guarded('portfolio:read', 'Loans', <LoanPage />) },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

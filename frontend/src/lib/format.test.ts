@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, formatPercent, humanize, toNumber } from './format';
+import { formatDate, formatMoney, formatPercent, humanize, maskName, toNumber } from './format';
 import { passwordProblem } from './password';
 
 describe('format', () => {
@@ -24,4 +24,13 @@ describe('passwordProblem mirrors the server rule', () => {
     ['my-ashaverma-2026', 'ashaverma@x.in', 'Do not use your e-mail name in the password'],
     ['Sahyadri-Ledger-2026', 'asha@x.in', null],
   ])('%s', (password, email, problem) => expect(passwordProblem(password, email)).toBe(problem));
+});
+
+describe('names and days', () => {
+  it('masks a borrower’s name to initials', () => {
+    expect(maskName('Asha Verma')).toBe('A••• V••••');
+    expect(maskName(' kavya ')).toBe('K••••');
+    expect(maskName(null)).toBe('—');
+  });
+  it('shows a calendar day without shifting it by a time zone', () => expect(formatDate('2025-02-10')).toBe('10 Feb 2025'));
 });

@@ -42,3 +42,22 @@ export function humanize(key: string): string {
   const s = key.replace(/[_-]+/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/** A calendar day "2025-02-10" as "10 Feb 2025" (no time zone: it is already the tenant's day). */
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return '—';
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return formatDateTime(value);
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return new Intl.DateTimeFormat('en-IN', { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+}
+
+/** A person's name with all but each word's first letter hidden: "Asha Verma" → "A••• V••••". */
+export function maskName(name: string | null | undefined): string {
+  if (!name?.trim()) return '—';
+  return name
+    .trim()
+    .split(/\s+/)
+    .map((w) => w.charAt(0).toUpperCase() + '•'.repeat(Math.max(2, Math.min(w.length - 1, 6))))
+    .join(' ');
+}

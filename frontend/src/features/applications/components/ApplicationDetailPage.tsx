@@ -1,4 +1,4 @@
-import { Anchor, Group } from '@mantine/core';
+import { Anchor, Group, Stack } from '@mantine/core';
 import { IconArrowLeft } from '@tabler/icons-react';
 import { Link, useParams } from 'react-router';
 import { DecisionResult } from '@/components/decision/DecisionResult';
@@ -6,6 +6,7 @@ import { WithTenant } from '@/components/Guards';
 import { PageHeader } from '@/components/PageHeader';
 import { QueryState } from '@/components/QueryState';
 import { useApplication } from '../api/get-application';
+import { DisbursementPanel } from './DisbursementPanel';
 
 function Detail({ tenant, id }: { tenant: string; id: string }) {
   const app = useApplication(tenant, id);
@@ -23,7 +24,12 @@ function Detail({ tenant, id }: { tenant: string; id: string }) {
         description="The stored decision and its explanation, exactly as it was made (model and policy versions recorded)."
       />
       <QueryState query={app} feature="Applications">
-        {(data) => <DecisionResult decision={data} />}
+        {(data) => (
+          <Stack gap="lg">
+            {data.decision === 'Approve' && <DisbursementPanel tenant={tenant} applicationId={data.application_id} />}
+            <DecisionResult decision={data} />
+          </Stack>
+        )}
       </QueryState>
     </>
   );

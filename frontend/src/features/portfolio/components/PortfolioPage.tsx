@@ -9,6 +9,7 @@ import { formatMoney, formatNumber, formatPercent, toNumber } from '@/lib/format
 import { usePortfolioNpa } from '../api/get-portfolio-npa';
 import { usePortfolioSummary } from '../api/get-portfolio-summary';
 import { usePortfolioVintages } from '../api/get-portfolio-vintages';
+import { LoanList } from './LoanList';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -227,6 +228,7 @@ function Portfolio({ tenant }: { tenant: string }) {
         <Summary tenant={tenant} />
         <Npa tenant={tenant} />
         <Vintages tenant={tenant} />
+        <LoanList tenant={tenant} />
       </Stack>
     </>
   );
