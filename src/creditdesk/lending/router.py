@@ -68,7 +68,7 @@ def retry_saga(saga_id: str, session: SessionDep, ctx: Manager) -> dict[str, Any
     response_model=SagaRead,
     operation_id="compensateSaga",
     responses={
-        200: {"description": "Already compensating or compensated: nothing changed"},
+        200: {"model": SagaRead, "description": "Already compensating or compensated: nothing changed"},
         409: {"description": "The payout has started or was made, or a step is running right now"},
     },
 )

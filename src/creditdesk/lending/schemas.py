@@ -62,7 +62,7 @@ class KfsAccept(BaseModel):
 class SagaCancel(BaseModel):
     """Why the sanctioned loan is being cancelled (kept in the audit log and on the saga)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=500)
 
