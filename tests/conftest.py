@@ -159,3 +159,32 @@ def champion(trained_default, db):
         )
         s.expunge(model)
     return model
+
+
+@pytest.fixture
+def region_databases() -> Iterator[dict[str, str]]:
+    """Data residency: three fresh, migrated PostgreSQL databases on the test server, owned by the test role —
+    ``{"catalogue": url, "in-west": url, "in-south": url}`` — dropped afterwards."""
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        service_unavailable("PostgreSQL", exc)
+    parts = ("catalogue", "in-west", "in-south")
+    names = {part: f"creditdesk_{part.replace('-', '_')}_{os.getpid()}" for part in parts}
+    urls: dict[str, str] = {}
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": PG_ROLE}).first():
+            conn.execute(text(f"CREATE ROLE {PG_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        for part, dbname in names.items():
+            conn.execute(text(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {dbname} OWNER {PG_ROLE}"))
+            urls[part] = admin.url.set(username=PG_ROLE, password=None, database=dbname).render_as_string(False)
+    for url in urls.values():
+        upgrade(url)
+    yield urls
+    with admin.connect() as conn:
+        for dbname in names.values():
+            conn.execute(text(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
+    admin.dispose()

@@ -38,12 +38,15 @@ def _settings(demo: bool = False):  # type: ignore[no-untyped-def]
 
 
 def _prepare(settings) -> None:  # type: ignore[no-untyped-def]
+    """Migrate the database — with region databases, the catalogue and every region's — and open it."""
     from creditdesk.db import init_database
     from creditdesk.migrations import upgrade
+    from creditdesk.tenancy.service import sync_region_anchors
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.sqlalchemy_url)
-    init_database(settings.sqlalchemy_url)
+    for url in dict.fromkeys([settings.sqlalchemy_url, *settings.region_databases.values()]):
+        upgrade(url)
+    sync_region_anchors(init_database(settings.sqlalchemy_url, settings.region_databases))
 
 
 @app.command()

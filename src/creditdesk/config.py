@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,11 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test"}
+#: a data region's name (docs/data-residency.md)
+REGION_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
+#: the region one database serves when CREDITDESK_REGION_DATABASES is not set
+DEFAULT_REGION = "default"
+MAX_REGIONS = 32
 
 
 class ConfigError(RuntimeError):
@@ -34,6 +40,10 @@ class Settings(BaseSettings):
     mode: Literal["production", "dev", "demo"] = "production"
     data_dir: Path = Path("var")
     database_url: str | None = None
+    # data residency (docs/data-residency.md): JSON {"region": "postgresql+psycopg://…"}; when set, database_url
+    # is the catalogue (tenants, users, the region map) and each tenant's data lives in its region's database.
+    # Unset: one database serves every region.
+    region_databases: dict[str, str] = Field(default_factory=dict)
     broker_url: str | None = None
     redis_url: str | None = None
 
@@ -150,6 +160,26 @@ class Settings(BaseSettings):
         return self.mode in ("demo", "dev")
 
     @property
+    def data_regions(self) -> tuple[str, ...]:
+        """The regions a tenant may be placed in: the configured ones, or ``default`` alone."""
+        return tuple(self.region_databases) or (DEFAULT_REGION,)
+
+    def _region_problems(self) -> list[str]:
+        if not self.region_databases:
+            return []
+        problems = []
+        if len(self.region_databases) > MAX_REGIONS:
+            problems.append(f"at most {MAX_REGIONS} regions")
+        for name, url in self.region_databases.items():
+            if not re.fullmatch(REGION_PATTERN, name):
+                problems.append(f"region name {name[:40]!r}: lowercase letters, digits and hyphens, at most 32")
+            if not isinstance(url, str) or not url.startswith("postgresql"):
+                problems.append(f"region {name[:40]!r}: a PostgreSQL URL")
+        if not (self.database_url or "").startswith("postgresql"):
+            problems.append("CREDITDESK_DATABASE_URL (the catalogue) must be PostgreSQL too")
+        return problems
+
+    @property
     def sqlalchemy_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file in the data directory."""
         if self.database_url:
@@ -197,6 +227,8 @@ class Settings(BaseSettings):
                     + ". Generate them with `creditdesk keys generate`, or use --demo for a local demo."
                 )
         self.encryption_keyring()  # validates the format
+        if problems := self._region_problems():
+            raise ConfigError("CREDITDESK_REGION_DATABASES: " + "; ".join(problems))
         return self
 
 

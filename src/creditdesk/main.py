@@ -234,7 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    db = init_database(settings.sqlalchemy_url)
+    db = init_database(settings.sqlalchemy_url, settings.region_databases)
     forget_tenants()  # a new app starts with empty per-process caches (tests rebuild databases under one slug)
     forget_api_keys()
     global _collector_registered

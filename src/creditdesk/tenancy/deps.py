@@ -2,7 +2,9 @@
 
 Tenants are resolved from a per-process cache (``TENANT_TTL_S``; a change made through this process
 — suspension, rename, time zone — applies at once, one made through another process within the TTL),
-so a tenant-scoped request does not query the tenant table while nothing has changed.
+so a tenant-scoped request does not query the tenant table while nothing has changed. With region
+databases (docs/data-residency.md) the same lookup tells the routing the tenant's region, and the
+request continues in that region (:func:`creditdesk.db.enter_region`): no extra query either.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditdesk.auth.principal import Identity, Principal
-from creditdesk.db import SessionDep, get_database, set_tenant_scope
+from creditdesk.db import SessionDep, enter_region, get_database, set_tenant_scope
 from creditdesk.errors import NotFound
 from creditdesk.kit import singleflight
 from creditdesk.tenancy.models import Tenant
@@ -36,10 +38,11 @@ class TenantRef:
     name: str
     status: str
     timezone: str
+    data_region: str = "default"
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantRef:
-        return cls(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.timezone)
+        return cls(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.timezone, tenant.data_region)
 
 
 @dataclass
@@ -82,9 +85,12 @@ def forget_tenants() -> None:
 
 
 def _lookup(db_url: str, slug: str) -> TenantRef | None:
-    with get_database().session(read_only=True) as session:
+    db = get_database()
+    with db.session(read_only=True) as session:
         tenant = session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
         ref = TenantRef.of(tenant) if tenant is not None else None
+    if ref is not None and db.regions:
+        db.remember_region(ref.id, ref.data_region)
     with _tenants_lock:
         _tenants[(db_url, slug)] = (time.monotonic(), ref)
     return ref
@@ -100,9 +106,14 @@ async def tenant_by_slug(slug: str) -> TenantRef | None:
 
 
 def _visible(ref: TenantRef | None, caller: Identity, slug: str) -> TenantRef:
-    """The tenant if the caller may see it; 404 when it does not exist *or* is not theirs."""
+    """The tenant if the caller may see it; 404 when it does not exist *or* is not theirs.
+
+    With region databases, the rest of the request runs in the tenant's region (``get_database()``
+    is that region's view, for code that opens its own sessions)."""
     if ref is None or (caller.tenant_id is not None and caller.tenant_id != ref.id):
         raise NotFound(f"Tenant '{slug}' not found")
+    if get_database().regions:
+        enter_region(ref.data_region)
     return ref
 
 

@@ -17,6 +17,8 @@ class Tenant(IdMixin, CreatedMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | suspended
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata")
+    #: the region whose database holds the tenant's data (docs/data-residency.md); fixed at creation
+    data_region: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

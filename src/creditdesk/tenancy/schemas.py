@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
 from creditdesk.auth.passwords import password_problem
+from creditdesk.config import REGION_PATTERN
 from creditdesk.tenancy.permissions import PlatformRoleName, RoleName
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
@@ -37,6 +38,11 @@ class TenantCreate(_Strict):
     slug: str = Field(pattern=SLUG_PATTERN, description="Lowercase letters, digits and hyphens; 1–40 characters")
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="Asia/Kolkata", max_length=64)
+    data_region: str = Field(
+        default="default",
+        pattern=REGION_PATTERN,
+        description="The region whose database holds the tenant's data (one of the configured regions); fixed",
+    )
     admin: TenantAdminIn
 
 
@@ -53,6 +59,7 @@ class TenantRead(BaseModel):
     name: str
     status: str
     timezone: str
+    data_region: str
     created_at: datetime
 
 

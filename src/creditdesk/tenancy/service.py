@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.audit.service import Actor
 from creditdesk.auth.passwords import hash_password
 from creditdesk.auth.principal import Identity, forget_api_keys
-from creditdesk.db import utcnow
-from creditdesk.errors import Conflict, Forbidden, NotFound
+from creditdesk.config import get_settings
+from creditdesk.db import Database, set_tenant_scope, utcnow
+from creditdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.tenancy.deps import forget_tenants
 from creditdesk.tenancy.models import Tenant, User
@@ -74,12 +76,18 @@ def user_read(user: User, tenant_slug: str | None) -> UserRead:
 
 def create_tenant(session: Session, *, data: TenantCreate, actor: Identity) -> Tenant:
     """Create a tenant and its first tenant admin."""
+    regions = get_settings().data_regions
+    if data.data_region not in regions:
+        raise ValidationFailed(f"data_region '{data.data_region}' is not a configured region ({', '.join(regions)})")
     if session.execute(select(Tenant.id).where(Tenant.slug == data.slug)).first():
         raise Conflict(f"Tenant slug '{data.slug}' is already taken")
     _ensure_email_free(session, data.admin.email)
-    tenant = Tenant(slug=data.slug, name=data.name, timezone=data.timezone)
+    tenant = Tenant(slug=data.slug, name=data.name, timezone=data.timezone, data_region=data.data_region)
     session.add(tenant)
     session.flush()
+    regional = anchor_in_region(session, tenant)
+    if regional:  # the admin's row goes to the catalogue, its audit row to the tenant's region
+        set_tenant_scope(session, tenant.id)
     register_user(
         session,
         actor=actor,
@@ -89,6 +97,8 @@ def create_tenant(session: Session, *, data: TenantCreate, actor: Identity) -> T
         role=Role.TENANT_ADMIN,
         password=data.admin.password,
     )
+    if regional:
+        set_tenant_scope(session, None)
     audit.record(
         session,
         actor=actor,
@@ -99,6 +109,51 @@ def create_tenant(session: Session, *, data: TenantCreate, actor: Identity) -> T
         details={"slug": tenant.slug, "name": tenant.name},
     )
     return tenant
+
+
+def _anchor_values(tenant: Tenant) -> dict[str, object]:
+    return {
+        "id": tenant.id,
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "status": tenant.status,
+        "timezone": tenant.timezone,
+        "data_region": tenant.data_region,
+        "created_at": tenant.created_at,
+    }
+
+
+def anchor_in_region(session: Session, tenant: Tenant) -> bool:
+    """With region databases: write the tenant's row into its region's database too, in this session's
+    transaction — the anchor its tenant-owned rows' foreign keys point at. The catalogue's row is the
+    authority; the anchor is only written (again, harmlessly) here and by :func:`sync_region_anchors`.
+    Returns whether region databases are configured."""
+    db: Database | None = session.info.get("db")
+    if db is None or not db.regions:
+        return False
+    db.remember_region(tenant.id, tenant.data_region)  # not committed yet: the routing cannot look it up
+    engine = db.engines[tenant.data_region]
+    if engine is not db.catalogue_engine:
+        stmt = pg_insert(Tenant).values(**_anchor_values(tenant)).on_conflict_do_nothing(index_elements=["id"])
+        session.connection(bind_arguments={"bind": engine}).execute(stmt)
+    return True
+
+
+def sync_region_anchors(db: Database) -> int:
+    """Write every tenant's anchor row that its region's database lacks (``creditdesk db upgrade`` and
+    ``serve`` run it: repairs a tenant whose creation committed in the catalogue but not in its region).
+    Returns how many were written."""
+    if not db.regions:
+        return 0
+    written = 0
+    with db.session() as session, session.begin():
+        for tenant in session.execute(select(Tenant)).scalars():
+            engine = db.engines.get(tenant.data_region)
+            if engine is None or engine is db.catalogue_engine:
+                continue
+            stmt = pg_insert(Tenant).values(**_anchor_values(tenant)).on_conflict_do_nothing(index_elements=["id"])
+            written += session.connection(bind_arguments={"bind": engine}).execute(stmt).rowcount
+    return written
 
 
 def list_tenants(session: Session, *, caller: Identity) -> list[Tenant]:

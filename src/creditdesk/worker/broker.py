@@ -26,6 +26,11 @@ the process that needs the broker anyway, and without a live worker no job would
 re-sent job may end up with two messages; that is harmless — :func:`service.claim` lets exactly one
 run it, and a message that finds its job finished is dropped.
 
+Data residency (docs/data-residency.md): with region databases a job lives in its tenant's region
+database, and its message carries the region (``(job_id, region)``), so :func:`_run_job` claims and
+runs it there; the re-send sweep, the start-up recovery and the outbox relay walk every database
+(:meth:`~creditdesk.db.Database.partitions`). Without region databases messages carry the job id alone.
+
 Domain events: with RabbitMQ, :func:`publish_topic` publishes the outbox relay's events to a durable
 topic exchange over the same connection (publisher confirms; see ``creditdesk.events.publisher``).
 """
@@ -47,7 +52,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, update
 
 from creditdesk.config import Settings, get_settings
-from creditdesk.db import Database, get_database, set_tenant_scope, utcnow
+from creditdesk.db import Database, get_database, in_region, set_tenant_scope, utcnow
 from creditdesk.worker import service
 from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import JobError, PermanentJobError
@@ -158,8 +163,10 @@ def reset_broker() -> None:
         _broker, _broker_url, _actor, _send_blocked_until = None, None, None, 0.0
 
 
-def send_job(job_id: str, *, max_attempts: int = 4, delay_ms: int | None = None) -> bool:
+def send_job(job_id: str, *, max_attempts: int = 4, delay_ms: int | None = None, region: str | None = None) -> bool:
     """Send a job's message (called after the creating transaction commits); True when it was sent.
+
+    ``region``: the region database the job lives in (None: the catalogue, or the only database).
 
     Never raises: when the broker cannot take the message the failure is logged and counted, and the
     job stays ``queued`` in the database for the re-send sweep. After a failure, sends are not even
@@ -173,7 +180,8 @@ def send_job(job_id: str, *, max_attempts: int = 4, delay_ms: int | None = None)
     try:
         get_broker()
         assert _actor is not None
-        _actor.send_with_options(args=(job_id,), max_retries=max(0, max_attempts - 1), delay=delay_ms)
+        args = (job_id,) if region is None else (job_id, region)
+        _actor.send_with_options(args=args, max_retries=max(0, max_attempts - 1), delay=delay_ms)
     except Exception as exc:  # noqa: BLE001 - the job is committed; the sweep re-sends it
         _send_blocked_until = time.monotonic() + SEND_RETRY_AFTER_S
         SEND_FAILURES.labels("error").inc()
@@ -288,7 +296,7 @@ def resend_stale_jobs(
             claimed = session.connection().execute(touch).rowcount
         if claimed != 1:
             continue  # another sweep took it, or it has moved on
-        if not send_job(job_id, max_attempts=max_attempts):
+        if not send_job(job_id, max_attempts=max_attempts, region=db.region):
             break
         sent += 1
         JOBS_RESENT.inc()
@@ -309,7 +317,8 @@ class JobResendThread(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
             try:
-                resend_stale_jobs(get_database(), older_than_s=self.older_than_s)
+                for db in get_database().partitions():  # every database holding jobs
+                    resend_stale_jobs(db, older_than_s=self.older_than_s)
             except Exception as exc:  # noqa: BLE001 - e.g. the database is restarting: try again next time
                 log.warning("job re-send sweep failed", error=f"{type(exc).__name__}: {exc}")
 
@@ -318,14 +327,19 @@ class JobResendThread(threading.Thread):
         self.join(timeout=5)
 
 
-def _run_job(job_id: str) -> None:
+def _run_job(job_id: str, region: str | None = None) -> None:
+    """The job actor: ``region`` names the region database the job lives in (see the module's docstring)."""
+    with in_region(region):
+        _run_job_in(get_database().for_region(region), job_id, region)
+
+
+def _run_job_in(db: Database, job_id: str, region: str | None) -> None:
     settings = get_settings()
-    db = get_database()
     job = service.claim(db, job_id, lease_seconds=settings.job_lease_seconds)
     if job is None:
         status = service.status_of(db, job_id)
         if status == "running":  # another worker holds a live lease: look again when it may have lapsed
-            send_job(job_id, delay_ms=settings.job_lease_seconds * 1000)
+            send_job(job_id, delay_ms=settings.job_lease_seconds * 1000, region=region)
         return  # finished, unknown (another database), or re-sent above
     fn = installed().handler_for(job.kind)
     if fn is None:
@@ -393,10 +407,10 @@ def start_worker(settings: Settings, registry: TaskRegistry, *, recover: bool) -
     if isinstance(broker, StubBroker):
         broker.flush_all()
     if recover:
-        db = get_database()
-        service.reset_running(db)
-        for job_id, max_attempts in service.unfinished_jobs(db):
-            send_job(job_id, max_attempts=max_attempts)
+        for db in get_database().partitions():
+            service.reset_running(db)
+            for job_id, max_attempts in service.unfinished_jobs(db):
+                send_job(job_id, max_attempts=max_attempts, region=db.region)
     _worker = dramatiq.Worker(broker, queues={QUEUE}, worker_threads=settings.worker_threads, worker_timeout=100)
     _worker.start()
     _relay = OutboxRelayThread(interval=settings.outbox_poll_seconds)

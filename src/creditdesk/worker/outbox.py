@@ -13,6 +13,9 @@ published — and the next poll tries again; the first failure is logged as a wa
 every ``LOG_EVERY_S`` while it lasts, and the recovery is logged. Jobs a consumer creates (webhook
 deliveries, consumer retries) are committed with the batch; a broker that is down only delays their
 messages (see ``creditdesk.worker.broker``: the job stays queued and the re-send sweep sends it).
+
+With region databases (docs/data-residency.md) each database has its outbox: the relay thread walks
+them all (:func:`relay_all`), each batch in its own database and region.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy import select
 
-from creditdesk.db import get_database, set_tenant_scope, utcnow
+from creditdesk.db import Database, get_database, in_region, set_tenant_scope, utcnow
 from creditdesk.worker.models import OutboxEvent
 from creditdesk.worker.registry import installed
 
@@ -35,13 +38,19 @@ RELAY_FAILURES = Counter("creditdesk_outbox_relay_failures_total", "Outbox relay
 LOG_EVERY_S = 60.0
 
 
-def relay_once(batch: int = 200) -> int:
-    """Publish up to ``batch`` committed, unpublished events; return how many were published."""
+def relay_all(batch: int = 200) -> int:
+    """One :func:`relay_once` per database holding an outbox; return how many events were published."""
+    return sum(relay_once(batch, db=db) for db in get_database().partitions())
+
+
+def relay_once(batch: int = 200, *, db: Database | None = None) -> int:
+    """Publish up to ``batch`` committed, unpublished events of ``db`` (default: the process's database);
+    return how many were published."""
     publish = installed().publisher
     if publish is None:
         return 0
-    db = get_database()
-    with db.session() as session, session.begin():
+    db = db or get_database()
+    with in_region(db.region), db.session() as session, session.begin():
         stmt = (
             select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.created_at).limit(batch)
         )
@@ -62,7 +71,7 @@ def relay_once(batch: int = 200) -> int:
 class OutboxRelayThread(threading.Thread):
     """Poll the outbox every ``interval`` seconds until stopped."""
 
-    def __init__(self, interval: float, relay: Callable[[], int] = relay_once):
+    def __init__(self, interval: float, relay: Callable[[], int] = relay_all):
         super().__init__(name="outbox-relay", daemon=True)
         self.interval = interval
         self._relay = relay

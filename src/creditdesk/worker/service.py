@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
-from creditdesk.db import Database, utcnow
+from creditdesk.db import Database, fan_out, utcnow
 from creditdesk.errors import Conflict, NotFound
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.tenancy.scope import get_visible
@@ -31,17 +31,22 @@ def _send_after_commit(session: Session) -> None:
         return  # a savepoint was released (SQLAlchemy says "after_commit" for it too): not committed yet
     from creditdesk.worker import broker  # noqa: PLC0415 - the broker imports this module
 
-    pending: list[tuple[str, int]] = session.info.pop("jobs_to_send", [])
-    for job_id, max_attempts in pending:
-        broker.send_job(job_id, max_attempts=max_attempts)
+    pending: list[tuple[str, int, str | None]] = session.info.pop("jobs_to_send", [])
+    for job_id, max_attempts, region in pending:
+        broker.send_job(job_id, max_attempts=max_attempts, region=region)
 
 
 def _send_when_committed(session: Session, job: Job) -> None:
-    """Queue the job's message for sending once this session's (outermost) transaction commits."""
+    """Queue the job's message for sending once this session's (outermost) transaction commits.
+
+    The message names the job's region when region databases are configured (the database its row went
+    to), so the worker claims it there."""
     if not session.info.get("jobs_listener"):
         session.info["jobs_listener"] = True
         event.listen(session, "after_commit", _send_after_commit)
-    session.info.setdefault("jobs_to_send", []).append((job.id, job.max_attempts))
+    db: Database | None = session.info.get("db")
+    region = db.session_region(session) if db is not None else None
+    session.info.setdefault("jobs_to_send", []).append((job.id, job.max_attempts, region))
 
 
 def enqueue(
@@ -131,14 +136,35 @@ def get_job(session: Session, *, ctx: TenantContext, job_id: str) -> Job:
 
 
 def list_dead(session: Session, *, limit: int, offset: int) -> Page[Job]:
-    """Jobs that exhausted their retries (the dead-letter list), newest first."""
+    """Jobs that exhausted their retries (the dead-letter list), newest first — in every database."""
     stmt = select(Job).where(Job.status == "dead").order_by(Job.finished_at.desc())
-    return paginate(session, stmt, limit=limit, offset=offset)
+    db: Database = session.info["db"]
+    if not db.regions:
+        return paginate(session, stmt, limit=limit, offset=offset)
+    total = sum(fan_out(session, lambda s: [s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()]))
+    rows = fan_out(session, lambda s: list(s.execute(stmt.limit(offset + limit)).scalars()))
+    rows.sort(key=lambda j: j.finished_at or j.created_at, reverse=True)
+    return Page(items=rows[offset : offset + limit], total=total, limit=limit, offset=offset)
+
+
+def _find_job(session: Session, job_id: str) -> Job | None:
+    """A job by id wherever it lives; with region databases the session is left pointing at its database."""
+    db: Database = session.info["db"]
+    if not db.regions:
+        return session.get(Job, job_id)
+    for part in db.partitions():
+        session.info["region"] = part.region
+        # a query, not session.get: the identity map may hold the job from a listing of another database
+        job = session.execute(select(Job).where(Job.id == job_id)).scalar_one_or_none()
+        if job is not None:
+            return job
+    session.info.pop("region", None)
+    return None
 
 
 def requeue(session: Session, *, job_id: str, actor: Any) -> Job:
     """Give a dead job a fresh set of attempts; it is sent after commit."""
-    job = session.get(Job, job_id)
+    job = _find_job(session, job_id)
     if job is None or job.status != "dead":
         raise NotFound("Dead letter not found") if job is None else Conflict(f"Job is {job.status}, not dead")
     # attempts are kept (the history stays honest); the new message brings a fresh set of retries
