@@ -4,7 +4,19 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import { baseURL, batchCsv, chooseTenant, login, logout, USERS } from './support';
+import {
+  apiToken,
+  approvedApplication,
+  baseURL,
+  batchCsv,
+  chooseTenant,
+  login,
+  logout,
+  signAtEsp,
+  signRequestOf,
+  USERS,
+  waitForBooking,
+} from './support';
 
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 const SAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'sample_application.json');
@@ -132,4 +144,48 @@ test('@screens scoring at phone width', async ({ browser }) => {
   await page.getByRole('button', { name: 'Toggle navigation' }).click();
   await shot(page, '21-phone-navigation', false);
   await page.close();
+});
+
+test('@screens disbursement saga and the loan page, also at phone width', async ({ page, browser, request }) => {
+  const token = await apiToken(request, USERS.tenantAdmin);
+  const applicationId = await approvedApplication(request, token);
+  await login(page, USERS.tenantAdmin);
+  await go(page, `/applications/${applicationId}`);
+  await page.getByRole('button', { name: 'Start disbursement' }).click();
+  await expect(page.getByTestId('saga-step-kfs-status')).toHaveText('waiting', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Record the borrower’s KFS acceptance' }).click();
+  await expect(page.getByTestId('saga-step-esign-status')).toHaveText('waiting', { timeout: 30_000 });
+  await shot(page, '22-application-disbursement');
+  await signAtEsp(request, await signRequestOf(request, token, applicationId));
+  await waitForBooking(page);
+  await shot(page, '23-application-booked');
+  await page.getByRole('link', { name: /Open the loan/ }).click();
+  await expect(page.getByTestId('loan-events')).toContainText('Loan disbursed');
+  const loanPath = new URL(page.url()).pathname;
+  await shot(page, '24-loan');
+  await go(page, '/portfolio');
+  await page.getByTestId('loan-list').scrollIntoViewIfNeeded();
+  await page.getByTestId('loan-list').screenshot({ path: `${OUT}/25-portfolio-loans.png` });
+
+  // a loan of the demo book that fell behind: payments, DPD moves and (when it has one) its mandate's bounces
+  const behind = await request.get(`${baseURL()}/api/v1/tenants/demo-nbfc/portfolio/loans`, {
+    headers: { Authorization: `Bearer ${token}` },
+    params: { asset_class: 'sma', limit: 1 },
+  });
+  const [late] = ((await behind.json()) as { items: { id: string }[] }).items;
+  if (late) {
+    await go(page, `/loans/${late.id}`);
+    await expect(page.getByTestId('loan-events')).toBeVisible();
+    await shot(page, '28-loan-behind');
+  }
+
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await login(phone, USERS.tenantAdmin);
+  await go(phone, loanPath);
+  await expect(phone.getByTestId('loan-events')).toContainText('Loan disbursed');
+  await shot(phone, '26-loan-phone');
+  await go(phone, `/applications/${applicationId}`);
+  await expect(phone.getByTestId('saga-status')).toContainText('Completed');
+  await phone.getByTestId('disbursement').screenshot({ path: `${OUT}/27-application-disbursement-phone.png` });
+  await phone.close();
 });

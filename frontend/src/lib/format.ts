@@ -52,12 +52,12 @@ export function formatDate(value: string | null | undefined): string {
   return new Intl.DateTimeFormat('en-IN', { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
 }
 
-/** A person's name with all but each word's first letter hidden: "Asha Verma" → "A••• V••••". */
+/** A person's name with all but each word's first letter hidden: "Asha Verma" → "A••• V•••" (three dots whatever the length, which would be a hint). */
 export function maskName(name: string | null | undefined): string {
   if (!name?.trim()) return '—';
   return name
     .trim()
     .split(/\s+/)
-    .map((w) => w.charAt(0).toUpperCase() + '•'.repeat(Math.max(2, Math.min(w.length - 1, 6))))
+    .map((w) => w.charAt(0).toUpperCase() + '•••')
     .join(' ');
 }

@@ -273,7 +273,7 @@ function SagaView({ tenant, applicationId, saga }: { tenant: string; application
 export function KfsFigures({ kfs }: { kfs: Kfs }) {
   const cost = (Number(kfs.total_interest) + Number(kfs.total_charges)).toFixed(2);
   return (
-    <SimpleGrid cols={{ base: 2, sm: 3 }} spacing="xs" data-testid="kfs-figures">
+    <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="xs" data-testid="kfs-figures">
       <StatCard label="APR" value={`${kfs.apr} %`} hint="All-in annual cost, fees included" />
       <StatCard label="Total cost of credit" value={formatMoney(cost, true)} hint="Interest and charges" />
       <StatCard label="Total payable" value={formatMoney(kfs.total_amount_payable, true)} />

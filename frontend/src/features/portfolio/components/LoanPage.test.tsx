@@ -111,7 +111,7 @@ describe('LoanPage', { timeout: 15_000 }, () => {
     server({ status: 404, body: { error: 'NotFound', detail: 'Loan loan-1 has no e-mandate' } });
     render();
     expect(await screen.findByRole('heading', { name: 'Loan LN-0001' }, { timeout: 5000 })).toBeInTheDocument();
-    expect(screen.getByText('A••• V••••')).toBeInTheDocument();
+    expect(screen.getByText('A••• V•••')).toBeInTheDocument();
     expect(screen.queryByText('Asha Verma')).not.toBeInTheDocument();
     expect(screen.getByTestId('loan-badges')).toHaveTextContent('8 DPD');
     expect(screen.getByTestId('loan-badges')).toHaveTextContent('SMA-0');

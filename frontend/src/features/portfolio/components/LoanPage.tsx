@@ -70,7 +70,7 @@ function Header({ loan }: { loan: Loan }) {
           </Badge>
         )}
       </Group>
-      <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} spacing="sm">
+      <SimpleGrid cols={{ base: 2, sm: 3, xl: 6 }} spacing="sm">
         <StatCard label="Borrower" value={maskName(loan.customer_name)} hint={loan.purpose ?? undefined} />
         <StatCard label="Principal" value={formatMoney(loan.principal)} hint={`Disbursed ${formatDate(loan.disbursed_on)}`} />
         <StatCard label="Rate" value={`${formatNumber(loan.annual_rate_pct)} % p.a.`} />
@@ -122,6 +122,7 @@ function BalanceChart({ tenant, loan }: { tenant: string; loan: Loan }) {
         connectNulls
         withDots={false}
         curveType="linear"
+        yAxisProps={{ width: 84 }}
         tooltipAnimationDuration={0}
       />
     </Panel>
@@ -321,18 +322,18 @@ function LoanView({ tenant, id }: { tenant: string; id: string }) {
           <Stack gap="md">
             <Header loan={data} />
             <BalanceChart tenant={tenant} loan={data} />
+            <Panel title="Repayment schedule" testId="loan-schedule">
+              <TableView
+                label="Repayment schedule"
+                columns={SCHEDULE_COLUMNS}
+                rows={data.schedule}
+                rowKey={(i) => i.seq}
+                minWidth={620}
+                framed={false}
+                table={{ fz: 'sm', verticalSpacing: 4, striped: true }}
+              />
+            </Panel>
             <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
-              <Panel title="Repayment schedule" testId="loan-schedule">
-                <TableView
-                  label="Repayment schedule"
-                  columns={SCHEDULE_COLUMNS}
-                  rows={data.schedule}
-                  rowKey={(i) => i.seq}
-                  minWidth={620}
-                  framed={false}
-                  table={{ fz: 'sm', verticalSpacing: 4, striped: true }}
-                />
-              </Panel>
               <Stack gap="md">
                 <Panel title="Payments" testId="loan-payments">
                   {data.payments.length ? (
@@ -352,8 +353,8 @@ function LoanView({ tenant, id }: { tenant: string; id: string }) {
                   )}
                 </Panel>
                 <MandatePanel tenant={tenant} loanId={data.id} />
-                <EventsTimeline tenant={tenant} loanId={data.id} />
               </Stack>
+              <EventsTimeline tenant={tenant} loanId={data.id} />
             </SimpleGrid>
           </Stack>
         )}
