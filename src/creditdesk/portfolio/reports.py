@@ -178,22 +178,31 @@ def refresh_after_commit(session: Session, *, tenant_id: str) -> None:
     ledger version. It only starts the work at once, so the next page view finds it done or under
     way. Bursts coalesce: one refresh runs per tenant and at most one more follows it.
     """
-    db = session.info.get("db")
-    if db is None or session.info.get("reports_refresh") == tenant_id:
+    if session.info.get("db") is None:
         return
-    session.info["reports_refresh"] = tenant_id
+    session.info.setdefault("reports_refresh", set()).add(tenant_id)
+    if not session.info.get("reports_listener"):  # one pair of listeners per session, however many writes
+        session.info["reports_listener"] = True
+        event.listen(session, "after_commit", _start_refreshes)
+        event.listen(session, "after_rollback", _forget_refreshes)
 
-    def start(_session: Session) -> None:
-        session.info.pop("reports_refresh", None)
+
+def _start_refreshes(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released (SQLAlchemy says "after_commit" for it too): not committed yet
+    db: Database = session.info["db"]
+    for tenant_id in session.info.pop("reports_refresh", ()):
         with _refresh_lock:
             if tenant_id in _refreshing:
                 _refreshing[tenant_id] = True
-                return
+                continue
             _refreshing[tenant_id] = False
         threading.Thread(target=_refresh, args=(db, tenant_id), name="portfolio-reports-refresh", daemon=True).start()
 
-    event.listen(session, "after_commit", start, once=True)
-    event.listen(session, "after_rollback", lambda _s: session.info.pop("reports_refresh", None), once=True)
+
+def _forget_refreshes(session: Session) -> None:
+    if not session.in_nested_transaction():  # the whole transaction rolled back, not a savepoint
+        session.info.pop("reports_refresh", None)
 
 
 def _refresh(db: Database, tenant_id: str) -> None:
