@@ -37,7 +37,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 240) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 480) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -84,7 +84,7 @@ def test_serve_demo_over_real_http(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 240
+        deadline = time.time() + 480
         while time.time() < deadline:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
