@@ -1,64 +1,65 @@
-"""Typed failures of a bureau call. Every connector failure is one of these — never a bare crash.
+"""Typed failures of a bureau call: the provider-error family (:mod:`creditdesk.kit.provider_errors`) under
+the bureaus' names. Every connector failure is one of these — never a bare crash.
 
 ``transient`` tells whether asking again later may succeed (timeouts, connection errors, 5xx);
 permanent errors (bad credentials, a malformed answer, a rejected request) will not heal by retrying.
-Messages are meant for operators: readable, and never containing a secret.
+``bureau`` names the bureau. Messages are meant for operators: readable, and never containing a secret.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from creditdesk.kit.provider_errors import (
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderCircuitOpen,
+    ProviderConfigError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 
-from creditdesk.kit.resilience import TransientError
 
-
-class BureauError(Exception):
+class BureauError(ProviderError):
     """A bureau call failed."""
 
-    transient: ClassVar[bool] = False
-    code: ClassVar[str] = "bureau_error"
+    code = "bureau_error"
 
     def __init__(self, bureau: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, provider=bureau)
         self.bureau = bureau
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
-class BureauConfigError(BureauError):
+class BureauConfigError(BureauError, ProviderConfigError):
     """The tenant's configuration for this bureau is incomplete or invalid (e.g. a missing secret)."""
 
     code = "config_error"
 
 
-class BureauAuthError(BureauError):
+class BureauAuthError(BureauError, ProviderAuthError):
     """The bureau rejected the credentials (HTTP 401/403)."""
 
     code = "auth_error"
 
 
-class BureauRequestRejected(BureauError):
+class BureauRequestRejected(BureauError, ProviderRejected):
     """The bureau refused the request itself (another 4xx)."""
 
     code = "request_rejected"
 
 
-class BureauBadResponse(BureauError):
+class BureauBadResponse(BureauError, ProviderBadResponse):
     """The bureau's answer was malformed, truncated, of the wrong type or unexpected."""
 
     code = "bad_response"
 
 
-class BureauUnavailable(BureauError, TransientError):
+class BureauUnavailable(BureauError, ProviderUnavailable):
     """The bureau could not be reached in time or answered 5xx, after retries."""
 
-    transient = True
     code = "unavailable"
 
 
-class BureauCircuitOpen(BureauError):
+class BureauCircuitOpen(BureauError, ProviderCircuitOpen):
     """The circuit breaker for (tenant, bureau) is open; no call was made."""
 
     code = "circuit_open"
