@@ -1,7 +1,8 @@
 """Real processes for tests that need real HTTP or a real worker: ``creditdesk serve`` and ``worker``.
 
 One way to build a child's environment (no inherited ``CREDITDESK_*``, this process's key ring so the
-child opens what the test sealed) and one way to start a server and wait until it answers.
+child opens what the test sealed), one way to start a server and wait until it answers, and the
+RabbitMQ tests' shared set-up: the broker's URL, a ``creditdesk worker`` on it, a job handed to it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+from dramatiq import Message
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from sqlalchemy import text
+from tests.conftest import service_unavailable
 
 from creditdesk.config import get_settings
+from creditdesk.db import Database
+from creditdesk.models_registry import Base
+
+#: the RabbitMQ the broker tests use (CI starts one: .ci/run)
+AMQP_URL = os.environ.get("CREDITDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+#: the queue ``creditdesk worker`` consumes
+JOB_QUEUE = "creditdesk"
 
 
 def free_port() -> int:
@@ -50,8 +63,11 @@ def child_env(*, database_url: str, data_dir: Path, **settings: str) -> dict[str
 
 
 @contextmanager
-def serve(*, database_url: str, tmp_path: Path, **settings: str) -> Iterator[str]:
-    """Run ``creditdesk serve`` (one process, in-process worker) until the block ends; yield its base URL."""
+def serve(*, database_url: str, tmp_path: Path, start_timeout: float = 60, **settings: str) -> Iterator[str]:
+    """Run ``creditdesk serve`` (one process, in-process worker) until the block ends; yield its base URL.
+
+    ``start_timeout``: seconds to wait for ``/healthz`` (a server migrating several databases needs longer).
+    """
     port = free_port()
     env = child_env(database_url=database_url, data_dir=tmp_path / "data", **settings)
     log_path = tmp_path / "server.log"
@@ -61,7 +77,7 @@ def serve(*, database_url: str, tmp_path: Path, **settings: str) -> Iterator[str
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + start_timeout
             while True:
                 try:
                     if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -78,3 +94,61 @@ def serve(*, database_url: str, tmp_path: Path, **settings: str) -> Iterator[str
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def rabbit_reachable() -> None:
+    """Skip unless RabbitMQ answers at :data:`AMQP_URL` (fail in CI)."""
+    url = urlsplit(AMQP_URL)
+    try:
+        socket.create_connection((url.hostname, url.port or 5672), timeout=2).close()
+    except OSError as exc:
+        service_unavailable("RabbitMQ", exc)
+
+
+def start_rabbitmq_worker(database_url: str, tmp_path: Path, name: str, **settings: str) -> subprocess.Popen[bytes]:
+    """``creditdesk worker --threads 1`` on RabbitMQ and the test's database, logging to ``<tmp_path>/<name>.log``.
+
+    Job leases of 3 s and back-off from 100 ms, so a killed worker's job is taken over within seconds;
+    ``settings`` are more ``CREDITDESK_*`` values (``public_base_url=…``).
+    """
+    env = child_env(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        broker_url=AMQP_URL,
+        job_lease_seconds="3",
+        log_level="INFO",
+        job_min_backoff_ms="100",
+        **settings,
+    )
+    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - handed to the child process
+    command = [sys.executable, "-m", "creditdesk.cli", "worker", "--threads", "1"]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def send_job(job_id: str, *, max_retries: int = 5, flush: bool = False) -> None:
+    """Hand a job to the RabbitMQ workers (the test process runs no broker of its own).
+
+    ``flush`` empties the queue first — only for a test that owns the broker: the queue may be shared
+    with another test's workers. A worker on another database drops a message for a job it does not
+    know, so two RabbitMQ tests running at once against one broker can lose each other's redelivered
+    messages (CI runs them one at a time).
+    """
+    broker = RabbitmqBroker(url=AMQP_URL)
+    broker.declare_queue(JOB_QUEUE)
+    if flush:
+        broker.flush(JOB_QUEUE)
+    message = Message(
+        queue_name=JOB_QUEUE,
+        actor_name="creditdesk.run_job",
+        args=(job_id,),
+        kwargs={},
+        options={"max_retries": max_retries},
+    )
+    broker.enqueue(message)
+    broker.close()
+
+
+def truncate_all(db: Database) -> None:
+    """Empty every table of a database the test shares with child processes (PostgreSQL)."""
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} CASCADE"))
