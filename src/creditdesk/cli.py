@@ -293,3 +293,38 @@ def simulators_serve(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@app.command("day-end")
+def day_end(
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (default: every active tenant)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The day to close, YYYY-MM-DD (default: yesterday, tenant's clock)")
+    ] = None,
+) -> None:
+    """Run the day-end: record each loan's DPD and RBI class; emit loan.dpd_changed where it moved."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from creditdesk.db import get_database, set_tenant_scope
+    from creditdesk.portfolio.dayend import run_day_end
+    from creditdesk.tenancy import clock
+    from creditdesk.tenancy.models import Tenant
+
+    settings = _settings()
+    _prepare(settings)
+    day = date.fromisoformat(as_of) if as_of else None
+    db = get_database()
+    with db.session() as session:
+        stmt = select(Tenant.id).where(Tenant.status == "active")
+        ids = list(session.execute(stmt if tenant is None else stmt.where(Tenant.slug == tenant)).scalars())
+    if not ids:
+        typer.echo(f"error: no active tenant {tenant or ''}".rstrip(), err=True)
+        raise typer.Exit(1)
+    for tenant_id in ids:
+        with db.session() as session, session.begin():
+            set_tenant_scope(session, tenant_id)
+            row = session.get_one(Tenant, tenant_id)
+            result = run_day_end(session, tenant=row, as_of=day or clock.today(row) - timedelta(days=1))
+            typer.echo(f"{row.slug}: day-end of {result.as_of}: {result.loans} loans, {len(result.changed)} moved")

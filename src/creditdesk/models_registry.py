@@ -17,5 +17,6 @@ from creditdesk.scoring import models as _scoring  # noqa: F401
 from creditdesk.tenancy import models as _tenancy  # noqa: F401
 from creditdesk.webhooks import models as _webhooks  # noqa: F401
 from creditdesk.worker import models as _worker  # noqa: F401
+from creditdesk.worker import scheduler as _scheduler  # noqa: F401
 
 __all__ = ["Base"]

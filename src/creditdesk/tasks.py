@@ -19,10 +19,14 @@ from creditdesk.events.publisher import CONSUME_JOB, Consumer, EventBus
 from creditdesk.lending import tasks as lending_tasks
 from creditdesk.ml import tasks as ml_tasks
 from creditdesk.monitoring import tasks as monitoring_tasks
+from creditdesk.payments import mandates
+from creditdesk.payments import tasks as payment_tasks
+from creditdesk.portfolio import tasks as portfolio_tasks
 from creditdesk.scoring import tasks as scoring_tasks
 from creditdesk.webhooks import tasks as webhook_tasks
 from creditdesk.worker import builtin_tasks
 from creditdesk.worker.registry import TaskRegistry
+from creditdesk.worker.scheduler import Schedule
 
 #: The consumers of domain events, by domain. Each runs once per event (by event id), in the event's tenant.
 EVENT_BUS = EventBus(
@@ -37,8 +41,20 @@ TASK_REGISTRY = TaskRegistry(
         "monitoring.evaluate_alerts": monitoring_tasks.evaluate_alerts,
         "webhook.deliver": webhook_tasks.deliver,
         "lending.saga.advance": lending_tasks.advance,
+        "lending.saga.sweep_timeouts": lending_tasks.sweep,
+        "payments.mandate.present_due": payment_tasks.present_due,
+        "portfolio.day_end": portfolio_tasks.day_end,
         CONSUME_JOB: event_tasks.consume,
         "ops.selftest": builtin_tasks.selftest,
     },
     publisher=EVENT_BUS,
+    # periodic jobs, once per tenant and period on the tenant's clock (worker/scheduler.py)
+    schedules=(
+        Schedule("payments.mandate.present_due", period="hour"),
+        Schedule("portfolio.day_end", period="day"),
+        Schedule("lending.saga.sweep_timeouts", period="hour"),
+    ),
 )
+
+# a mandate confirmed or rejected by webhook runs its saga forward
+mandates.on_settled(lending_tasks.mandate_settled)

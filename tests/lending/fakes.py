@@ -14,9 +14,10 @@ from tests.monitoring.scoring_rows import insert_application
 
 from creditdesk.lending import saga as engine
 from creditdesk.lending.models import Saga
-from creditdesk.lending.providers import Providers, SignRequestState, SimulatedMandateProvider
+from creditdesk.lending.providers import Providers, SignRequestState
 from creditdesk.payments.errors import GatewayUnavailable
 from creditdesk.payments.gateway import BankAccount, Payout
+from creditdesk.payments.mandates import MandateState
 from creditdesk.scoring.models import Application
 
 REQUEST = {
@@ -105,9 +106,44 @@ class FakePayouts:
 
 
 @dataclass
+class FakeMandate:
+    """A gateway's mandates in memory: ``active`` at once; ``pending=True`` leaves them for :meth:`settle`;
+    ``reject=True`` rejects every registration."""
+
+    reject: bool = False
+    pending: bool = False
+    mandates: dict[str, MandateState] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)  # mandate id → reference
+    cancelled: list[str] = field(default_factory=list)
+
+    def register(self, *, key: str, max_amount: Decimal, customer_name: str) -> MandateState:
+        status = "rejected" if self.reject else "pending" if self.pending else "active"
+        state = MandateState(f"token_{len(self.mandates) + 1}", status, "UMRN0001", max_amount, "emandate")
+        self.mandates[state.id] = state
+        self.references[state.id] = key
+        return state
+
+    def find(self, key: str) -> MandateState | None:
+        made = [self.mandates[mid] for mid, ref in self.references.items() if ref == key]
+        return made[-1] if made else None
+
+    def fetch(self, mandate_id: str) -> MandateState:
+        return self.mandates[mandate_id]
+
+    def cancel(self, mandate_id: str) -> None:
+        self.cancelled.append(mandate_id)
+
+    def settle(self, status: str = "active") -> None:
+        """Every pending mandate reaches ``status`` (the sponsor bank answers)."""
+        for mid, state in self.mandates.items():
+            if state.status == "pending":
+                self.mandates[mid] = MandateState(mid, status, state.umrn, state.max_amount, state.method)
+
+
+@dataclass
 class Fakes:
     esign: FakeEsign = field(default_factory=FakeEsign)
-    mandate: SimulatedMandateProvider = field(default_factory=SimulatedMandateProvider)
+    mandate: FakeMandate = field(default_factory=FakeMandate)
     payouts: FakePayouts = field(default_factory=FakePayouts)
 
     def providers(self, *_: object) -> Providers:

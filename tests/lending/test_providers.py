@@ -3,7 +3,9 @@ by reference, one payout), the demo/dev defaults, and a mode without accounts re
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -18,11 +20,11 @@ from creditdesk.lending import saga as engine
 from creditdesk.lending import tasks
 from creditdesk.lending.esign_simulator import EsignSimulator, build_esign_app
 from creditdesk.lending.providers import (
+    GatewayMandateProvider,
     GatewayPayoutProvider,
     HttpEsignProvider,
     ProviderNotConfigured,
     Providers,
-    SimulatedMandateProvider,
     default_providers,
     use_providers,
 )
@@ -83,7 +85,8 @@ def test_demo_and_dev_use_the_simulators_and_production_refuses_without_accounts
     providers = default_providers(session, "tenant-1", settings)
     assert isinstance(providers.esign, HttpEsignProvider)
     assert providers.esign.base_url == "http://sim.test:9000/simulators/esign"
-    assert isinstance(providers.mandate, SimulatedMandateProvider)
+    assert isinstance(providers.mandate, GatewayMandateProvider)
+    assert providers.mandate.gateway.config.base_url == "http://sim.test:9000/simulators/payments"
     assert isinstance(providers.payouts, GatewayPayoutProvider)
     assert providers.payouts.gateway.config.base_url == "http://sim.test:9000/simulators/payments"
     providers.close()
@@ -91,11 +94,29 @@ def test_demo_and_dev_use_the_simulators_and_production_refuses_without_accounts
         default_providers(session, "tenant-1", settings.model_copy(update={"mode": "production"}))
 
 
-def test_the_simulated_mandate_is_the_same_for_the_same_key():
-    mandates = SimulatedMandateProvider()
-    first = mandates.register(key="s:mandate", max_amount=1, reference="r")  # type: ignore[arg-type]
-    assert mandates.register(key="s:mandate", max_amount=1, reference="r") == first  # type: ignore[arg-type]
-    assert first[1] == "active"
+def test_the_mandate_provider_registers_at_the_gateway_pending_until_the_bank_confirms(simulator):
+    config = GatewayConfig(
+        base_url=simulator,
+        key_id=SANDBOX_KEY_ID,
+        key_secret=SecretStr(SANDBOX_KEY_SECRET),
+        webhook_secret=SecretStr(SANDBOX_WEBHOOK_SECRET),
+    )
+    faults = {"mandate_confirm_delay_ms": 300}
+    httpx.put(f"{simulator}/accounts/{SANDBOX_KEY_ID}/faults", json=faults, timeout=5).raise_for_status()
+    mandates = GatewayMandateProvider(PaymentGateway(config))
+    assert mandates.find("saga-9:mandate") is None
+    made = mandates.register(key="saga-9:mandate", max_amount=Decimal("8884.88"), customer_name="Kavya Nair")
+    assert made.status == "pending" and made.umrn and made.max_amount == Decimal("8884.88")
+    assert mandates.find("saga-9:mandate") == made  # a lost answer is found by the step's key
+    deadline = time.monotonic() + 5
+    while mandates.fetch(made.id).status == "pending":
+        assert time.monotonic() < deadline, "the sponsor bank never answered"
+        time.sleep(0.05)
+    assert mandates.fetch(made.id).status == "active"
+    mandates.cancel(made.id)
+    mandates.cancel(made.id)  # safe to repeat
+    assert mandates.fetch(made.id).status == "cancelled"
+    mandates.gateway.close()
 
 
 def test_the_job_fails_for_good_without_provider_accounts(session):

@@ -12,6 +12,7 @@ from pathlib import Path
 from creditdesk.tasks import TASK_REGISTRY
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "creditdesk"
+SCHEDULER = SRC / "worker" / "scheduler.py"
 
 #: What ``worker/`` may build on: the shared floor (settings, database, errors, kit, tenancy scope,
 #: auth for its ops routes, audit for requeues). Every other package — every domain, today's and
@@ -68,6 +69,8 @@ def _enqueued_kinds() -> dict[str, str]:
                 kinds[kind.value] = where
             elif isinstance(kind, ast.Name):  # a module constant, e.g. EVALUATION_JOB
                 kinds[getattr(importlib.import_module(_module_name(path)), kind.id)] = where
+            elif path == SCHEDULER:  # the scheduler enqueues the kinds the composition root schedules
+                kinds.update(dict.fromkeys((s.kind for s in TASK_REGISTRY.schedules), where))
             else:
                 raise AssertionError(f"{where}: enqueue's kind must be a literal or a module constant")
     return kinds

@@ -82,6 +82,8 @@ class LoanDpdChanged(EventData):
     bucket: str = Field(description="portfolio's DPD bucket: current, 1-30, 31-60, 61-90 or 90+")
     asset_class: str | None = Field(default=None, description="RBI asset class, e.g. sma_1, substandard")
     as_of: date
+    previous_bucket: str | None = Field(default=None, description="the bucket the previous day-end recorded")
+    previous_asset_class: str | None = Field(default=None, description="the class the previous day-end recorded")
 
 
 class EwsBandChanged(EventData):

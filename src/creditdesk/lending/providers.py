@@ -2,10 +2,10 @@
 
 - :class:`EsignProvider` — the e-sign service (ESP). :class:`HttpEsignProvider` speaks to the ESP
   simulator at ``/simulators/esign`` (or any ESP with its wire shape).
-- :class:`MandateProvider` — the e-mandate (eNACH / UPI AutoPay) registration. **There is no e-mandate
-  simulator yet**: :class:`SimulatedMandateProvider` is an in-process stand-in that activates a
-  mandate at once, with an id derived from the saga's key (so registering twice gives the same
-  mandate). The eNACH simulator and its HTTP provider replace it.
+- :class:`MandateProvider` — the e-mandate (eNACH / UPI AutoPay) registration.
+  :class:`GatewayMandateProvider` registers it at the payment gateway (a customer, then a mandate
+  token with the step's key as its reference, ``pending`` until the sponsor bank answers by webhook),
+  finds a registration whose answer was lost by that reference, and cancels it (the compensation).
 - :class:`PayoutProvider` — the disbursement. :class:`GatewayPayoutProvider` goes through the payments
   connector (:class:`~creditdesk.payments.gateway.PaymentGateway`), idempotent by
   ``X-Payout-Idempotency``, and finds a payout whose answer was lost by its reference.
@@ -23,26 +23,25 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
-from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
-from creditdesk.kit.crypto import DecryptionError, sha256_hex
+from creditdesk.kit.crypto import DecryptionError
 from creditdesk.kit.ssrf import UnsafeEndpoint
 from creditdesk.lending.esign_simulator import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
 from creditdesk.lending.esign_wire import API_KEY_HEADER
 from creditdesk.payments import service as payments
 from creditdesk.payments.gateway import (
     BankAccount,
+    CustomerCreate,
     FundAccount,
-    GatewayConfig,
     PaymentGateway,
     Payout,
     PayoutCreate,
+    TokenCreate,
 )
+from creditdesk.payments.mandates import MandateState, sandbox_config, state_of
 from creditdesk.payments.models import gateway_config
-from creditdesk.payments.simulator import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
-from creditdesk.payments.simulator import SANDBOX_WEBHOOK_SECRET as GATEWAY_SANDBOX_WEBHOOK_SECRET
 
 
 class ProviderNotConfigured(Exception):
@@ -75,10 +74,16 @@ class EsignProvider(Protocol):
 
 
 class MandateProvider(Protocol):
-    """The e-mandate registration (eNACH / UPI AutoPay)."""
+    """The e-mandate registration (eNACH / UPI AutoPay) at the gateway."""
 
-    def register(self, *, key: str, max_amount: Decimal, reference: str) -> tuple[str, str]:
-        """Register a mandate once per ``key``; answer ``(mandate id, status)``: active, pending or rejected."""
+    def register(self, *, key: str, max_amount: Decimal, customer_name: str) -> MandateState:
+        """Register a mandate for ``customer_name`` with ``key`` as its reference (``pending`` until confirmed)."""
+
+    def find(self, key: str) -> MandateState | None:
+        """The latest mandate registered with ``key``, if any (reconciles a lost answer to ``register``)."""
+
+    def fetch(self, mandate_id: str) -> MandateState:
+        """The mandate as the gateway sees it now (reconciles a lost webhook)."""
 
     def cancel(self, mandate_id: str) -> None:
         """Cancel a mandate (the compensation)."""
@@ -142,22 +147,26 @@ class HttpEsignProvider:
         return self._state(items[-1]) if items else None
 
 
-class SimulatedMandateProvider:
-    """An in-process stand-in for the e-mandate service (no eNACH simulator yet): active at once.
+class GatewayMandateProvider:
+    """Mandates at the payment gateway (the payments connector's token calls)."""
 
-    The mandate id is derived from the key, so a registration repeated after a crash is the same
-    mandate. ``reject`` makes every registration rejected (for tests of the compensation).
-    """
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self.gateway = gateway
 
-    def __init__(self, *, reject: bool = False) -> None:
-        self.reject = reject
-        self.cancelled: list[str] = []
+    def register(self, *, key: str, max_amount: Decimal, customer_name: str) -> MandateState:
+        customer = self.gateway.create_customer(CustomerCreate(name=customer_name[:100], notes={"reference": key}))
+        token = self.gateway.create_token(TokenCreate(customer_id=customer.id, max_amount=max_amount, reference_id=key))
+        return state_of(token)
 
-    def register(self, *, key: str, max_amount: Decimal, reference: str) -> tuple[str, str]:
-        return f"sim_mandate_{sha256_hex(key)[:20]}", "rejected" if self.reject else "active"
+    def find(self, key: str) -> MandateState | None:
+        token = self.gateway.find_token_by_reference(key)
+        return state_of(token) if token is not None else None
+
+    def fetch(self, mandate_id: str) -> MandateState:
+        return state_of(self.gateway.fetch_token(mandate_id))
 
     def cancel(self, mandate_id: str) -> None:
-        self.cancelled.append(mandate_id)
+        self.gateway.cancel_token(mandate_id)
 
 
 class GatewayPayoutProvider:
@@ -193,6 +202,8 @@ class Providers:
         """Close the connections the providers hold."""
         if isinstance(self.payouts, GatewayPayoutProvider):
             self.payouts.gateway.close()
+        if isinstance(self.mandate, GatewayMandateProvider):
+            self.mandate.gateway.close()
 
 
 #: our account at the gateway that payouts are made from (not stored with the tenant's gateway account yet;
@@ -206,8 +217,8 @@ def _base_url(settings: Settings) -> str:
     return (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
 
 
-def stored_payouts(session: Session, tenant_id: str, settings: Settings) -> GatewayPayoutProvider | None:
-    """Payouts through the tenant's own gateway account (``PUT …/payments/gateway``), if it has one."""
+def stored_gateway(session: Session, tenant_id: str, settings: Settings) -> PaymentGateway | None:
+    """A connector on the tenant's own gateway account (``PUT …/payments/gateway``), if it has one."""
     record = payments.find_settings(session, tenant_id=tenant_id)
     if record is None:
         return None
@@ -216,25 +227,24 @@ def stored_payouts(session: Session, tenant_id: str, settings: Settings) -> Gate
         config = gateway_config(record)
     except (UnsafeEndpoint, DecryptionError) as exc:
         raise ProviderNotConfigured(f"the tenant's payment gateway account cannot be used: {exc}") from None
-    return GatewayPayoutProvider(PaymentGateway(config), account_number=PAYOUT_ACCOUNT)
+    return PaymentGateway(config)
+
+
+def stored_payouts(session: Session, tenant_id: str, settings: Settings) -> GatewayPayoutProvider | None:
+    """Payouts through the tenant's own gateway account, if it has one."""
+    gateway = stored_gateway(session, tenant_id, settings)
+    return None if gateway is None else GatewayPayoutProvider(gateway, account_number=PAYOUT_ACCOUNT)
 
 
 def _sandbox_payouts(tenant_id: str, settings: Settings) -> GatewayPayoutProvider:
-    config = GatewayConfig(
-        tenant_id=tenant_id,
-        base_url=f"{_base_url(settings)}/simulators/payments",
-        key_id=SANDBOX_KEY_ID,
-        key_secret=SecretStr(SANDBOX_KEY_SECRET),
-        webhook_secret=SecretStr(GATEWAY_SANDBOX_WEBHOOK_SECRET),
-    )
-    return GatewayPayoutProvider(PaymentGateway(config), account_number=PAYOUT_ACCOUNT)
+    return GatewayPayoutProvider(PaymentGateway(sandbox_config(tenant_id, settings)), account_number=PAYOUT_ACCOUNT)
 
 
 def default_providers(session: Session, tenant_id: str, settings: Settings | None = None) -> Providers:
     """The tenant's providers.
 
-    Payouts go through the tenant's stored gateway account; without one, demo/dev use the payment
-    simulator's sandbox account on this server. E-sign uses the ESP simulator's sandbox account in
+    Payouts and mandates go through the tenant's stored gateway account; without one, demo/dev use the
+    payment simulator's sandbox account on this server. E-sign uses the ESP simulator's sandbox account in
     demo/dev (per-tenant ESP accounts are not stored yet). Anything missing outside demo/dev is refused
     with :class:`ProviderNotConfigured`, which fails the job at once with that message.
     """
@@ -251,7 +261,9 @@ def default_providers(session: Session, tenant_id: str, settings: Settings | Non
             webhook_secret=SANDBOX_WEBHOOK_SECRET,
             callback_url=None,
         ),
-        mandate=SimulatedMandateProvider(),
+        mandate=GatewayMandateProvider(
+            stored_gateway(session, tenant_id, settings) or PaymentGateway(sandbox_config(tenant_id, settings))
+        ),
         payouts=payouts or _sandbox_payouts(tenant_id, settings),
     )
 

@@ -35,6 +35,7 @@ from creditdesk.errors import Conflict
 from creditdesk.lending.kfs import KfsSettings, LoanTerms, build_kfs
 from creditdesk.lending.models import Saga, SagaStep
 from creditdesk.lending.providers import DEMO_BENEFICIARY, Providers, SignRequestState
+from creditdesk.payments import mandates
 from creditdesk.portfolio.models import Loan
 from creditdesk.portfolio.service import LoanSpec, disburse
 from creditdesk.tenancy import clock
@@ -48,6 +49,8 @@ MAX_ATTEMPTS = 3
 BOOK_MAX_ATTEMPTS = 10
 #: how long the borrower has to sign once the sign request is made
 ESIGN_TIMEOUT = timedelta(hours=24)
+#: how long a registered mandate may stay pending at the sponsor bank before the saga gives up
+MANDATE_TIMEOUT = timedelta(days=5)
 TERMINAL = frozenset({"completed", "compensated", "failed"})
 
 Phase = Literal["before", "after"]
@@ -175,10 +178,11 @@ class Runner:
         saga = self.saga
         if saga.payout_id is not None:
             raise Conflict(f"Saga {saga.id} has paid out: it can only go forward")
-        if saga.mandate_status == "active":
+        if saga.mandate_status in ("active", "pending"):
             assert saga.mandate_id is not None
             self.providers.mandate.cancel(saga.mandate_id)
             saga.mandate_status = "cancelled"
+            mandates.mark_cancelled(self.session, tenant_id=saga.tenant_id, reference=self.steps["mandate"].key)
         if saga.agreement_status in ("pending", "signed"):
             saga.agreement_status = "void"  # a pending sign request is left to expire at the ESP
         if saga.kfs_status in ("issued", "accepted"):
@@ -275,19 +279,35 @@ class Runner:
             raise StepFailed(f"the e-sign request was {status}")
 
     def _mandate(self, step: SagaStep) -> Outcome:
+        """Register the mandate once (a retry first finds the registration by the step's key), then wait
+        until the sponsor bank's answer makes it active (go on) or rejected (compensate)."""
         saga = self.saga
-        if saga.mandate_status is None:
+        if saga.mandate_id is None:
             self.inject("mandate", "before")
-            emi = max((Decimal(str(r["instalment"])) for r in (saga.kfs or {}).get("schedule", [])), default=Decimal(0))
-            mandate_id, status = self.providers.mandate.register(
-                key=step.key, max_amount=emi, reference=str(saga.terms["reference"])
+            state = self.providers.mandate.find(step.key) if step.attempts > 1 else None
+            state = state or self.providers.mandate.register(
+                key=step.key, max_amount=mandate_ceiling(saga), customer_name=str(saga.terms["borrower_name"])
             )
-            if status == "rejected":
-                raise StepFailed(f"the mandate {mandate_id} was rejected")
-            saga.mandate_id, saga.mandate_status, step.reference = mandate_id, status, mandate_id
+            saga.mandate_id, saga.mandate_status, step.reference = state.id, state.status, state.id
+            saga.deadline_at = utcnow() + MANDATE_TIMEOUT
+            mandates.record(
+                self.session,
+                tenant_id=saga.tenant_id,
+                reference=step.key,
+                state=state,
+                application_id=saga.application_id,
+            )
             self.session.flush()
             self.inject("mandate", "after")
-        return "completed" if saga.mandate_status == "active" else "waiting"
+        elif saga.mandate_status == "pending":  # woken by the webhook, or a look-up after a lost one
+            state = self.providers.mandate.fetch(saga.mandate_id)
+            saga.mandate_status = state.status
+            mandates.record(self.session, tenant_id=saga.tenant_id, reference=step.key, state=state)
+        if saga.mandate_status == "active":
+            return "completed"
+        if saga.mandate_status == "pending":
+            return "waiting"
+        raise StepFailed(f"the mandate {saga.mandate_id} was {saga.mandate_status}")
 
     def _disburse(self, step: SagaStep) -> Outcome:
         saga = self.saga
@@ -364,6 +384,12 @@ def loan_terms(saga: Saga) -> LoanTerms:
         tenure_months=int(terms["tenure_months"]),
         interest_rate=Decimal(str(terms["interest_rate"])),
     )
+
+
+def mandate_ceiling(saga: Saga) -> Decimal:
+    """The most a mandate debit may take: the largest instalment of the issued KFS's schedule."""
+    schedule = (saga.kfs or {}).get("schedule", [])
+    return max((Decimal(str(row["instalment"])) for row in schedule), default=Decimal(0))
 
 
 def net_disbursed(saga: Saga) -> Decimal:

@@ -1,11 +1,17 @@
-"""Lending's job: run a saga forward."""
+"""Lending's jobs: run a saga forward, sweep sagas past their deadline; a settled mandate wakes its saga."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from creditdesk.lending import saga
+from creditdesk.lending.models import Saga
 from creditdesk.lending.providers import ProviderNotConfigured, providers_for
+from creditdesk.lending.service import enqueue_advance, sweep_timeouts
+from creditdesk.payments.models import MandateRecord
+from creditdesk.tenancy.scope import select_owned
 from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import PermanentJobError
 
@@ -28,3 +34,18 @@ def advance(ctx: JobContext) -> dict[str, Any]:
     finally:
         providers.close()
     return {"status": status}
+
+
+def sweep(ctx: JobContext) -> dict[str, Any]:
+    """``lending.saga.sweep_timeouts`` (scheduled): run forward the tenant's sagas waiting past their deadline."""
+    assert ctx.tenant_id is not None
+    return {"sagas": len(sweep_timeouts(ctx.session, tenant_id=ctx.tenant_id))}
+
+
+def mandate_settled(session: Session, mandate: MandateRecord) -> None:
+    """A mandate became active, rejected or cancelled: run forward the saga waiting on it."""
+    stmt = select_owned(Saga, mandate.tenant_id).where(
+        Saga.mandate_id == mandate.gateway_token_id, Saga.status == "waiting"
+    )
+    for waiting in session.execute(stmt).scalars():
+        enqueue_advance(session, waiting)

@@ -47,6 +47,8 @@ from creditdesk.payments.wire import (
     PayoutMode,
     PayoutStatus,
     RefundStatus,
+    TokenMethod,
+    TokenStatus,
     from_paise,
     to_paise,
     verify_signature,
@@ -163,6 +165,36 @@ class RefundCreate(BaseModel):
     notes: dict[str, str] = Field(default_factory=dict)
 
 
+class CustomerCreate(BaseModel):
+    """A customer at the gateway (whom a mandate belongs to)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    contact: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+    notes: dict[str, str] = Field(default_factory=dict)
+
+
+class TokenCreate(BaseModel):
+    """A mandate registration: eNACH (``emandate``) or UPI AutoPay (``upi``) up to ``max_amount`` per debit."""
+
+    customer_id: str
+    method: TokenMethod = "emandate"
+    max_amount: PositiveMoney
+    reference_id: str = Field(max_length=80)
+    frequency: str = "as_presented"
+    notes: dict[str, str] = Field(default_factory=dict)
+
+
+class RecurringDebitCreate(BaseModel):
+    """A debit on a confirmed mandate; ``receipt`` is our idempotency key (one debit per token and receipt)."""
+
+    token_id: str
+    amount: PositiveMoney
+    receipt: str = Field(max_length=80)
+    description: str | None = None
+    notes: dict[str, str] = Field(default_factory=dict)
+
+
 # -- answers -------------------------------------------------------------------------------------------
 
 
@@ -205,6 +237,30 @@ class Payment(_Entity):
     order_id: str | None = None
     payment_link_id: str | None = None
     vpa: str | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    #: a recurring debit on a mandate: its token, our receipt, and the return reason code when it failed
+    recurring: bool = False
+    token_id: str | None = None
+    receipt: str | None = None
+    error_reason: str | None = None
+
+
+class GatewayCustomer(_Entity):
+    """A customer."""
+
+    name: str
+
+
+class Token(_Entity):
+    """A mandate: ``pending`` until the sponsor bank / NPCI confirm or reject it."""
+
+    customer_id: str
+    method: TokenMethod
+    max_amount: WireAmount
+    reference_id: str
+    umrn: str | None = None
+    status: TokenStatus
     error_code: str | None = None
     error_description: str | None = None
 
@@ -323,6 +379,41 @@ class PaymentGateway:
     def fetch_refund(self, refund_id: str) -> Refund:
         """Fetch a refund."""
         return self._call("GET", f"/v1/refunds/{refund_id}", Refund)
+
+    # -- e-mandates ---------------------------------------------------------------------------------
+
+    def create_customer(self, customer: CustomerCreate) -> GatewayCustomer:
+        """Create a customer (sent once)."""
+        return self._call("POST", "/v1/customers", GatewayCustomer, body=_wire(customer), idempotent=False)
+
+    def create_token(self, token: TokenCreate) -> Token:
+        """Register a mandate (sent once; a lost answer is found with :meth:`find_token_by_reference`)."""
+        return self._call("POST", "/v1/tokens", Token, body=_wire(token), idempotent=False)
+
+    def fetch_token(self, token_id: str) -> Token:
+        """Fetch a mandate."""
+        return self._call("GET", f"/v1/tokens/{token_id}", Token)
+
+    def find_token_by_reference(self, reference_id: str) -> Token | None:
+        """The latest mandate registered with ``reference_id``, or None: reconciles a lost answer."""
+        request = self._request("GET", "/v1/tokens", params={"reference_id": reference_id})
+        items = self._send(request, idempotent=True).get("items")
+        if not isinstance(items, list):
+            raise GatewayBadResponse("the token collection has no items")
+        tokens = [self._parse(Token, item) for item in items]
+        return tokens[-1] if tokens else None
+
+    def cancel_token(self, token_id: str) -> Token:
+        """Cancel a mandate (safe to repeat)."""
+        return self._call("POST", f"/v1/tokens/{token_id}/cancel", Token, body={})
+
+    def create_recurring_debit(self, debit: RecurringDebitCreate) -> Payment:
+        """Present a debit on a mandate; retried (the gateway makes one debit per token and receipt).
+
+        The answer is ``created``: the result arrives later by webhook (``payment.captured`` or
+        ``payment.failed`` with ``error_reason``, the return reason code).
+        """
+        return self._call("POST", "/v1/payments/create/recurring", Payment, body=_wire(debit))
 
     # -- payouts -----------------------------------------------------------------------------------
 

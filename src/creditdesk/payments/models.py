@@ -11,11 +11,11 @@ replayed, duplicated or reordered webhook finds the row and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
@@ -93,3 +93,59 @@ class GatewayPaymentRecord(IdMixin, CreatedMixin, Base):
     loan_id: Mapped[str | None] = mapped_column(String(36), default=None)
     payment_id: Mapped[str | None] = mapped_column(String(36), default=None)
     detail: Mapped[str | None] = mapped_column(String(300), default=None)
+
+
+class MandateRecord(IdMixin, CreatedMixin, Base):
+    """An e-mandate (eNACH / UPI AutoPay) at the tenant's gateway, for an application's loan.
+
+    ``status``: ``pending`` (registered, the sponsor bank has not answered) → ``active`` or ``rejected``
+    (by webhook, or found by a look-up); ``cancelled`` by us. ``reference`` is the key it was registered
+    with (the saga's step key), unique per tenant, so a retried registration finds it.
+    """
+
+    __tablename__ = "mandate"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "gateway_token_id", name="uq_mandate_gateway_token"),
+        UniqueConstraint("tenant_id", "reference", name="uq_mandate_reference"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    reference: Mapped[str] = mapped_column(String(80))
+    application_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    loan_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    gateway_token_id: Mapped[str] = mapped_column(String(40))
+    gateway_customer_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    method: Mapped[str] = mapped_column(String(20))
+    umrn: Mapped[str | None] = mapped_column(String(40), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    max_amount: Mapped[Decimal] = mapped_column(Money)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MandateDebitRecord(IdMixin, CreatedMixin, Base):
+    """One instalment presented on a mandate: at most one row per (tenant, loan, instalment) — the claim.
+
+    ``status``: ``scheduled`` (claimed, not yet at the gateway) → ``presented`` → ``paid`` or ``bounced``
+    (with the NPCI return ``reason_code`` and ``reason``).
+    """
+
+    __tablename__ = "mandate_debit"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "loan_id", "instalment_seq"),
+        Index("ix_mandate_debit_tenant_payment", "tenant_id", "gateway_payment_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    mandate_id: Mapped[str] = mapped_column(ForeignKey("mandate.id"), index=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loan.id"))
+    instalment_seq: Mapped[int]
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    gateway_payment_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    reason_code: Mapped[str | None] = mapped_column(String(10), default=None)
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    presented_at: Mapped[datetime | None] = mapped_column(default=None)
+    settled_at: Mapped[datetime | None] = mapped_column(default=None)

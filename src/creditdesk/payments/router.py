@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from creditdesk.db import SessionDep, set_tenant_scope
 from creditdesk.errors import NotFound, PayloadTooLarge
 from creditdesk.kit.pagination import PageDep
-from creditdesk.payments import service
+from creditdesk.payments import mandates, service
 from creditdesk.payments.schemas import (
     GatewaySettingsRead,
     GatewaySettingsUpdate,
@@ -17,6 +17,7 @@ from creditdesk.payments.schemas import (
     LinkPage,
     LinkRead,
     LinkStatus,
+    MandateRead,
     WebhookAck,
 )
 from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, tenant_by_slug
@@ -78,6 +79,16 @@ def get_link(
 ) -> LinkRead:
     """One payment link."""
     return service.get_link(session, tenant=ctx.tenant, link_id=link_id)
+
+
+@router.get("/tenants/{tenant}/loans/{loan_id}/mandate", response_model=MandateRead, operation_id="getLoanMandate")
+def get_loan_mandate(
+    loan_id: Annotated[str, Path(max_length=36)],
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.PORTFOLIO_READ)],
+) -> MandateRead:
+    """The loan's e-mandate (eNACH / UPI AutoPay) and a debit per instalment; 404 when the loan has none."""
+    return mandates.loan_mandate(session, tenant=ctx.tenant, loan_id=loan_id)
 
 
 async def raw_body(request: Request) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -16,7 +16,9 @@ SecretValue = Annotated[str, Field(min_length=8, max_length=200), AfterValidator
 
 LinkPurpose = Literal["emi", "ptp", "settlement", "foreclosure"]
 LinkStatus = Literal["created", "paid", "expired", "cancelled"]
-WebhookOutcome = Literal["applied", "duplicate", "unmatched", "rejected", "ignored"]
+WebhookOutcome = Literal["applied", "duplicate", "unmatched", "rejected", "ignored", "bounced"]
+MandateStatus = Literal["pending", "active", "rejected", "cancelled"]
+DebitStatus = Literal["scheduled", "presented", "paid", "bounced"]
 
 
 class GatewaySettingsUpdate(BaseModel):
@@ -92,3 +94,24 @@ class WebhookAck(BaseModel):
 
     outcome: WebhookOutcome
     gateway_payment_id: str | None = None
+
+
+class MandateDebitRead(BaseModel):
+    """One instalment's debit on the mandate (``scheduled`` until presented)."""
+
+    due_date: date
+    amount: Decimal
+    status: DebitStatus
+    reason_code: str | None = Field(description="NPCI's return reason code of a bounced debit")
+    reason: str | None
+
+
+class MandateRead(BaseModel):
+    """A loan's e-mandate (eNACH / UPI AutoPay) and its debits, one per instalment."""
+
+    id: str
+    status: MandateStatus
+    umrn: str | None
+    max_amount: Decimal
+    registered_at: datetime
+    debits: list[MandateDebitRead]

@@ -43,6 +43,7 @@ from creditdesk.kit.crypto import DecryptionError
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.kit.resilience import BreakerRegistry
 from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint, check_url_shape
+from creditdesk.payments import mandates
 from creditdesk.payments.errors import GatewayBadResponse, GatewayError, WebhookSignatureInvalid
 from creditdesk.payments.gateway import Payment, PaymentGateway, PaymentLinkCreate, WebhookEvent, verify_webhook
 from creditdesk.payments.models import (
@@ -75,9 +76,11 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 #: the circuit breakers of every tenant's gateway in this process, keyed (tenant, "payments")
 BREAKERS = BreakerRegistry()
 #: how a gateway payment method is recorded on the loan's payment
-CHANNELS = {"upi": "upi"}
+CHANNELS = {"upi": "upi", "emandate": "nach"}
 #: the events that report money received (each carries the captured payment); a refund's does not count
 PAYMENT_EVENTS = frozenset({"payment.captured", "payment_link.paid", "payment_link.partially_paid", "order.paid"})
+#: a mandate's confirmation, rejection or cancellation (payments/mandates.py)
+MANDATE_EVENTS = frozenset({"token.confirmed", "token.rejected", "token.cancelled"})
 
 
 def webhook_path(slug: str) -> str:
@@ -337,18 +340,23 @@ def _claim(session: Session, tenant: Tenant, event: WebhookEvent, payment: Payme
 
 
 def _apply(session: Session, tenant: Tenant, row: GatewayPaymentRecord, payment: Payment) -> None:
-    """Record the claimed payment on its link's loan; mark the link paid. Sets ``row.status``."""
+    """Record the claimed payment on its loan (by its link, or its mandate debit); mark the link or debit paid.
+
+    Sets ``row.status``.
+    """
     link = None
+    debit = mandates.debit_for_payment(session, tenant_id=tenant.id, payment=payment) if payment.recurring else None
     if payment.payment_link_id is not None:
         stmt = select_owned(PaymentLinkRecord, tenant.id).where(
             PaymentLinkRecord.gateway_link_id == payment.payment_link_id
         )
         link = session.execute(stmt).scalar_one_or_none()
-    if link is None:
-        row.status, row.detail = "unmatched", "no payment link of this tenant has this gateway link id"
-        log.warning("gateway payment %s of tenant %s matches no payment link", payment.id, tenant.id)
+    loan_id = debit.loan_id if debit is not None else link.loan_id if link is not None else None
+    if loan_id is None:
+        row.status, row.detail = "unmatched", "no payment link or mandate debit of this tenant matches it"
+        log.warning("gateway payment %s of tenant %s matches no payment link or debit", payment.id, tenant.id)
         return
-    row.link_id, row.loan_id = link.id, link.loan_id
+    row.link_id, row.loan_id = (link.id if link is not None else None), loan_id
     paid_at = datetime.fromtimestamp(payment.created_at, UTC)
     data = PaymentCreate(
         reference=f"gw:{payment.id}",
@@ -358,15 +366,15 @@ def _apply(session: Session, tenant: Tenant, row: GatewayPaymentRecord, payment:
     )
     try:
         with session.begin_nested():
-            outcome = portfolio.record_payment(
-                session, tenant=tenant, loan_id=link.loan_id, data=data, actor=audit.SYSTEM
-            )
+            outcome = portfolio.record_payment(session, tenant=tenant, loan_id=loan_id, data=data, actor=audit.SYSTEM)
     except AppError as exc:  # the loan is gone or refuses the payment (closed, over-paid, misdated)
         row.status, row.detail = ("unmatched" if isinstance(exc, NotFound) else "rejected"), str(exc)[:300]
         log.warning("gateway payment %s of tenant %s not applied: %s", payment.id, tenant.id, exc)
         return
     row.status, row.payment_id = "applied", outcome.payment.id
-    if payment.amount >= link.amount and link.status == "created":
+    if debit is not None:
+        mandates.mark_paid(session, debit=debit, payment=payment)
+    if link is not None and payment.amount >= link.amount and link.status == "created":
         link.status, link.paid_at, link.updated_at = "paid", paid_at, utcnow()
 
 
@@ -378,7 +386,11 @@ def receive_webhook(session: Session, *, tenant: Tenant, body: bytes, signature:
     is recorded as ``unmatched`` and answered 200, so the gateway stops retrying.
     """
     event = _verified(session, tenant, body, signature)
+    if event.event in MANDATE_EVENTS:
+        return mandates.receive_token_event(session, tenant=tenant, event=event)
     payment = event.entity("payment", Payment) if "payment" in event.payload else None
+    if payment is not None and payment.recurring and payment.status == "failed":
+        return mandates.receive_bounce(session, tenant=tenant, event=event, payment=payment)
     if payment is None or payment.status != "captured" or event.event not in PAYMENT_EVENTS:
         return WebhookAck(outcome="ignored", gateway_payment_id=payment.id if payment else None)
     if not _claim(session, tenant, event, payment):

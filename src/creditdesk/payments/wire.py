@@ -22,7 +22,10 @@ PaymentLinkStatus = Literal["created", "partially_paid", "paid", "expired", "can
 PaymentStatus = Literal["created", "captured", "failed"]
 PayoutStatus = Literal["processing", "processed", "reversed"]
 RefundStatus = Literal["processed"]
-PaymentMethod = Literal["upi", "card", "netbanking"]
+PaymentMethod = Literal["upi", "card", "netbanking", "emandate"]
+#: an e-mandate (token) at the gateway: eNACH (``emandate``) or UPI AutoPay (``upi``)
+TokenMethod = Literal["emandate", "upi"]
+TokenStatus = Literal["pending", "confirmed", "rejected", "cancelled"]
 PayoutMode = Literal["IMPS", "NEFT", "RTGS", "UPI"]
 EventName = Literal[
     "payment.captured",
@@ -33,6 +36,9 @@ EventName = Literal[
     "payout.processed",
     "payout.reversed",
     "refund.processed",
+    "token.confirmed",
+    "token.rejected",
+    "token.cancelled",
 ]
 
 _PAISE = Decimal("0.01")

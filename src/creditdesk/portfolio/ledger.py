@@ -18,8 +18,8 @@ import numpy as np
 from sqlalchemy import BigInteger, String, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from creditdesk.portfolio.book import NEVER, Book
-from creditdesk.portfolio.models import Collateral, Instalment, Loan, Payment
+from creditdesk.portfolio.book import CHARGE_KINDS, NEVER, Book
+from creditdesk.portfolio.models import Charge, Collateral, Instalment, Loan, Payment
 from creditdesk.tenancy.scope import scoped
 
 _BOOK_CACHE: OrderedDict[tuple[Any, ...], Book] = OrderedDict()
@@ -102,11 +102,14 @@ def build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None =
     pay_q = scoped(
         select(Payment.loan_id, _raw_date(Payment.paid_on), _paise_column(Payment.amount)), Payment, tenant_id
     )
+    charge_columns = (Charge.loan_id, _raw_date(Charge.levied_on), Charge.kind, _paise_column(Charge.amount))
+    charge_q = scoped(select(*charge_columns), Charge, tenant_id)
     if loan_ids is not None:
         secured_q = secured_q.where(Collateral.loan_id.in_(loan_ids))
         loan_q = loan_q.where(Loan.id.in_(loan_ids))
         inst_q = inst_q.where(Instalment.loan_id.in_(loan_ids))
         pay_q = pay_q.where(Payment.loan_id.in_(loan_ids))
+        charge_q = charge_q.where(Charge.loan_id.in_(loan_ids))
     conn = session.connection()  # Core rows: the ORM's per-row loading would cost more than the book itself
     secured = set(conn.execute(secured_q).scalars())
     loans = conn.execute(loan_q).all()
@@ -114,6 +117,7 @@ def build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None =
     index = {loan_id: i for i, loan_id in enumerate(ids)}
     inst = [r for r in conn.execute(inst_q).all() if r[0] in index]
     pays = [r for r in conn.execute(pay_q).all() if r[0] in index]
+    levied = [r for r in conn.execute(charge_q).all() if r[0] in index]
     inst_arr = np.empty((len(inst), 6), dtype=np.int64)
     if inst:
         inst_arr[:, 0] = [index[r[0]] for r in inst]
@@ -134,4 +138,16 @@ def build_book(session: Session, *, tenant_id: str, loan_ids: list[str] | None =
         secured=np.array([r[0] in secured for r in loans], dtype=bool),
         instalments=inst_arr,
         payments=pay_arr,
+        charges=_charges(levied, index),
     )
+
+
+def _charges(rows: list[Any], index: dict[str, int]) -> np.ndarray:
+    """Charge rows as the book takes them: (loan position, day, kind index, paise)."""
+    levied = np.empty((len(rows), 4), dtype=np.int64)
+    if rows:
+        levied[:, 0] = [index[r[0]] for r in rows]
+        levied[:, 1] = _days([r[1] for r in rows])
+        levied[:, 2] = [CHARGE_KINDS.index(r[2]) for r in rows]
+        levied[:, 3] = [r[3] for r in rows]
+    return levied

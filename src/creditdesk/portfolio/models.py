@@ -177,3 +177,43 @@ CUSTOMER_IDENTITY_FIELD = sealed_field(
 GUARANTOR_IDENTITY_FIELD = sealed_field(
     Guarantor, "identity", label=lambda row, _: identity_aad("guarantor", row.tenant_id, row.id)
 )
+
+
+class Charge(IdMixin, CreatedMixin, Base):
+    """A charge levied on a loan: ``bounce`` (a returned mandate debit) or ``penal``.
+
+    Money invariant (RBI DoR.MCS.REC.28/01.01.001/2023-24): a charge is a flat amount in its own ledger,
+    never added to principal and bearing no interest. ``source`` names what levied it (``debit:<id>``),
+    unique per tenant, so a replayed bounce levies once. ``paid_amount`` is what the book allocated to it
+    by the last day-end (payments are allocated by ``book.Book._allocate``; this is its record).
+    """
+
+    __tablename__ = "charge"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source"),
+        Index("ix_charge_tenant_loan", "tenant_id", "loan_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loan.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # bounce | penal
+    amount: Mapped[Decimal] = mapped_column(Money)
+    levied_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    source: Mapped[str | None] = mapped_column(String(80), default=None)
+    paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+
+
+class LoanDayEnd(IdMixin, Base):
+    """A loan's position as the last day-end recorded it (one row per loan): what ``loan.dpd_changed`` compares to."""
+
+    __tablename__ = "loan_day_end"
+    __table_args__ = (UniqueConstraint("tenant_id", "loan_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loan.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    dpd: Mapped[int] = mapped_column(default=0)
+    bucket: Mapped[str] = mapped_column(String(10))
+    asset_class: Mapped[str | None] = mapped_column(String(16), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

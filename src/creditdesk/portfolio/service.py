@@ -39,6 +39,7 @@ from creditdesk.portfolio.ledger import build_book, load_book
 from creditdesk.portfolio.models import (
     CUSTOMER_IDENTITY,
     GUARANTOR_IDENTITY,
+    Charge,
     Collateral,
     Customer,
     Guarantor,
@@ -335,6 +336,9 @@ def _check_payment(session: Session, *, tenant: Tenant, loan: Loan, data: Paymen
             )
         ).scalar_one()
     )
+    charged = scoped(select(func.coalesce(func.sum(Charge.amount), 0)), Charge, tenant.id)
+    # charges levied are payable too (never capitalised: they stay in their own ledger)
+    total_due += money(session.execute(charged.where(Charge.loan_id == loan.id)).scalar_one())
     paid = _paid_total(session, tenant_id=tenant.id, loan_id=loan.id)
     if money(data.amount) > total_due - paid:
         raise ValidationFailed(f"amount exceeds what remains payable on the loan ({total_due - paid})")

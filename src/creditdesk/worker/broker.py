@@ -59,6 +59,7 @@ from creditdesk.worker.errors import JobError, PermanentJobError
 from creditdesk.worker.models import Job
 from creditdesk.worker.outbox import OutboxRelayThread
 from creditdesk.worker.registry import TaskRegistry, install, installed
+from creditdesk.worker.scheduler import TICK_SECONDS, SchedulerThread
 
 QUEUE = "creditdesk"
 log = structlog.get_logger("creditdesk.worker")
@@ -86,6 +87,7 @@ _actor: dramatiq.Actor[Any, Any] | None = None
 _worker: dramatiq.Worker | None = None
 _relay: Any = None  # the OutboxRelayThread, once started
 _resender: Any = None  # the JobResendThread, once started
+_scheduler: Any = None  # the SchedulerThread, once started
 _send_blocked_until = 0.0  # monotonic time before which send_job does not try the broker
 _lock = threading.Lock()
 
@@ -401,7 +403,7 @@ def start_worker(settings: Settings, registry: TaskRegistry, *, recover: bool) -
     With an external broker the job re-send sweep runs here too (embedded mode needs none: its
     in-process broker cannot fail a send, and unfinished jobs are re-sent at start).
     """
-    global _worker, _relay, _resender
+    global _worker, _relay, _resender, _scheduler
     install(registry)
     broker = get_broker(settings)
     if isinstance(broker, StubBroker):
@@ -418,11 +420,17 @@ def start_worker(settings: Settings, registry: TaskRegistry, *, recover: bool) -
     if not isinstance(broker, StubBroker):
         _resender = JobResendThread()
         _resender.start()
+    if registry.schedules:
+        _scheduler = SchedulerThread(registry.schedules, tick=TICK_SECONDS)
+        _scheduler.start()
 
 
 def stop_worker() -> None:
     """Stop the in-process worker, relay and re-send sweep (graceful: running jobs finish first)."""
-    global _worker, _relay, _resender
+    global _worker, _relay, _resender, _scheduler
+    if _scheduler is not None:
+        _scheduler.stop()
+        _scheduler = None
     if _resender is not None:
         _resender.stop()
         _resender = None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.worker.context import Handler
 from creditdesk.worker.models import OutboxEvent
+from creditdesk.worker.scheduler import Schedule
 
 #: What the outbox relay does with a batch of committed events, in the relay's transaction, before it
 #: marks them published (``creditdesk.events.publisher.EventBus``: the broker's topic exchange and the
@@ -22,10 +23,11 @@ Publisher = Callable[[Session, Sequence[OutboxEvent]], None]
 
 @dataclass(frozen=True)
 class TaskRegistry:
-    """Job handlers by kind, and the publisher of domain events (None: this process relays no events)."""
+    """Job handlers by kind, the publisher of domain events (None: this process relays no events), periodic jobs."""
 
     jobs: Mapping[str, Handler]
     publisher: Publisher | None = None
+    schedules: Sequence[Schedule] = ()
 
     def handler_for(self, kind: str) -> Handler | None:
         """The handler of a job kind, or None when this process does not know it."""

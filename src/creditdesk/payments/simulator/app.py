@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from creditdesk.kit.crypto import constant_time_equals
-from creditdesk.payments.simulator import ops
+from creditdesk.payments.simulator import mandates, ops
 from creditdesk.payments.simulator.state import (
     SANDBOX_KEY_ID,
     SANDBOX_KEY_SECRET,
@@ -79,6 +80,22 @@ def deliver(account: Account, delivery: Delivery) -> None:
             return
         with ThreadPoolExecutor(max_workers=delivery.concurrency) as pool:
             list(pool.map(lambda event: send(client, event), delivery.events))
+
+
+def run_later(account: Account, outcome: ops.Outcome, faults: GatewayFaults | None) -> None:
+    """Start the outcome's later steps (a mandate confirmed, a debit settled), each on a timer after its delay."""
+
+    def fire(step: Callable[[Account], ops.Outcome]) -> None:
+        with account.lock:
+            result = step(account)
+            delivery = account.delivery(result.events, faults)
+        if delivery is not None:
+            deliver(account, delivery)
+
+    for delay_s, step in outcome.later:
+        timer = threading.Timer(delay_s, fire, args=(step,))
+        timer.daemon = True
+        timer.start()
 
 
 def build_router(sim: GatewaySimulator, *, include_in_schema: bool = False) -> APIRouter:
@@ -140,6 +157,8 @@ def build_router(sim: GatewaySimulator, *, include_in_schema: bool = False) -> A
             return JSONResponse(exc.body, exc.status, headers)
         if delivery is not None:
             background.add_task(deliver, account, delivery)
+        if outcome.later:
+            background.add_task(run_later, account, outcome, override)
         if plan.hang_s:
             await asyncio.sleep(plan.hang_s)
         if plan.lose_answer:
@@ -235,6 +254,31 @@ def build_router(sim: GatewaySimulator, *, include_in_schema: bool = False) -> A
         reference_id = request.query_params.get("reference_id")
         return await run(request, background, lambda account, _: ops.payouts_by_reference(account, reference_id))
 
+    # -- e-mandates: customers, tokens, recurring debits ------------------------------------------
+
+    @router.post("/v1/customers")
+    async def create_customer(request: Request, background: BackgroundTasks) -> JSONResponse:
+        return await run(request, background, mandates.create_customer)
+
+    @router.post("/v1/tokens")
+    async def create_token(request: Request, background: BackgroundTasks) -> JSONResponse:
+        forced = request.headers.get(mandates.MANDATE_OUTCOME_HEADER)
+        return await run(request, background, lambda account, body: mandates.create_token(account, body, forced))
+
+    @router.get("/v1/tokens")
+    async def find_tokens(request: Request, background: BackgroundTasks) -> JSONResponse:
+        reference_id = request.query_params.get("reference_id")
+        return await run(request, background, lambda account, _: mandates.find_tokens(account, reference_id))
+
+    @router.post("/v1/tokens/{token_id}/cancel")
+    async def cancel_token(token_id: str, request: Request, background: BackgroundTasks) -> JSONResponse:
+        return await run(request, background, lambda account, _: mandates.cancel_token(account, token_id))
+
+    @router.post("/v1/payments/create/recurring")
+    async def create_recurring(request: Request, background: BackgroundTasks) -> JSONResponse:
+        forced = request.headers.get(mandates.DEBIT_OUTCOME_HEADER)
+        return await run(request, background, lambda account, body: mandates.create_recurring(account, body, forced))
+
     def fetch_route(kind: str) -> Callable[[str, Request, BackgroundTasks], Awaitable[JSONResponse]]:
         async def fetch(object_id: str, request: Request, background: BackgroundTasks) -> JSONResponse:
             return await run(request, background, lambda account, _: ops.fetch(account, kind, object_id))
@@ -247,6 +291,8 @@ def build_router(sim: GatewaySimulator, *, include_in_schema: bool = False) -> A
         ("payment", "payments"),
         ("payout", "payouts"),
         ("refund", "refunds"),
+        ("customer", "customers"),
+        ("token", "tokens"),
     ):
         router.add_api_route(f"/v1/{plural}/{{object_id}}", fetch_route(kind), methods=["GET"], name=f"fetch_{kind}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,8 @@ class Outcome:
     body: Json
     status: int = 200
     events: list[Event] = field(default_factory=list)
+    #: what happens later, after a delay in seconds (a mandate confirmed, a debit settled): run under the lock
+    later: list[tuple[float, Callable[[Account], Outcome]]] = field(default_factory=list)
 
 
 def _amount(body: Json, name: str = "amount", *, required: bool = True) -> int | None:
@@ -95,6 +98,8 @@ def fetch(account: Account, kind: str, object_id: str) -> Outcome:
         "payment": account.payments,
         "payout": account.payouts,
         "refund": account.refunds,
+        "customer": account.customers,
+        "token": account.tokens,
     }[kind]
     found = store.get(object_id)
     if found is None:

@@ -56,6 +56,15 @@ class GatewayFaults(BaseModel):
     webhook_duplicates: int = Field(default=1, ge=1, le=20, description="each event delivered n times")
     webhook_order: Literal["in_order", "reverse", "shuffle"] = "in_order"
     webhook_concurrency: int = Field(default=1, ge=1, le=20, description="deliveries sent at once")
+    # e-mandates (docs/payments.md, "E-mandates"): the sponsor bank's and NPCI's answers
+    mandate_confirm_delay_ms: int = Field(
+        default=0, ge=0, le=600_000, description="how long a new mandate stays pending before it is confirmed"
+    )
+    mandate_rejection_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share of mandates rejected")
+    debit_bounce_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share of recurring debits returned")
+    debit_settle_delay_ms: int = Field(
+        default=0, ge=0, le=600_000, description="how long a recurring debit stays created before its result"
+    )
 
 
 class SimError(Exception):
@@ -120,6 +129,10 @@ class Account:
     payments: dict[str, Json] = field(default_factory=dict)
     payouts: dict[str, Json] = field(default_factory=dict)
     refunds: dict[str, Json] = field(default_factory=dict)
+    customers: dict[str, Json] = field(default_factory=dict)
+    tokens: dict[str, Json] = field(default_factory=dict)
+    recurring_receipts: dict[tuple[str, str], str] = field(default_factory=dict)  # (token, receipt) → payment
+    seed: int = 0
     payout_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     deliveries: list[Json] = field(default_factory=list)
     request_count: int = 0
@@ -225,7 +238,7 @@ class GatewaySimulator:
             account = self.accounts.get(key_id)
             if account is None:
                 rng = random.Random(f"{self.seed}:{key_id}")  # noqa: S311 - ids, not secrets
-                account = Account(key_id=key_id, setup=setup, rng=rng, now=self.now)
+                account = Account(key_id=key_id, setup=setup, rng=rng, now=self.now, seed=self.seed)
                 self.accounts[key_id] = account
             else:
                 with account.lock:
@@ -237,7 +250,7 @@ class GatewaySimulator:
         with self.lock:
             return self.accounts.get(key_id)
 
-    def owner_of(self, object_id: str, kind: Literal["links", "payments"]) -> Account | None:
+    def owner_of(self, object_id: str, kind: Literal["links", "payments", "tokens"]) -> Account | None:
         """The account holding a link or payment (for the borrower's routes, which carry no key)."""
         with self.lock:
             accounts = list(self.accounts.values())
