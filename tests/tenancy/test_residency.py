@@ -35,9 +35,11 @@ from creditdesk.main import create_app
 from creditdesk.migrations import alembic_config, upgrade
 from creditdesk.ml import registry
 from creditdesk.models_registry import Base
+from creditdesk.tasks import TASK_REGISTRY
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.service import anchor_in_region
 from creditdesk.worker import service as jobs
+from creditdesk.worker.broker import start_worker, stop_worker
 from creditdesk.worker.models import Job
 
 WEST, SOUTH = "in-west", "in-south"
@@ -372,3 +374,33 @@ def test_db_upgrade_migrates_every_region_and_repairs_anchors(regional, tmp_path
     assert "data_region" in {c["name"] for c in inspect(engine).get_columns("tenant")}
     engine.dispose()
     assert _count(urls[SOUTH], "tenant") == 1 and _count(urls[WEST], "tenant") == 0
+
+
+def test_the_worker_recovers_and_runs_each_regions_jobs_where_they_live(regional):
+    """Jobs left queued in two regions before the worker starts: its recovery walks every database, each
+    message names its region, and each job runs (a retry included) and finishes in its own database."""
+    db, urls = regional
+    with db.session() as s:
+        tenants = [_tenant(s, WEST), _tenant(s, SOUTH)]
+        s.commit()
+        ids = {}
+        for tenant in tenants:
+            set_tenant_scope(s, tenant.id)
+            job = jobs.enqueue(s, kind="ops.selftest", tenant_id=tenant.id, payload={"fail_times": 1, "steps": 2})
+            s.commit()
+            ids[tenant.data_region] = job.id
+    start_worker(get_settings(), TASK_REGISTRY, recover=True)
+    try:
+        deadline = time.monotonic() + 60
+        done: dict[str, tuple[str, int]] = {}
+        while len(done) < 2 and time.monotonic() < deadline:
+            for region, job_id in ids.items():
+                with db.for_region(region).session() as s:
+                    job = s.get(Job, job_id)
+                    if job is not None and job.status in ("succeeded", "failed", "dead"):
+                        done[region] = (job.status, job.attempts)
+            time.sleep(0.1)
+    finally:
+        stop_worker()
+    assert done == {WEST: ("succeeded", 2), SOUTH: ("succeeded", 2)}
+    assert _count(urls["catalogue"], "job") == 0
