@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.bureaus.helpers import serve
 from tests.factories import bearer, make_user
-from tests.lending.fakes import Fakes, approved_application, drive, new_saga
+from tests.lending.fakes import FakeMandate, Fakes, approved_application, drive, new_saga
 from tests.portfolio.fixtures import Lender, make_lender
 
 from creditdesk.audit.models import AuditEvent
@@ -33,7 +33,6 @@ from creditdesk.lending.models import Saga
 from creditdesk.lending.providers import (
     HttpEsignProvider,
     Providers,
-    SimulatedMandateProvider,
     stored_payouts,
     use_providers,
 )
@@ -64,7 +63,7 @@ class Live:
             esign=HttpEsignProvider(
                 base_url=self.esp, api_key=self.sim.api_key, webhook_secret=self.sim.webhook_secret, callback_url=None
             ),
-            mandate=SimulatedMandateProvider(),
+            mandate=FakeMandate(),
             payouts=payouts,
         )
 
