@@ -14,33 +14,11 @@ const pathParam = (name) => ({ name, in: 'path', required: true, schema: str() }
 const ok = (schema) => ({ 200: { description: 'OK', content: { 'application/json': { schema } } } });
 const op = (operationId, spec) => ({ operationId, tags: ['contract'], ...spec });
 
-const nullable = (schema) => ({ anyOf: [schema, { type: 'null' }] });
 const schemas = {
   SandboxKit: obj({ member_id: str(), credentials: dict(str()), endpoint_url: str() }),
-  // #14 item 3 (e-mandates), being built: the portal's mandate panel is written against this shape
-  MandateDebit: obj({
-    due_date: str({ format: 'date' }),
-    amount: str(),
-    status: str({ enum: ['scheduled', 'presented', 'paid', 'bounced'] }),
-    reason_code: nullable(str()),
-    reason: nullable(str()),
-  }),
-  LoanMandate: obj({
-    id: str(),
-    status: str({ enum: ['pending', 'active', 'rejected', 'cancelled'] }),
-    umrn: nullable(str()),
-    max_amount: str(),
-    registered_at: nullable(str({ format: 'date-time' })),
-    debits: { type: 'array', items: ref('MandateDebit') },
-  }),
 };
 
 const paths = {
-  // A loan's e-mandate (eNACH / UPI AutoPay) with its debits; 404 when the loan has none.
-  '/api/v1/tenants/{tenant}/loans/{loan_id}/mandate': {
-    parameters: [pathParam('tenant'), pathParam('loan_id')],
-    get: op('getLoanMandate', { responses: ok(ref('LoanMandate')) }),
-  },
   // Demo/dev only (include_in_schema=False on the server): a simulator's UAT kit, in the shape
   // PUT …/bureaus/{bureau} takes.
   '/simulators/{bureau}/sandbox-credentials': {

@@ -53,7 +53,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     stdio: ['ignore', log, log],
   });
   try {
-    await waitReady(base, server, logFile, 240_000);
+    // the demo book is built through the payment, bounce and disbursement paths: minutes on a busy runner
+    await waitReady(base, server, logFile, 480_000);
   } catch (err) {
     server.kill('SIGTERM');
     throw err;

@@ -20,7 +20,15 @@ const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 function CreateTenantModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const create = useCreateTenant();
   const form = useForm({
-    initialValues: { name: '', slug: '', timezone: 'Asia/Kolkata', adminName: '', adminEmail: '', adminPassword: '' },
+    initialValues: {
+      name: '',
+      slug: '',
+      timezone: 'Asia/Kolkata',
+      dataRegion: 'default',
+      adminName: '',
+      adminEmail: '',
+      adminPassword: '',
+    },
     validate: {
       name: (v) => (v.trim() ? null : 'Enter the lender’s name'),
       slug: (v) => (SLUG.test(v) ? null : 'Lowercase letters, digits and hyphens (1–40), not starting or ending with a hyphen'),
@@ -36,6 +44,7 @@ function CreateTenantModal({ opened, onClose }: { opened: boolean; onClose: () =
         slug: v.slug,
         name: v.name.trim(),
         timezone: v.timezone,
+        data_region: v.dataRegion.trim(),
         admin: { name: v.adminName.trim(), email: v.adminEmail.trim(), password: v.adminPassword },
       },
       {
@@ -49,6 +58,7 @@ function CreateTenantModal({ opened, onClose }: { opened: boolean; onClose: () =
           form.setErrors({
             slug: f.slug,
             name: f.name,
+            dataRegion: f.data_region,
             adminEmail: f['admin.email'],
             adminName: f['admin.name'],
             adminPassword: f['admin.password'],
@@ -86,7 +96,14 @@ function CreateTenantModal({ opened, onClose }: { opened: boolean; onClose: () =
             />
             <TextInput label="Slug" description="Used in URLs and the API" required {...form.getInputProps('slug')} />
           </SimpleGrid>
-          <TextInput label="Time zone" {...form.getInputProps('timezone')} />
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput label="Time zone" {...form.getInputProps('timezone')} />
+            <TextInput
+              label="Data region"
+              description="Whose database holds the lender's data (docs/data-residency.md); fixed once created"
+              {...form.getInputProps('dataRegion')}
+            />
+          </SimpleGrid>
           <Title order={3} size="h5" mt="xs">
             First tenant admin
           </Title>
