@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from tests.conftest import service_unavailable
 from tests.factories import make_tenant
+from tests.servers import AMQP_URL, rabbit_reachable
 
 from creditdesk.config import get_settings
 from creditdesk.events.publisher import EXCHANGE, topic_matches
@@ -25,17 +22,11 @@ from creditdesk.worker import broker, registry
 from creditdesk.worker.models import OutboxEvent
 from creditdesk.worker.outbox import relay_once
 
-AMQP_URL = os.environ.get("CREDITDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-
 
 @pytest.fixture
 def rabbit(db, monkeypatch) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """This process relays with RabbitMQ as its broker; yields a pika channel for the test's own queues."""
-    target = urlsplit(AMQP_URL)
-    try:
-        socket.create_connection((target.hostname, target.port or 5672), timeout=2).close()
-    except OSError as exc:
-        service_unavailable("RabbitMQ", exc)
+    rabbit_reachable()
     import pika
 
     monkeypatch.setenv("CREDITDESK_BROKER_URL", AMQP_URL)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import select
 from tests.bureaus.helpers import serve
 from tests.factories import make_tenant, make_user
 from tests.lending.fakes import approved_application
-from tests.servers import child_env
-from tests.worker.test_rabbitmq import AMQP_URL, _rabbit_reachable
+from tests.servers import rabbit_reachable, send_job, start_rabbitmq_worker, truncate_all
 
 from creditdesk.auth.principal import Identity
 from creditdesk.db import Database, init_database
@@ -31,41 +28,6 @@ from creditdesk.tenancy.models import Tenant
 from creditdesk.worker.models import Job
 
 pytestmark = pytest.mark.rabbitmq
-
-
-def _send_to_rabbitmq(job_id: str) -> None:
-    """Hand a job to the RabbitMQ workers (this test process runs no broker of its own).
-
-    The queue is not flushed: it may be shared with another test's workers. A worker on another database
-    drops a message for a job it does not know, so two RabbitMQ tests running at once against one broker
-    can lose each other's redelivered messages (CI runs them one at a time).
-    """
-    from dramatiq import Message  # noqa: PLC0415 - only with RabbitMQ
-    from dramatiq.brokers.rabbitmq import RabbitmqBroker  # noqa: PLC0415
-
-    broker = RabbitmqBroker(url=AMQP_URL)
-    broker.declare_queue("creditdesk")
-    message = Message(
-        queue_name="creditdesk", actor_name="creditdesk.run_job", args=(job_id,), kwargs={}, options={"max_retries": 5}
-    )
-    broker.enqueue(message)
-    broker.close()
-
-
-def _start_worker(pg_url: str, tmp_path: Path, name: str, *, public_base_url: str) -> subprocess.Popen[bytes]:
-    """``creditdesk worker`` on RabbitMQ, the simulators at ``public_base_url`` (demo/dev sandbox accounts)."""
-    env = child_env(
-        database_url=pg_url,
-        data_dir=tmp_path / "data",
-        broker_url=AMQP_URL,
-        job_lease_seconds="3",
-        log_level="INFO",
-        job_min_backoff_ms="100",
-        public_base_url=public_base_url,
-    )
-    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - handed to the child process
-    command = [sys.executable, "-m", "creditdesk.cli", "worker", "--threads", "1"]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _latest_job(db: Database, saga_id: str) -> str:
@@ -93,7 +55,7 @@ def _saga(db: Database, saga_id: str) -> tuple[Saga, dict[str, SagaStep]]:
 
 
 def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_url, tmp_path: Path):
-    _rabbit_reachable()
+    rabbit_reachable()
     esp = EsignSimulator()
     sims = FastAPI()
     sims.include_router(esign_router(esp))
@@ -118,8 +80,8 @@ def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_ur
                 )
                 saga_id = service.start_disbursement(s, tenant=tenant, application_id=application.id, actor=caller).id
                 s.commit()
-            _send_to_rabbitmq(_latest_job(db, saga_id))
-            first = _start_worker(pg_url, tmp_path, "worker-1", public_base_url=base)
+            send_job(_latest_job(db, saga_id))
+            first = start_rabbitmq_worker(pg_url, tmp_path, "worker-1", public_base_url=base)
             _wait("the KFS to be issued", lambda: _saga(db, saga_id)[0].status == "waiting")
 
             # the borrower accepts; the e-sign service is slow, and the worker dies inside the esign step
@@ -131,7 +93,7 @@ def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_ur
                 assert kfs_hash is not None
                 service.accept_kfs(s, tenant=tenant_row, saga_id=saga_id, content_hash=kfs_hash, actor=caller)
                 s.commit()
-            _send_to_rabbitmq(_latest_job(db, saga_id))
+            send_job(_latest_job(db, saga_id))
             _wait("the esign step to start", lambda: _saga(db, saga_id)[1]["esign"].status == "running")
             time.sleep(0.5)
             os.kill(first.pid, signal.SIGKILL)  # mid-step, no chance to clean up
@@ -140,7 +102,7 @@ def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_ur
             saga, steps = _saga(db, saga_id)
             assert steps["esign"].attempts == 1 and saga.esign_request_id is None  # its record never committed
 
-            second = _start_worker(pg_url, tmp_path, "worker-2", public_base_url=base)
+            second = start_rabbitmq_worker(pg_url, tmp_path, "worker-2", public_base_url=base)
             _wait("the esign step to resume", lambda: _saga(db, saga_id)[1]["esign"].status == "waiting")
             saga, steps = _saga(db, saga_id)
             assert steps["esign"].attempts == 2 and steps["kfs"].attempts == 1  # resumed at the step, not the start
@@ -154,7 +116,7 @@ def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_ur
                 assert row is not None
                 service.enqueue_advance(s, row)
                 s.commit()
-            _send_to_rabbitmq(_latest_job(db, saga_id))
+            send_job(_latest_job(db, saga_id))
             _wait("the saga to finish", lambda: _saga(db, saga_id)[0].status in ("completed", "compensated", "failed"))
             saga, steps = _saga(db, saga_id)
             assert saga.status == "completed", (tmp_path / "worker-2.log").read_text()[-3000:]
@@ -172,7 +134,4 @@ def test_a_sigkilled_worker_mid_step_resumes_and_completes_with_one_payout(pg_ur
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=30)
-        from creditdesk.models_registry import Base  # noqa: PLC0415
-
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} CASCADE"))
+        truncate_all(db)

@@ -6,8 +6,6 @@ so it can take "the broker" down and bring it back without disturbing other user
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select
-from tests.conftest import service_unavailable
 from tests.factories import bearer, make_tenant, make_user, wait_for_job
 from tests.scoring.test_batches import make_csv
+from tests.servers import AMQP_URL, rabbit_reachable
 from tests.worker.faults import TcpProxy
 
 from creditdesk.config import get_settings
@@ -29,7 +27,6 @@ from creditdesk.worker import broker, service
 from creditdesk.worker.models import Job
 from creditdesk.worker.outbox import OutboxRelayThread
 
-AMQP_URL = os.environ.get("CREDITDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 DEAD_AMQP = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
 
 
@@ -207,11 +204,8 @@ def test_jobs_created_while_rabbitmq_is_down_are_delivered_by_the_sweep_when_it_
 ):
     from creditdesk.main import create_app
 
+    rabbit_reachable()
     target = urlsplit(AMQP_URL)
-    try:
-        socket.create_connection((target.hostname, target.port or 5672), timeout=2).close()
-    except OSError as exc:
-        service_unavailable("RabbitMQ", exc)
     with db.session() as s:
         tenant = make_tenant(s)
         officer = make_user(s, tenant, "field_officer")

@@ -4,53 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select, text
-from tests.conftest import service_unavailable
+from sqlalchemy import func, select
 from tests.scoring.test_batches import make_csv
-from tests.servers import child_env
-
-AMQP_URL = os.environ.get("CREDITDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-
-
-def _rabbit_reachable() -> None:
-    url = urlsplit(AMQP_URL)
-    try:
-        socket.create_connection((url.hostname, url.port or 5672), timeout=2).close()
-    except OSError as exc:
-        service_unavailable("RabbitMQ", exc)
-
-
-def _start_worker(pg_url: str, tmp_path: Path, name: str) -> subprocess.Popen:
-    env = child_env(
-        database_url=pg_url,
-        data_dir=tmp_path / "data",
-        broker_url=AMQP_URL,
-        job_lease_seconds="3",
-        log_level="INFO",
-        job_min_backoff_ms="100",
-    )
-    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - handed to the child process
-    return subprocess.Popen(
-        [sys.executable, "-m", "creditdesk.cli", "worker", "--threads", "1"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+from tests.servers import rabbit_reachable, send_job, start_rabbitmq_worker, truncate_all
 
 
 @pytest.mark.rabbitmq
 def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
-    _rabbit_reachable()
-    from dramatiq import Message
-    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+    rabbit_reachable()
     from tests.factories import make_tenant, make_user
 
     from creditdesk.db import init_database
@@ -91,19 +55,7 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
         s.commit()
     job_id, batch_id = created["job_id"], created["batch_id"]
 
-    broker = RabbitmqBroker(url=AMQP_URL)
-    broker.declare_queue("creditdesk")
-    broker.flush("creditdesk")
-    broker.enqueue(
-        Message(
-            queue_name="creditdesk",
-            actor_name="creditdesk.run_job",
-            args=(job_id,),
-            kwargs={},
-            options={"max_retries": 3},
-        )
-    )
-    broker.close()
+    send_job(job_id, max_retries=3, flush=True)
 
     def done_rows() -> int:
         with db.session() as s:
@@ -113,7 +65,7 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
                 .where(BatchRow.batch_id == batch_id, BatchRow.state != "pending")
             ).scalar_one()
 
-    first = _start_worker(pg_url, tmp_path, "worker-1")
+    first = start_rabbitmq_worker(pg_url, tmp_path, "worker-1")
     try:
         deadline = time.time() + 120
         while time.time() < deadline and done_rows() < 200:
@@ -125,7 +77,7 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
         with db.session() as s:
             assert s.get(Job, job_id).status == "running"  # the dead worker still holds the job (its lease)
 
-        second = _start_worker(pg_url, tmp_path, "worker-2")
+        second = start_rabbitmq_worker(pg_url, tmp_path, "worker-2")
         try:
             deadline = time.time() + 180
             status = None
@@ -157,7 +109,4 @@ def test_sigkilled_worker_loses_no_row(pg_url, trained_default, tmp_path):
     finally:
         if first.poll() is None:
             first.kill()
-        from creditdesk.models_registry import Base
-
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} CASCADE"))
+        truncate_all(db)
