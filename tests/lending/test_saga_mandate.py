@@ -20,6 +20,7 @@ from tests.lending.fakes import Fakes, drive, new_saga
 from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
 from creditdesk.db import get_database
+from creditdesk.lending import tasks as lending_tasks
 from creditdesk.lending.models import Saga, SagaStep
 from creditdesk.lending.providers import GatewayMandateProvider, Providers, stored_gateway, use_providers
 from creditdesk.payments import service as payments
@@ -27,6 +28,7 @@ from creditdesk.payments.models import MandateRecord
 from creditdesk.payments.schemas import GatewaySettingsUpdate
 from creditdesk.payments.simulator import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
 from creditdesk.tenancy.models import Tenant
+from creditdesk.worker.context import JobContext
 
 
 @pytest.fixture
@@ -142,3 +144,38 @@ def test_a_rejected_mandate_compensates_the_saga_and_nothing_is_paid_out(session
     assert done.error and "rejected" in done.error
     rejected = _mandate_row(tenant_id)
     assert rejected.status == "rejected" and rejected.status_reason
+
+
+def test_a_lost_confirmation_webhook_is_made_up_for_by_the_hourly_sweep(session, live_api):
+    saga = _tenant_on_the_gateway(session, live_api, mandate_confirm_delay_ms=200)
+    saga_id, tenant_id = saga.id, saga.tenant_id
+    lost = {"key_secret": SANDBOX_KEY_SECRET, "webhook_secret": SANDBOX_WEBHOOK_SECRET, "webhook_url": None}
+    assert httpx.put(f"{live_api}/simulators/payments/accounts/{SANDBOX_KEY_ID}", json=lost).is_success
+    fakes = OverTheGateway()
+    with use_providers(fakes.providers):
+        _run_to_the_mandate(session, saga, fakes)
+        token_id = saga.mandate_id
+        assert token_id is not None
+        auth = (SANDBOX_KEY_ID, SANDBOX_KEY_SECRET)
+        token_url = f"{live_api}/simulators/payments/v1/tokens/{token_id}"
+        deadline = time.monotonic() + 10
+        while httpx.get(token_url, auth=auth).json()["status"] != "confirmed":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert _read(lambda s: s.get_one(Saga, saga_id)).status == "waiting"  # nobody told us
+        ctx = JobContext(
+            job_id="sweep",
+            kind="lending.saga.sweep_timeouts",
+            tenant_id=tenant_id,
+            payload={"period": "2026-03-31T10"},
+            attempt=1,
+            session=session,
+            db=get_database(),
+            lease_seconds=60,
+        )
+        assert lending_tasks.sweep(ctx) == {"sagas": 0, "mandates_looked_up": 1}
+        session.commit()  # the saga's next run is sent to the worker
+        done = _wait_for(saga_id, {"completed", "compensated", "failed"})
+    assert done.status == "completed", done.error
+    assert len(fakes.payouts.made) == 1 and _mandate_row(tenant_id).status == "active"

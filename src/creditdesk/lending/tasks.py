@@ -37,9 +37,16 @@ def advance(ctx: JobContext) -> dict[str, Any]:
 
 
 def sweep(ctx: JobContext) -> dict[str, Any]:
-    """``lending.saga.sweep_timeouts`` (scheduled): run forward the tenant's sagas waiting past their deadline."""
+    """``lending.saga.sweep_timeouts`` (hourly): run forward the tenant's sagas waiting past their deadline,
+    and those waiting on a pending mandate (their step looks it up: a webhook that was lost, or that came
+    before the registration was committed, is made up for within the hour)."""
     assert ctx.tenant_id is not None
-    return {"sagas": len(sweep_timeouts(ctx.session, tenant_id=ctx.tenant_id))}
+    timed_out = sweep_timeouts(ctx.session, tenant_id=ctx.tenant_id)
+    stmt = select_owned(Saga, ctx.tenant_id).where(Saga.status == "waiting", Saga.mandate_status == "pending")
+    pending = [waiting for waiting in ctx.session.execute(stmt).scalars() if waiting.id not in timed_out]
+    for waiting in pending:
+        enqueue_advance(ctx.session, waiting)
+    return {"sagas": len(timed_out), "mandates_looked_up": len(pending)}
 
 
 def mandate_settled(session: Session, mandate: MandateRecord) -> None:

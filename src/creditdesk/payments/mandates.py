@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import new_id, utcnow
-from creditdesk.errors import NotFound, ServiceUnavailable
+from creditdesk.errors import NotFound
 from creditdesk.payments.errors import GatewayError
 from creditdesk.payments.gateway import (
     GatewayConfig,
@@ -430,10 +430,3 @@ def receive_bounce(session: Session, *, tenant: Tenant, event: WebhookEvent, pay
     )
     session.expire(debit)
     return WebhookAck(outcome="bounced", gateway_payment_id=payment.id)
-
-
-def check_gateway(gateway: PaymentGateway | None, tenant: Tenant) -> PaymentGateway:
-    """The gateway, or 503 when the tenant has none."""
-    if gateway is None:
-        raise ServiceUnavailable(f"Tenant '{tenant.slug}' has no payment gateway account for mandates")
-    return gateway
