@@ -250,6 +250,8 @@ class Database:
             event.listen(session, "after_begin", _apply_scope_on_begin)
         if self.regions:
             event.listen(session, "before_flush", _check_residency)
+            session.info["scoped_connections"] = []  # each database's connection in this transaction
+            event.listen(session, "after_transaction_end", _forget_connections)
         return session
 
     # -- data residency ---------------------------------------------------------------------------
@@ -358,23 +360,36 @@ def _check_residency(session: Session, _context: Any, _instances: Any) -> None:
             )
 
 
+_SET_SCOPE = text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)")
+
+
 def _apply_scope_on_begin(session: Session, _transaction: Any, connection: Any) -> None:
     tenant_id = session.info.get("tenant_id")
-    connection.execute(
-        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)"),
-        {"t": tenant_id or "", "a": "off" if tenant_id else "on"},
-    )
+    connection.execute(_SET_SCOPE, {"t": tenant_id or "", "a": "off" if tenant_id else "on"})
+    connections: list[Any] | None = session.info.get("scoped_connections")
+    if connections is not None:  # region databases: set_tenant_scope narrows every one of them
+        connections.append(connection)
+
+
+def _forget_connections(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the session's transaction (not a savepoint) ended
+        session.info["scoped_connections"] = []
 
 
 def set_tenant_scope(session: Session, tenant_id: str | None) -> None:
-    """Narrow this session to one tenant (None: all tenants) — the row-level-security second wall."""
+    """Narrow this session to one tenant (None: all tenants) — the row-level-security second wall.
+
+    With region databases the session may have begun a transaction in several databases (the catalogue
+    and a region): each of them is narrowed."""
     session.info["tenant_id"] = tenant_id
     db: Database | None = session.info.get("db")
     if db is not None and db.is_postgres and session.in_transaction():
-        session.execute(
-            text("SELECT set_config('app.tenant_id', :t, true), set_config('app.all_tenants', :a, true)"),
-            {"t": tenant_id or "", "a": "off" if tenant_id else "on"},
-        )
+        params = {"t": tenant_id or "", "a": "off" if tenant_id else "on"}
+        if db.regions:
+            for connection in session.info.get("scoped_connections", ()):
+                connection.execute(_SET_SCOPE, params)
+        else:
+            session.execute(_SET_SCOPE, params)
 
 
 _database: Database | None = None

@@ -404,3 +404,27 @@ def test_the_worker_recovers_and_runs_each_regions_jobs_where_they_live(regional
         stop_worker()
     assert done == {WEST: ("succeeded", 2), SOUTH: ("succeeded", 2)}
     assert _count(urls["catalogue"], "job") == 0
+
+
+def test_row_level_security_narrows_every_database_a_session_has_begun(regional):
+    db, _ = regional
+    with db.session() as s:
+        tenant = _tenant(s, SOUTH)
+        s.commit()
+
+    def scope_in(session, engine) -> tuple[str, str]:
+        conn = session.connection(bind_arguments={"bind": engine})
+        row = conn.execute(
+            text("SELECT current_setting('app.tenant_id', true), current_setting('app.all_tenants', true)")
+        )
+        return tuple(row.one())
+
+    with db.session() as s:
+        assert scope_in(s, db.catalogue_engine) == ("", "on")  # authentication: every tenant, in the catalogue
+        set_tenant_scope(s, tenant.id)
+        assert scope_in(s, db.catalogue_engine) == (tenant.id, "off")  # narrowed where it had begun
+        assert scope_in(s, db.engines[SOUTH]) == (tenant.id, "off")  # and where it begins after
+        set_tenant_scope(s, None)
+        assert scope_in(s, db.catalogue_engine) == scope_in(s, db.engines[SOUTH]) == ("", "on")
+        s.commit()
+        assert scope_in(s, db.engines[WEST]) == ("", "on")  # a new transaction
