@@ -16,12 +16,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic import command
+from dramatiq import Message
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, inspect, select, text
 from tests.factories import PASSWORD, bearer, make_tenant, make_user
@@ -39,7 +41,7 @@ from creditdesk.tasks import TASK_REGISTRY
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.service import anchor_in_region
 from creditdesk.worker import service as jobs
-from creditdesk.worker.broker import start_worker, stop_worker
+from creditdesk.worker.broker import QUEUE, get_broker, resend_stale_jobs, start_worker, stop_worker
 from creditdesk.worker.models import Job
 
 WEST, SOUTH = "in-west", "in-south"
@@ -428,3 +430,25 @@ def test_row_level_security_narrows_every_database_a_session_has_begun(regional)
         assert scope_in(s, db.catalogue_engine) == scope_in(s, db.engines[SOUTH]) == ("", "on")
         s.commit()
         assert scope_in(s, db.engines[WEST]) == ("", "on")  # a new transaction
+
+
+def test_the_resend_sweep_walks_every_region_and_names_it_in_the_message(regional):
+    db, urls = regional
+    stub = get_broker()
+    stub.flush_all()
+    stale = utcnow() - timedelta(seconds=120)
+    ids = {}
+    with db.session() as s:
+        tenants = [_tenant(s, WEST), _tenant(s, SOUTH)]
+        s.commit()
+        for tenant in tenants:
+            set_tenant_scope(s, tenant.id)
+            job = Job(kind="ops.selftest", tenant_id=tenant.id, created_at=stale, updated_at=stale)
+            s.add(job)
+            s.commit()
+            ids[job.id] = tenant.data_region
+    sent = sum(resend_stale_jobs(part, older_than_s=30, backoff_s=60) for part in db.partitions())
+    assert sent == 2
+    queue = stub.queues[QUEUE]
+    messages = [Message.decode(queue.get_nowait()) for _ in range(queue.qsize())]
+    assert {tuple(m.args) for m in messages} == {(job_id, region) for job_id, region in ids.items()}
