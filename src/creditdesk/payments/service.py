@@ -318,8 +318,11 @@ def _verified(session: Session, tenant: Tenant, body: bytes, signature: str | No
         raise BadRequest("the webhook body is not a gateway event") from None
 
 
-def _claim(session: Session, tenant: Tenant, event: WebhookEvent, payment: Payment) -> bool:
-    """Insert the payment's ``gateway_payment`` row unless it exists; True when this request inserted it."""
+def _claim(session: Session, tenant: Tenant, event: WebhookEvent, payment: Payment) -> GatewayPaymentRecord | None:
+    """Insert the payment's ``gateway_payment`` row unless it exists; the row when this request inserted it.
+
+    One statement: the insert-or-nothing returns the new row as an ORM object (nothing to read back).
+    """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     values: dict[str, Any] = {
@@ -335,8 +338,7 @@ def _claim(session: Session, tenant: Tenant, event: WebhookEvent, payment: Payme
     }
     stmt = insert(GatewayPaymentRecord).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "gateway_payment_id"])
-    inserted = session.execute(stmt.returning(GatewayPaymentRecord.id)).scalar_one_or_none()
-    return inserted is not None
+    return session.scalars(stmt.returning(GatewayPaymentRecord)).one_or_none()
 
 
 def _apply(session: Session, tenant: Tenant, row: GatewayPaymentRecord, payment: Payment) -> None:
@@ -393,10 +395,9 @@ def receive_webhook(session: Session, *, tenant: Tenant, body: bytes, signature:
         return mandates.receive_bounce(session, tenant=tenant, event=event, payment=payment)
     if payment is None or payment.status != "captured" or event.event not in PAYMENT_EVENTS:
         return WebhookAck(outcome="ignored", gateway_payment_id=payment.id if payment else None)
-    if not _claim(session, tenant, event, payment):
+    row = _claim(session, tenant, event, payment)
+    if row is None:
         return WebhookAck(outcome="duplicate", gateway_payment_id=payment.id)
-    stmt = select_owned(GatewayPaymentRecord, tenant.id).where(GatewayPaymentRecord.gateway_payment_id == payment.id)
-    row = session.execute(stmt).scalar_one()
     _apply(session, tenant, row, payment)
     session.flush()
     outcome = cast(Any, row.status)
