@@ -110,6 +110,10 @@ def serve(
         workers=workers,
         log_config=None,  # uvicorn's lines go through our JSON handler
         timeout_graceful_shutdown=20,
+        # uvicorn kills a worker that does not answer its health ping in time and starts another; under a
+        # saturated CPU a busy worker (or a new one still importing the app) can miss uvicorn's 5 s default,
+        # and the replacements would miss it too: a restart loop that drops the requests in flight
+        timeout_worker_healthcheck=60,
         timeout_keep_alive=settings.keep_alive_seconds,
         proxy_headers=True,
         access_log=False,  # RequestContextMiddleware logs each request

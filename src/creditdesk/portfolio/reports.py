@@ -169,6 +169,9 @@ def warm(session: Session, *, tenant: Tenant) -> None:
 
 _refreshing: dict[str, bool] = {}  # tenant → another refresh wanted while one runs
 _refresh_lock = threading.Lock()
+#: the least time from one background refresh of a tenant's reports to the next: a stream of ledger
+#: writes (payment webhooks) would otherwise re-read the whole book back to back, most of their CPU
+REFRESH_INTERVAL_S = 5.0
 
 
 def refresh_after_commit(session: Session, *, tenant_id: str) -> None:
@@ -176,7 +179,8 @@ def refresh_after_commit(session: Session, *, tenant_id: str) -> None:
 
     Readers never wait for this (nor depend on it): they rebuild themselves when they see a newer
     ledger version. It only starts the work at once, so the next page view finds it done or under
-    way. Bursts coalesce: one refresh runs per tenant and at most one more follows it.
+    way. Bursts coalesce: one refresh runs per tenant and at most one more follows it, no sooner than
+    :data:`REFRESH_INTERVAL_S` after the previous one started.
     """
     if session.info.get("db") is None:
         return
@@ -207,6 +211,7 @@ def _forget_refreshes(session: Session) -> None:
 
 def _refresh(db: Database, tenant_id: str) -> None:
     while True:
+        started = time.monotonic()
         try:
             with db.session(read_only=True) as session:
                 tenant = session.get(Tenant, tenant_id)
@@ -221,6 +226,7 @@ def _refresh(db: Database, tenant_id: str) -> None:
                 _refreshing.pop(tenant_id, None)
                 return
             _refreshing[tenant_id] = False
+        time.sleep(max(0.0, started + REFRESH_INTERVAL_S - time.monotonic()))
 
 
 def warm_all(db: Database) -> int:
