@@ -48,7 +48,7 @@ from creditdesk.portfolio.simulation import SimulatedPortfolio, simulate_portfol
 from creditdesk.scoring.models import Application
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
-from creditdesk.tenancy.scope import select_owned
+from creditdesk.tenancy.scope import scoped, select_owned
 
 log = structlog.get_logger("creditdesk.demo")
 DEMO_LOANS = 1000
@@ -174,7 +174,7 @@ def disburse_demo_applications(session: Session, *, tenant: Tenant, seed: int = 
     misses its first instalment. Answers how many loans and payments were made.
     """
     today = clock.today(tenant)
-    disbursed = select(Loan.application_id).where(Loan.tenant_id == tenant.id, Loan.application_id.is_not(None))
+    disbursed = scoped(select(Loan.application_id), Loan, tenant.id).where(Loan.application_id.is_not(None))
     approved = session.execute(
         select_owned(Application, tenant.id)
         .where(Application.decision == "Approve", Application.id.not_in(disbursed))
