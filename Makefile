@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= var
 
-.PHONY: demo setup web test test-py test-api test-web lint bench soak clean screenshots
+.PHONY: demo setup web test test-py test-api test-web lint bench bench-money soak clean screenshots
 
 FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
@@ -66,6 +66,10 @@ bench: setup ## measure: embedded (SQLite) and PostgreSQL modes over HTTP with w
 	$(WRK)
 	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/ml_bench.py
+
+bench-money: setup ## payment webhooks applied per second (PostgreSQL, 2 processes, wrk; 20 % duplicates too) and disbursement sagas per second with the simulators at zero latency (MONEY_ARGS=--quick for a smoke check; see benchmarks/README.md)
+	$(WRK)
+	$(BIN)/python benchmarks/money_bench.py $(MONEY_ARGS)
 
 soak: setup ## 20 minutes at 50 connections on the full decision path (PostgreSQL, 2 processes), server memory every 10 s (SOAK_ARGS="--embedded", "--minutes 5", "--quick")
 	$(WRK)

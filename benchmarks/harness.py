@@ -473,10 +473,19 @@ def wrk_version() -> str:
 
 
 def wrk_command(
-    url: str, *, connections: int, duration: float, body_file: Path, api_key: str | None, timeout_s: float, threads: int
+    url: str,
+    *,
+    connections: int,
+    duration: float,
+    body_file: Path | None,
+    api_key: str | None,
+    timeout_s: float,
+    threads: int,
+    script: Path = LUA,
+    script_env: dict[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The wrk command line (``-t`` never above the connections) and its environment for wrk_report.lua."""
-    env = dict(os.environ, BENCH_BODY_FILE=str(body_file), BENCH_API_KEY=api_key or "")
+    """The wrk command line (``-t`` never above the connections) and its environment for the Lua script."""
+    env = dict(os.environ, BENCH_BODY_FILE=str(body_file or ""), BENCH_API_KEY=api_key or "", **(script_env or {}))
     cmd = [
         "wrk",
         f"-t{max(1, min(threads, connections))}",
@@ -485,7 +494,7 @@ def wrk_command(
         "--timeout",
         f"{max(1, round(timeout_s))}s",
         "-s",
-        str(LUA),
+        str(script),
         url,
     ]
     return cmd, env
@@ -502,7 +511,9 @@ def parse_wrk(stdout: str, stderr: str = "", returncode: int = 0) -> dict[str, A
     ok = sum(n for s, n in statuses.items() if s.startswith("2"))
     errors = {k: raw["errors"][k] for k in ("connect", "read", "write", "timeout")}
     lat = raw["latency_us"]
+    known = {"requests", "duration_us", "bytes", "status", "errors", "latency_us"}
     return {
+        **{k: v for k, v in raw.items() if k not in known},  # what another script adds (wrk_webhooks.lua)
         "duration_s": round(seconds, 2),
         "requests": raw["requests"],
         "ok": ok,
@@ -525,12 +536,14 @@ def run_wrk(
     *,
     connections: int,
     duration: float,
-    body_file: Path,
+    body_file: Path | None,
     api_key: str | None = None,
     server: Server | None = None,
     timeout_s: float = 10.0,
     threads: int = 2,
     probe: bool = False,
+    script: Path = LUA,
+    script_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One wrk run; returns throughput, latency, statuses, socket errors and the server's CPU per 2xx."""
     cmd, env = wrk_command(
@@ -541,6 +554,8 @@ def run_wrk(
         api_key=api_key,
         timeout_s=timeout_s,
         threads=threads,
+        script=script,
+        script_env=script_env,
     )
     creditdesk = server is not None and server.name != "reference"
     pg = postgres_pids()

@@ -9,14 +9,21 @@ no logging. Served by uvicorn with one process, like the embedded mode:
 
 Whatever CreditDesk costs above this line is its own work (auth, tenancy, scoring, storage, audit);
 what this line costs is the floor of Python + uvicorn + FastAPI + Pydantic on this machine.
+
+``POST /webhooks/payments/{tenant}`` is the same floor for the payment-webhook benchmark
+(``money_bench.py``): it reads the raw body, checks its HMAC-SHA256 in ``X-Gateway-Signature`` under
+``BENCH_WEBHOOK_SECRET`` and validates the gateway event with Pydantic, then answers; nothing is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 
@@ -85,6 +92,38 @@ async def score(body: Application) -> Result:
         emi_to_income=round(body.applicant.existing_emi / income, 4),
         loan_to_income=round(body.loan.amount / (12 * income), 4),
     )
+
+
+WEBHOOK_SECRET = os.environ.get("BENCH_WEBHOOK_SECRET", "").encode()
+
+
+class GatewayPayment(BaseModel):
+    id: str = Field(max_length=40)
+    amount: int = Field(gt=0)
+    status: Literal["created", "captured", "failed"]
+    method: Literal["upi", "card", "netbanking"]
+    payment_link_id: str | None = None
+    created_at: int
+
+
+class GatewayEvent(BaseModel):
+    id: str
+    event: str
+    account_id: str
+    created_at: int
+    payload: dict[str, dict[str, dict[str, Any]]]
+
+
+@app.post("/webhooks/payments/{tenant}")
+async def webhook(tenant: str, request: Request) -> dict[str, str]:
+    """Verify the signature over the raw body, validate the event and its payment; nothing is stored."""
+    body = await request.body()
+    expected = hmac.new(WEBHOOK_SECRET, body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("x-gateway-signature", "")):
+        raise HTTPException(401, "the webhook signature does not match its body")
+    event = GatewayEvent.model_validate_json(body)
+    payment = GatewayPayment.model_validate(event.payload["payment"]["entity"])
+    return {"outcome": "applied", "gateway_payment_id": payment.id}
 
 
 @app.get("/healthz")
