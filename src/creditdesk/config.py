@@ -180,6 +180,11 @@ class Settings(BaseSettings):
         return problems
 
     @property
+    def own_base_url(self) -> str:
+        """This server's base URL as its simulators and callbacks reach it: ``public_base_url`` or the default port."""
+        return (self.public_base_url or "http://127.0.0.1:8000").rstrip("/")
+
+    @property
     def sqlalchemy_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file in the data directory."""
         if self.database_url:

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from tests.bureaus.helpers import serve
 from tests.factories import bearer
 
-from creditdesk.bureaus.demo import points_at_local_simulator, seed_bureaus
+from creditdesk.bureaus.demo import seed_bureaus
 from creditdesk.bureaus.schemas import BUREAUS
+from creditdesk.kit.ssrf import points_at_local
 from creditdesk.tenancy.demo import seed_users
 from creditdesk.tenancy.models import User
 
@@ -63,7 +64,7 @@ def test_reseeding_follows_a_new_port_but_leaves_a_user_choice_alone(client, db,
 
 
 def test_only_local_simulator_urls_are_moved():
-    assert points_at_local_simulator("http://127.0.0.1:8000/simulators/cibil", "cibil")
-    assert points_at_local_simulator("http://localhost:9/simulators/crif/", "crif")
-    assert not points_at_local_simulator("http://127.0.0.1:8000/simulators/cibil", "crif")
-    assert not points_at_local_simulator("https://bureau.example/simulators/cibil", "cibil")
+    assert points_at_local("http://127.0.0.1:8000/simulators/cibil", "/simulators/cibil")
+    assert points_at_local("http://localhost:9/simulators/crif/", "/simulators/crif")
+    assert not points_at_local("http://127.0.0.1:8000/simulators/cibil", "/simulators/crif")
+    assert not points_at_local("https://bureau.example/simulators/cibil", "/simulators/cibil")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from tests.bureaus.helpers import serve
+from tests.factories import make_tenant
 from tests.lending.fakes import Fakes, drive, new_saga
 
 from creditdesk.config import get_settings
@@ -81,17 +82,20 @@ def test_a_lost_payout_answer_at_the_gateway_is_reconciled_into_one_payout(sessi
 
 
 def test_demo_and_dev_use_the_simulators_and_production_refuses_without_accounts(session):
+    tenant = make_tenant(session, "acme-finance")
     settings = get_settings().model_copy(update={"public_base_url": "http://sim.test:9000"})
-    providers = default_providers(session, "tenant-1", settings)
+    providers = default_providers(session, tenant.id, settings)
     assert isinstance(providers.esign, HttpEsignProvider)
     assert providers.esign.base_url == "http://sim.test:9000/simulators/esign"
+    # the ESP calls the tenant's callback, so a signature moves the saga on at once
+    assert providers.esign.callback_url == "http://sim.test:9000/api/v1/webhooks/esign/acme-finance"
     assert isinstance(providers.mandate, GatewayMandateProvider)
     assert providers.mandate.gateway.config.base_url == "http://sim.test:9000/simulators/payments"
     assert isinstance(providers.payouts, GatewayPayoutProvider)
     assert providers.payouts.gateway.config.base_url == "http://sim.test:9000/simulators/payments"
     providers.close()
     with pytest.raises(ProviderNotConfigured, match="no payment gateway account"):
-        default_providers(session, "tenant-1", settings.model_copy(update={"mode": "production"}))
+        default_providers(session, tenant.id, settings.model_copy(update={"mode": "production"}))
 
 
 def test_the_mandate_provider_registers_at_the_gateway_pending_until_the_bank_confirms(simulator):

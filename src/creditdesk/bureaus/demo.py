@@ -8,8 +8,6 @@ new address (a configuration a user pointed elsewhere is left alone).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,22 +17,13 @@ from creditdesk.bureaus.schemas import BUREAUS
 from creditdesk.bureaus.schemas_api import BureauConfigUpdate
 from creditdesk.bureaus.simulators import SANDBOX_DEFAULTS
 from creditdesk.config import Settings
+from creditdesk.kit.ssrf import points_at_local
 from creditdesk.tenancy.models import Tenant
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::1", "::"})  # noqa: S104 - host names compared, not bound
 
 
 def simulator_endpoint(settings: Settings, bureau: str) -> str:
     """Return the URL of this server's simulator of ``bureau``."""
-    base = (settings.public_base_url or DEFAULT_BASE_URL).rstrip("/")
-    return f"{base}/simulators/{bureau}"
-
-
-def points_at_local_simulator(url: str, bureau: str) -> bool:
-    """Tell whether ``url`` is a simulator of ``bureau`` on this machine (any port)."""
-    parts = urlsplit(url)
-    return (parts.hostname or "") in LOCAL_HOSTS and parts.path.rstrip("/").endswith(f"/simulators/{bureau}")
+    return f"{settings.own_base_url}/simulators/{bureau}"
 
 
 def seed_bureaus(session: Session, settings: Settings) -> None:
@@ -55,7 +44,7 @@ def seed_bureaus(session: Session, settings: Settings) -> None:
                     "credentials": sandbox["credentials"],
                 }
             )
-        elif record.endpoint_url != endpoint and points_at_local_simulator(record.endpoint_url, bureau):
+        elif record.endpoint_url != endpoint and points_at_local(record.endpoint_url, f"/simulators/{bureau}"):
             data = BureauConfigUpdate(endpoint_url=endpoint)
         else:
             continue

@@ -23,6 +23,16 @@ from urllib.parse import urlsplit
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
+#: host names of this machine, as a demo configuration names them
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::1", "::"})  # noqa: S104 - host names compared, not bound
+
+
+def points_at_local(url: str, path: str) -> bool:
+    """Whether ``url`` is on this machine and ends with ``path`` (a demo configuration aimed at our own simulator)."""
+    parts = urlsplit(url)
+    return (parts.hostname or "") in LOCAL_HOSTS and parts.path.rstrip("/").endswith(path)
+
+
 class UnsafeEndpoint(ValueError):
     """The URL is not an acceptable outbound endpoint; the message says why."""
 

@@ -42,6 +42,7 @@ from creditdesk.payments.gateway import (
 )
 from creditdesk.payments.mandates import MandateState, sandbox_config, state_of
 from creditdesk.payments.models import gateway_config
+from creditdesk.tenancy.models import Tenant
 
 
 class ProviderNotConfigured(Exception):
@@ -213,8 +214,9 @@ PAYOUT_ACCOUNT = "2323230000000001"
 DEMO_BENEFICIARY = BankAccount(ifsc="SIMB0000001", account_number="000123456789", name="Demo borrower")
 
 
-def _base_url(settings: Settings) -> str:
-    return (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
+def esign_callback_path(slug: str) -> str:
+    """Where the ESP reports a sign request's outcome for a tenant (relative to this server; lending/router.py)."""
+    return f"/api/v1/webhooks/esign/{slug}"
 
 
 def stored_gateway(session: Session, tenant_id: str, settings: Settings) -> PaymentGateway | None:
@@ -254,12 +256,14 @@ def default_providers(session: Session, tenant_id: str, settings: Settings | Non
         raise ProviderNotConfigured("no payment gateway account is configured for this tenant (PUT …/payments/gateway)")
     if not settings.is_dev_like:
         raise ProviderNotConfigured("no e-sign service account is configured for this tenant")
+    tenant = session.get_one(Tenant, tenant_id)
     return Providers(
         esign=HttpEsignProvider(
-            base_url=f"{_base_url(settings)}/simulators/esign",
+            base_url=f"{settings.own_base_url}/simulators/esign",
             api_key=SANDBOX_API_KEY,
             webhook_secret=SANDBOX_WEBHOOK_SECRET,
-            callback_url=None,
+            # the ESP tells us the outcome at once, so the saga moves on without waiting for the sweep
+            callback_url=f"{settings.own_base_url}{esign_callback_path(tenant.slug)}",
         ),
         mandate=GatewayMandateProvider(
             stored_gateway(session, tenant_id, settings) or PaymentGateway(sandbox_config(tenant_id, settings))

@@ -76,7 +76,7 @@ def check_url(url: str, settings: Settings) -> str:
 
 def default_simulator_base(settings: Settings) -> str:
     """Return the simulator base URL this server would call in demo/dev mode."""
-    return (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/") + SIMULATOR_PREFIX
+    return settings.own_base_url + SIMULATOR_PREFIX
 
 
 def http_client() -> httpx.Client:

@@ -8,32 +8,18 @@ still points at a local simulator is moved to the new address; one a user pointe
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.config import Settings
+from creditdesk.kit.ssrf import points_at_local
 from creditdesk.payments.schemas import GatewaySettingsUpdate
 from creditdesk.payments.service import find_settings, update_settings
 from creditdesk.payments.simulator import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
 from creditdesk.tenancy.models import Tenant
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "0.0.0.0", "::1", "::"})  # noqa: S104 - host names compared, not bound
 SIMULATOR_PATH = "/simulators/payments"
-
-
-def public_base(settings: Settings) -> str:
-    """This server's base URL as the outside (and the simulator) reaches it."""
-    return (settings.public_base_url or DEFAULT_BASE_URL).rstrip("/")
-
-
-def points_at_local_simulator(url: str) -> bool:
-    """Tell whether ``url`` is the payment simulator on this machine (any port)."""
-    parts = urlsplit(url)
-    return (parts.hostname or "") in LOCAL_HOSTS and parts.path.rstrip("/").endswith(SIMULATOR_PATH)
 
 
 def seed_payments(session: Session, settings: Settings) -> None:
@@ -41,7 +27,7 @@ def seed_payments(session: Session, settings: Settings) -> None:
     tenant = session.execute(select(Tenant).where(Tenant.slug == settings.demo_tenant_slug)).scalar_one_or_none()
     if tenant is None:
         return
-    base_url = public_base(settings) + SIMULATOR_PATH
+    base_url = settings.own_base_url + SIMULATOR_PATH
     record = find_settings(session, tenant_id=tenant.id)
     if record is None:
         data = GatewaySettingsUpdate.model_validate(
@@ -52,7 +38,7 @@ def seed_payments(session: Session, settings: Settings) -> None:
                 "webhook_secret": SANDBOX_WEBHOOK_SECRET,
             }
         )
-    elif record.base_url != base_url and points_at_local_simulator(record.base_url):
+    elif record.base_url != base_url and points_at_local(record.base_url, SIMULATOR_PATH):
         data = GatewaySettingsUpdate(base_url=base_url)
     else:
         return

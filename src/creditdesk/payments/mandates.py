@@ -105,7 +105,7 @@ def _insert(session: Session) -> Any:
 
 def sandbox_config(tenant_id: str, settings: Settings) -> GatewayConfig:
     """The payment simulator's sandbox account on this server (demo/dev only)."""
-    base = (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
+    base = settings.own_base_url
     return GatewayConfig(
         tenant_id=tenant_id,
         base_url=f"{base}/simulators/payments",

@@ -40,7 +40,7 @@ def mount_simulator(app: FastAPI, settings: Settings) -> None:
         return
     simulator = GatewaySimulator()
     if settings.mode == "demo":
-        base = (settings.public_base_url or "http://127.0.0.1:8000").rstrip("/")
+        base = settings.own_base_url
         setup = AccountSetup(
             key_secret=SANDBOX_KEY_SECRET,
             webhook_secret=SANDBOX_WEBHOOK_SECRET,
