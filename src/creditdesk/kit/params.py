@@ -1,12 +1,16 @@
-"""Typed query parameters shared by the routes: days and instants written as ISO 8601 only."""
+"""What the routes read from a request, shared: days and instants written as ISO 8601 only; a bounded raw body."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from fastapi import Request
 from pydantic import AfterValidator, BeforeValidator
+
+from creditdesk.errors import PayloadTooLarge
 
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 
@@ -28,3 +32,24 @@ Day = Annotated[date, BeforeValidator(_iso_only)]
 
 #: A date-time query filter (``created_from``, ``created_to``): ISO 8601 only; UTC when no offset is given.
 Instant = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_aware)]
+
+
+def raw_body(limit: int, what: str) -> Callable[[Request], Awaitable[bytes]]:
+    """A dependency answering the body exactly as sent (a provider's signature covers these bytes); 413 above ``limit``.
+
+    ``what`` names the body in the error ("a webhook body"). A declared length over the limit is refused
+    before reading; a body that grows past it is refused as soon as it does.
+    """
+
+    async def read(request: Request) -> bytes:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"{what} is at most {limit} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"{what} is at most {limit} bytes")
+        return bytes(body)
+
+    return read

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from creditdesk.db import SessionDep, set_tenant_scope
-from creditdesk.errors import NotFound, PayloadTooLarge
+from creditdesk.errors import NotFound
+from creditdesk.kit.params import raw_body
 from creditdesk.lending import service
 from creditdesk.lending.esign_wire import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from creditdesk.lending.kfs import KeyFactStatement
 from creditdesk.lending.kfs_pdf import render_kfs_pdf
 from creditdesk.lending.schemas import EsignAck, KfsAccept, SagaCancel, SagaRead, SagaStarted
-from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, tenant_by_slug
+from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, addressed_tenant
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission as P
 
@@ -117,22 +118,8 @@ def accept_kfs(saga_id: str, data: KfsAccept, session: SessionDep, ctx: Manager)
     return service.saga_view(session, tenant_id=ctx.tenant_id, saga_id=saga_id)
 
 
-async def callback_tenant(tenant: Annotated[str, Path(max_length=40, description="Tenant slug")]) -> TenantRef:
-    """The tenant an e-sign callback is addressed to (404 when there is none)."""
-    ref = await tenant_by_slug(tenant)
-    if ref is None:
-        raise NotFound(f"Tenant '{tenant}' not found")
-    return ref
-
-
-async def callback_body(request: Request) -> bytes:
-    """The callback body as sent (its signature covers these bytes), refused above MAX_CALLBACK_BYTES."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_CALLBACK_BYTES:
-            raise PayloadTooLarge(f"an e-sign callback is at most {MAX_CALLBACK_BYTES} bytes")
-    return bytes(body)
+#: the body an e-sign callback is read as (its signature covers these exact bytes)
+callback_body = raw_body(MAX_CALLBACK_BYTES, "an e-sign callback")
 
 
 @router.post(
@@ -142,7 +129,7 @@ async def callback_body(request: Request) -> bytes:
     responses={401: {"description": "The signature does not match the body"}},
 )
 def receive_esign_callback(
-    ref: Annotated[TenantRef, Depends(callback_tenant)],
+    ref: Annotated[TenantRef, Depends(addressed_tenant)],
     body: Annotated[bytes, Depends(callback_body)],
     session: SessionDep,
     timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER, max_length=20)] = None,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from creditdesk.db import SessionDep, set_tenant_scope
-from creditdesk.errors import NotFound, PayloadTooLarge
+from creditdesk.errors import NotFound
 from creditdesk.kit.pagination import PageDep
+from creditdesk.kit.params import raw_body
 from creditdesk.payments import mandates, service
 from creditdesk.payments.schemas import (
     GatewaySettingsRead,
@@ -20,7 +21,7 @@ from creditdesk.payments.schemas import (
     MandateRead,
     WebhookAck,
 )
-from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, tenant_by_slug
+from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, addressed_tenant
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission as P
 
@@ -91,26 +92,8 @@ def get_loan_mandate(
     return mandates.loan_mandate(session, tenant=ctx.tenant, loan_id=loan_id)
 
 
-async def raw_body(request: Request) -> bytes:
-    """The request body as sent (the signature covers these bytes), refused above MAX_WEBHOOK_BYTES."""
-    limit = service.MAX_WEBHOOK_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"a webhook body is at most {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"a webhook body is at most {limit} bytes")
-    return bytes(body)
-
-
-async def webhook_tenant(tenant: Annotated[str, Path(max_length=40, description="Tenant slug")]) -> TenantRef:
-    """The tenant a webhook is addressed to (404 when there is none)."""
-    ref = await tenant_by_slug(tenant)
-    if ref is None:
-        raise NotFound(f"Tenant '{tenant}' not found")
-    return ref
+#: the body a gateway webhook is read as (its signature covers these exact bytes)
+webhook_body = raw_body(service.MAX_WEBHOOK_BYTES, "a webhook body")
 
 
 @router.post(
@@ -120,8 +103,8 @@ async def webhook_tenant(tenant: Annotated[str, Path(max_length=40, description=
     responses={401: {"description": "The signature does not match the body"}},
 )
 def receive_webhook(
-    ref: Annotated[TenantRef, Depends(webhook_tenant)],
-    body: Annotated[bytes, Depends(raw_body)],
+    ref: Annotated[TenantRef, Depends(addressed_tenant)],
+    body: Annotated[bytes, Depends(webhook_body)],
     session: SessionDep,
     x_gateway_signature: Annotated[str | None, Header(max_length=200)] = None,
 ) -> WebhookAck:

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Path
 from sqlalchemy import select
@@ -103,6 +103,14 @@ async def tenant_by_slug(slug: str) -> TenantRef | None:
     if hit is not None and time.monotonic() - hit[0] < TENANT_TTL_S:
         return hit[1]
     return await singleflight.run_once(("tenant", db_url, slug), _lookup, db_url, slug)
+
+
+async def addressed_tenant(tenant: Annotated[str, Path(max_length=40, description="Tenant slug")]) -> TenantRef:
+    """The tenant a provider's call (a webhook, a callback) is addressed to by slug; 404 when there is none."""
+    ref = await tenant_by_slug(tenant)
+    if ref is None:
+        raise NotFound(f"Tenant '{tenant}' not found")
+    return ref
 
 
 def _visible(ref: TenantRef | None, caller: Identity, slug: str) -> TenantRef:
