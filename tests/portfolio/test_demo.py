@@ -71,6 +71,10 @@ def test_approved_applications_are_disbursed_from_the_application_and_pay_what_i
     insert_application(
         session, tenant_id=tenant.id, features={}, pd=0.4, decision="Decline", created_at=decided, request=REQUEST
     )
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    awaiting = insert_application(
+        session, tenant_id=tenant.id, features={}, pd=0.04, decision="Approve", created_at=yesterday, request=REQUEST
+    )
     session.commit()
 
     counts = disburse_demo_applications(session, tenant=tenant)
@@ -78,6 +82,7 @@ def test_approved_applications_are_disbursed_from_the_application_and_pay_what_i
 
     loans = session.execute(select(Loan).where(Loan.tenant_id == tenant.id)).scalars().all()
     assert counts["loans"] == 20 and {loan.application_id for loan in loans} == {a.id for a in approved}
+    assert awaiting.id not in {loan.application_id for loan in loans}  # last week's are left for the saga
     assert all(loan.pd_at_origination == 0.04 and loan.model_id == "model-0" for loan in loans)
     # 75 days after the decision two instalments are due; the seeded one in ten misses its first
     assert 20 * 2 - 20 // 2 <= counts["payments"] < 20 * 2

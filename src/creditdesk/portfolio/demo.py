@@ -11,7 +11,8 @@ and reports exactly as a real one would.
 The demo's approved applications (:mod:`creditdesk.scoring.demo`, decided through the real decision
 path over the last 60 days) are then disbursed from the application — the loan carries the application
 id, its PD and model — a few days after the decision, and pay their instalments due so far, except one in
-ten that misses its first (so the demo shows fresh SMA-0 accounts).
+ten that misses its first (so the demo shows fresh SMA-0 accounts). The last week's approved applications
+are left undisbursed, for trying the disbursement saga in the portal.
 
 Tests that need a large book fast still use :func:`insert_portfolio` (a bulk insert of the same rows).
 """
@@ -59,6 +60,8 @@ _CHUNK = 5000
 _LOANS_PER_FLUSH = 100
 #: share of the demo's newly disbursed applications that miss their first instalment
 MISSED_FIRST = 0.1
+#: the approved applications of the last week are left to disburse (the portal's disbursement saga)
+AWAITING_DAYS = 7
 
 
 def insert_portfolio(session: Session, *, tenant_id: str, sim: SimulatedPortfolio) -> None:
@@ -167,7 +170,9 @@ def replay_portfolio(session: Session, *, tenant: Tenant, sim: SimulatedPortfoli
 
 
 def disburse_demo_applications(session: Session, *, tenant: Tenant, seed: int = DEMO_SEED) -> dict[str, int]:
-    """Disburse the tenant's approved, not yet disbursed applications from the application, and pay what is due.
+    """Disburse the tenant's approved applications older than a week from the application, and pay what is due.
+
+    The last :data:`AWAITING_DAYS` days' approved applications are left for the disbursement saga.
 
     Each is disbursed 1–5 days after its decision (never after today) on the terms it asked for; every
     instalment due by today is paid on its due date, except that one in ten (:data:`MISSED_FIRST`)
@@ -175,9 +180,14 @@ def disburse_demo_applications(session: Session, *, tenant: Tenant, seed: int = 
     """
     today = clock.today(tenant)
     disbursed = scoped(select(Loan.application_id), Loan, tenant.id).where(Loan.application_id.is_not(None))
+    awaiting_since = clock.now(tenant) - timedelta(days=AWAITING_DAYS)
     approved = session.execute(
         select_owned(Application, tenant.id)
-        .where(Application.decision == "Approve", Application.id.not_in(disbursed))
+        .where(
+            Application.decision == "Approve",
+            Application.id.not_in(disbursed),
+            Application.created_at < awaiting_since,
+        )
         .order_by(Application.created_at, Application.id)
     ).scalars()
     rnd = Random(seed)
