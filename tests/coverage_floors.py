@@ -35,9 +35,13 @@ CRITICAL_FILES = (
 CRITICAL_FUNCTIONS = {
     "src/creditdesk/portfolio/service.py": (
         "record_payment",
+        "record_payments",
+        "_loans_with_amounts",
+        "_payable",
+        "_insert_payments",
+        "_payments_changed",
         "_same_payment",
-        "_replay",
-        "_paid_total",
+        "_replay_or_conflict",
         "_schedule_status",
     ),
 }

@@ -33,6 +33,10 @@ import orjson
 from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, String, create_engine, event, text
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +77,13 @@ def random_bytes16() -> bytes:
 def new_id() -> str:
     """Return a new opaque identifier (a random UUID, version 4)."""
     return str(uuid.UUID(bytes=random_bytes16(), version=4))
+
+
+def insert_into(session: Session, model: Any) -> PgInsert | SqliteInsert:
+    """The database's own INSERT for ``model`` (PostgreSQL's or SQLite's), which has ``on_conflict_do_nothing``:
+    an insert-or-nothing is how a claim (a webhook, a firing, a charge) is made once under concurrency."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model)
 
 
 def new_hex_id() -> str:

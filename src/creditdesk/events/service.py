@@ -7,10 +7,11 @@ both and a rollback writes neither; the relay publishes only committed rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from creditdesk.db import new_id, utcnow
@@ -50,6 +51,12 @@ def event_row(
         "payload": payload,
         "created_at": occurred_at or utcnow(),
     }
+
+
+def emit_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write many events (rows from :func:`event_row`) to the outbox in the caller's transaction, one statement."""
+    if rows:
+        session.connection().execute(insert(OutboxEvent), list(rows))
 
 
 def emit(

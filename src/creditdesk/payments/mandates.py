@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from pydantic import SecretStr
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -381,19 +381,34 @@ def present_due(
 
 def debit_for_payment(session: Session, *, tenant_id: str, payment: Payment) -> MandateDebitRecord | None:
     """Our debit a recurring gateway payment settles (by its receipt — our debit id — or its payment id)."""
-    match = MandateDebitRecord.gateway_payment_id == payment.id
-    if payment.receipt:
-        match = or_(match, MandateDebitRecord.id == payment.receipt)
-    stmt = select_owned(MandateDebitRecord, tenant_id).where(match).limit(1)
-    return session.execute(stmt).scalar_one_or_none()
+    return debits_for_payments(session, tenant_id=tenant_id, payments=[payment]).get(payment.id)
 
 
-def mark_paid(session: Session, *, debit: MandateDebitRecord, payment: Payment) -> None:
-    """Record that the debit was captured (its money is on the loan already)."""
+def debits_for_payments(session: Session, *, tenant_id: str, payments: list[Payment]) -> dict[str, MandateDebitRecord]:
+    """The debits recurring gateway payments settle, by gateway payment id (one query)."""
+    if not payments:
+        return {}
+    by_receipt = {p.receipt: p.id for p in payments if p.receipt}
+    match: ColumnElement[bool] = MandateDebitRecord.gateway_payment_id.in_(sorted(p.id for p in payments))
+    if by_receipt:
+        match = or_(match, MandateDebitRecord.id.in_(sorted(by_receipt)))
+    found: dict[str, MandateDebitRecord] = {}
+    for debit in session.execute(select_owned(MandateDebitRecord, tenant_id).where(match)).scalars():
+        payment_id = by_receipt.get(debit.id) or debit.gateway_payment_id
+        if payment_id is not None:
+            found.setdefault(payment_id, debit)
+    return found
+
+
+def mark_paid(session: Session, settled: list[tuple[MandateDebitRecord, Payment]]) -> None:
+    """Record that the debits were captured (their money is on the loans already); one statement for all."""
+    if not settled:
+        return
     session.connection().execute(
         update(MandateDebitRecord)
-        .where(MandateDebitRecord.id == debit.id, MandateDebitRecord.status.not_in(SETTLED))
-        .values(status="paid", gateway_payment_id=payment.id, settled_at=utcnow())
+        .where(MandateDebitRecord.id == bindparam("debit_id"), MandateDebitRecord.status.not_in(SETTLED))
+        .values(status="paid", gateway_payment_id=bindparam("payment_id"), settled_at=bindparam("at")),
+        [{"debit_id": d.id, "payment_id": p.id, "at": utcnow()} for d, p in sorted(settled, key=lambda s: s[0].id)],
     )
 
 

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 
-from creditdesk.db import SessionDep, set_tenant_scope
-from creditdesk.errors import NotFound
+from creditdesk.db import SessionDep
 from creditdesk.kit.pagination import PageDep
 from creditdesk.kit.params import raw_body
 from creditdesk.payments import mandates, service
@@ -22,7 +21,6 @@ from creditdesk.payments.schemas import (
     WebhookAck,
 )
 from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, addressed_tenant
-from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission as P
 
 router = APIRouter(tags=["payments"])
@@ -102,15 +100,10 @@ webhook_body = raw_body(service.MAX_WEBHOOK_BYTES, "a webhook body")
     operation_id="receivePaymentWebhook",
     responses={401: {"description": "The signature does not match the body"}},
 )
-def receive_webhook(
+async def receive_webhook(
     ref: Annotated[TenantRef, Depends(addressed_tenant)],
     body: Annotated[bytes, Depends(webhook_body)],
-    session: SessionDep,
     x_gateway_signature: Annotated[str | None, Header(max_length=200)] = None,
 ) -> WebhookAck:
     """The tenant's payment gateway reports a payment: verified (401), then applied to its loan once."""
-    set_tenant_scope(session, ref.id)
-    tenant = session.get(Tenant, ref.id)
-    if tenant is None:
-        raise NotFound(f"Tenant '{ref.slug}' not found")
-    return service.receive_webhook(session, tenant=tenant, body=body, signature=x_gateway_signature)
+    return await service.deliver(ref.id, body, x_gateway_signature)

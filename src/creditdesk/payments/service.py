@@ -18,18 +18,18 @@ unique index; SQLite's single writer) and then inserts nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.audit.service import Actor
 from creditdesk.config import Settings, get_settings
-from creditdesk.db import new_id, utcnow
+from creditdesk.db import get_database, insert_into, new_id, set_tenant_scope, utcnow
 from creditdesk.errors import (
     AppError,
     BadRequest,
@@ -40,6 +40,7 @@ from creditdesk.errors import (
     ValidationFailed,
 )
 from creditdesk.kit.crypto import DecryptionError
+from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.kit.resilience import BreakerRegistry
 from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint, check_url_shape
@@ -303,14 +304,26 @@ def list_links(
 # -- inbound webhooks --------------------------------------------------------------------------------
 
 
-def _verified(session: Session, tenant: Tenant, body: bytes, signature: str | None) -> WebhookEvent:
+#: a captured payment of a batch: the delivery's index, its event, the payment it carries
+Captured = tuple[int, WebhookEvent, Payment]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One inbound gateway webhook as it arrived: the tenant it is addressed to, its exact body and signature."""
+
+    tenant_id: str
+    body: bytes
+    signature: str | None
+
+
+def _verified(tenant: Tenant, record: PaymentGatewayConfigRecord | None, delivery: Delivery) -> WebhookEvent:
     """The webhook's event if its signature matches under the tenant's webhook secret (401 otherwise)."""
-    record = find_settings(session, tenant_id=tenant.id)
     if record is None:
         raise NotFound(f"Tenant '{tenant.slug}' has no payment gateway")
     try:
         secret = PAYMENT_GATEWAY_CREDENTIALS.open(record, "webhook_secret") or ""
-        return verify_webhook(body, signature, secret)
+        return verify_webhook(delivery.body, delivery.signature, secret)
     except (WebhookSignatureInvalid, DecryptionError):
         log.warning("payment webhook for tenant %s refused: the signature does not match", tenant.id)
         raise Unauthorized("the webhook signature does not match its body") from None
@@ -318,87 +331,199 @@ def _verified(session: Session, tenant: Tenant, body: bytes, signature: str | No
         raise BadRequest("the webhook body is not a gateway event") from None
 
 
-def _claim(session: Session, tenant: Tenant, event: WebhookEvent, payment: Payment) -> GatewayPaymentRecord | None:
-    """Insert the payment's ``gateway_payment`` row unless it exists; the row when this request inserted it.
+def receive_webhook(session: Session, *, tenant: Tenant, body: bytes, signature: str | None) -> WebhookAck:
+    """Verify and apply one inbound gateway webhook in the caller's transaction (see :func:`receive_webhooks`)."""
+    (outcome,) = receive_webhooks(session, [Delivery(tenant.id, body, signature)])
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
 
-    One statement: the insert-or-nothing returns the new row as an ORM object (nothing to read back).
+
+async def deliver(tenant_id: str, body: bytes, signature: str | None) -> WebhookAck:
+    """Hand one webhook to this process's webhook writer and answer once its transaction has committed.
+
+    The writer (:mod:`creditdesk.kit.groupcommit`) applies whatever webhooks queued meanwhile in one
+    transaction, so a burst of a gateway's deliveries costs a few statements per batch, not per webhook.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    values: dict[str, Any] = {
-        "id": new_id(),
-        "created_at": utcnow(),
-        "tenant_id": tenant.id,
-        "gateway_payment_id": payment.id,
-        "gateway_link_id": payment.payment_link_id,
-        "event_id": event.id,
-        "amount": payment.amount,
-        "method": payment.method,
-        "status": "received",
+    writer = writer_for(get_database(), receive_webhooks, name="payment-webhooks")
+    (outcome,) = await writer.write([Delivery(tenant_id, body, signature)])
+    if isinstance(outcome, AppError):
+        raise outcome
+    return cast(WebhookAck, outcome)
+
+
+def receive_webhooks(session: Session, deliveries: list[Delivery]) -> list[WebhookAck | AppError]:
+    """Verify and apply inbound gateway webhooks in the caller's transaction; one outcome per delivery, in order.
+
+    Replays, duplicates and reordering are harmless. Only a captured payment changes the loan
+    (``payment.captured``, ``payment_link.paid`` and ``order.paid`` carry it; whichever arrives first
+    applies it); a mandate's confirmation or a bounced debit moves the mandate (payments/mandates.py).
+    A payment that matches no link or loan is recorded as ``unmatched`` and answered 200, so the gateway
+    stops retrying. An outcome that is an error (401 signature, 404 tenant) changed nothing.
+    """
+    outcomes: dict[int, WebhookAck | AppError] = {}
+    by_tenant: dict[str, list[int]] = {}
+    for i, delivery in enumerate(deliveries):
+        by_tenant.setdefault(delivery.tenant_id, []).append(i)
+    ids = sorted(by_tenant)
+    tenants = {tenant_id: session.get(Tenant, tenant_id) for tenant_id in ids}  # a batch's are mostly one
+    accounts = {
+        r.tenant_id: r
+        for r in session.execute(
+            select(PaymentGatewayConfigRecord).where(PaymentGatewayConfigRecord.tenant_id.in_(ids))
+        ).scalars()
     }
-    stmt = insert(GatewayPaymentRecord).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "gateway_payment_id"])
-    return session.scalars(stmt.returning(GatewayPaymentRecord)).one_or_none()
+    for tenant_id, indexes in by_tenant.items():
+        tenant = tenants.get(tenant_id)
+        if tenant is None:
+            for i in indexes:
+                outcomes[i] = NotFound("Tenant not found")
+            continue
+        if session.info.get("tenant_id") != tenant_id:
+            set_tenant_scope(session, tenant_id)  # row-level security's second wall, tenant by tenant
+        captured: list[Captured] = []
+        for i in indexes:
+            try:
+                event = _verified(tenant, accounts.get(tenant_id), deliveries[i])
+                received = _receive_other(session, tenant, event)
+            except AppError as exc:
+                outcomes[i] = exc
+                continue
+            if isinstance(received, Payment):
+                captured.append((i, event, received))
+            else:
+                outcomes[i] = received
+        outcomes.update(_apply_captured(session, tenant, captured))
+    return [outcomes[i] for i in range(len(deliveries))]
 
 
-def _apply(session: Session, tenant: Tenant, row: GatewayPaymentRecord, payment: Payment) -> None:
-    """Record the claimed payment on its loan (by its link, or its mandate debit); mark the link or debit paid.
+def _receive_other(session: Session, tenant: Tenant, event: WebhookEvent) -> WebhookAck | Payment:
+    """A mandate event or bounced debit applied (in its own savepoint), an event that changes nothing
+    acknowledged — or the captured payment the event carries, which the batch applies (:func:`_apply_captured`)."""
+    payment = event.entity("payment", Payment) if "payment" in event.payload else None
+    if event.event in MANDATE_EVENTS:
+        with session.begin_nested():
+            return mandates.receive_token_event(session, tenant=tenant, event=event)
+    if payment is not None and payment.recurring and payment.status == "failed":
+        with session.begin_nested():
+            return mandates.receive_bounce(session, tenant=tenant, event=event, payment=payment)
+    if payment is None or payment.status != "captured" or event.event not in PAYMENT_EVENTS:
+        return WebhookAck(outcome="ignored", gateway_payment_id=payment.id if payment else None)
+    return payment
 
-    Sets ``row.status``.
-    """
-    link = None
-    debit = mandates.debit_for_payment(session, tenant_id=tenant.id, payment=payment) if payment.recurring else None
-    if payment.payment_link_id is not None:
-        stmt = select_owned(PaymentLinkRecord, tenant.id).where(
-            PaymentLinkRecord.gateway_link_id == payment.payment_link_id
+
+def _claim(session: Session, tenant: Tenant, captured: list[Captured]) -> dict[str, str]:
+    """Insert a ``gateway_payment`` row per payment unless it exists — one insert-or-nothing, in payment id
+    order so concurrent batches never wait on each other in a cycle; {gateway payment id: row id} of the
+    rows this transaction inserted. Core rows, not ORM objects: nothing here is read back."""
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "created_at": now,
+            "tenant_id": tenant.id,
+            "gateway_payment_id": payment.id,
+            "gateway_link_id": payment.payment_link_id,
+            "event_id": event.id,
+            "amount": payment.amount,
+            "method": payment.method,
+            "status": "received",
+        }
+        for _, event, payment in sorted(captured, key=lambda c: c[2].id)
+    ]
+    table: Any = GatewayPaymentRecord.__table__
+    stmt = insert_into(session, table).on_conflict_do_nothing(index_elements=["tenant_id", "gateway_payment_id"])
+    claimed = session.connection().execute(stmt.returning(table.c.gateway_payment_id, table.c.id), rows)
+    return {gateway_payment_id: row_id for gateway_payment_id, row_id in claimed}
+
+
+def _apply_captured(session: Session, tenant: Tenant, captured: list[Captured]) -> dict[int, WebhookAck]:
+    """Claim the captured payments and record each claimed one on its loan (by its link or its mandate debit),
+    all at once; mark the links and debits paid. A payment already claimed is a ``duplicate``."""
+    if not captured:
+        return {}
+    first: dict[str, Captured] = {}
+    for item in captured:
+        first.setdefault(item[2].id, item)
+    claims = _claim(session, tenant, list(first.values()))
+    mine = [payment for _, _, payment in first.values() if payment.id in claims]
+    links = _links_of(session, tenant, mine)
+    debits = mandates.debits_for_payments(session, tenant_id=tenant.id, payments=[p for p in mine if p.recurring])
+    outcomes: dict[str, dict[str, Any]] = {}  # the claim row's outcome columns, by gateway payment id
+    matched: list[tuple[Payment, PaymentLinkRecord | None, str]] = []
+    for payment in mine:
+        debit = debits.get(payment.id)
+        link = links.get(payment.payment_link_id) if payment.payment_link_id is not None else None
+        loan_id = debit.loan_id if debit is not None else link.loan_id if link is not None else None
+        if loan_id is None:
+            outcomes[payment.id] = {"status": "unmatched", "detail": _NO_MATCH}
+            log.warning("gateway payment %s of tenant %s matches no payment link or debit", payment.id, tenant.id)
+        else:
+            matched.append((payment, link, loan_id))
+    recorded = portfolio.record_payments(
+        session,
+        tenant=tenant,
+        items=[(loan_id, _payment_create(tenant, p)) for p, _, loan_id in matched],
+        actor=audit.SYSTEM,
+    )
+    settled = []
+    for (payment, link, loan_id), outcome in zip(matched, recorded, strict=True):
+        columns: dict[str, Any] = {"link_id": link.id if link is not None else None, "loan_id": loan_id}
+        if isinstance(outcome, AppError):  # the loan is gone or refuses the payment (closed, over-paid, misdated)
+            status = "unmatched" if isinstance(outcome, NotFound) else "rejected"
+            outcomes[payment.id] = {**columns, "status": status, "detail": str(outcome)[:300]}
+            log.warning("gateway payment %s of tenant %s not applied: %s", payment.id, tenant.id, outcome)
+            continue
+        outcomes[payment.id] = {**columns, "status": "applied", "payment_id": outcome.payment.id}
+        if payment.id in debits:
+            settled.append((debits[payment.id], payment))
+        if link is not None and payment.amount >= link.amount and link.status == "created":
+            link.status, link.updated_at = "paid", utcnow()
+            link.paid_at = datetime.fromtimestamp(payment.created_at, UTC)
+    mandates.mark_paid(session, settled)
+    _store_outcomes(session, claims, outcomes)
+    acks = {}
+    for i, _, payment in captured:
+        said: Any = (
+            outcomes[payment.id]["status"] if first[payment.id][0] == i and payment.id in claims else "duplicate"
         )
-        link = session.execute(stmt).scalar_one_or_none()
-    loan_id = debit.loan_id if debit is not None else link.loan_id if link is not None else None
-    if loan_id is None:
-        row.status, row.detail = "unmatched", "no payment link or mandate debit of this tenant matches it"
-        log.warning("gateway payment %s of tenant %s matches no payment link or debit", payment.id, tenant.id)
-        return
-    row.link_id, row.loan_id = (link.id if link is not None else None), loan_id
+        acks[i] = WebhookAck(outcome=said, gateway_payment_id=payment.id)
+    return acks
+
+
+_NO_MATCH = "no payment link or mandate debit of this tenant matches it"
+#: the claim row's columns an outcome sets (each update sets all of them: one statement for the batch)
+_OUTCOME_COLUMNS = ("status", "detail", "link_id", "loan_id", "payment_id")
+
+
+def _payment_create(tenant: Tenant, payment: Payment) -> PaymentCreate:
+    """The loan payment a captured gateway payment makes: reference ``gw:<id>``, dated in the tenant's zone."""
     paid_at = datetime.fromtimestamp(payment.created_at, UTC)
-    data = PaymentCreate(
+    return PaymentCreate(
         reference=f"gw:{payment.id}",
         amount=payment.amount,
         paid_on=clock.local(paid_at, tenant).date(),
         channel=CHANNELS.get(payment.method, "other"),  # type: ignore[arg-type]  # a value of the Literal
     )
-    try:
-        with session.begin_nested():
-            outcome = portfolio.record_payment(session, tenant=tenant, loan_id=loan_id, data=data, actor=audit.SYSTEM)
-    except AppError as exc:  # the loan is gone or refuses the payment (closed, over-paid, misdated)
-        row.status, row.detail = ("unmatched" if isinstance(exc, NotFound) else "rejected"), str(exc)[:300]
-        log.warning("gateway payment %s of tenant %s not applied: %s", payment.id, tenant.id, exc)
+
+
+def _store_outcomes(session: Session, claims: dict[str, str], outcomes: dict[str, dict[str, Any]]) -> None:
+    """Write each claim's outcome (one executemany UPDATE, in row id order)."""
+    if not outcomes:
         return
-    row.status, row.payment_id = "applied", outcome.payment.id
-    if debit is not None:
-        mandates.mark_paid(session, debit=debit, payment=payment)
-    if link is not None and payment.amount >= link.amount and link.status == "created":
-        link.status, link.paid_at, link.updated_at = "paid", paid_at, utcnow()
+    table: Any = GatewayPaymentRecord.__table__
+    rows = [
+        {"row_id": claims[gid], **{c: outcomes[gid].get(c) for c in _OUTCOME_COLUMNS}}
+        for gid in sorted(outcomes, key=claims.__getitem__)
+    ]
+    stmt = update(table).where(table.c.id == bindparam("row_id"))
+    session.connection().execute(stmt.values({c: bindparam(c) for c in _OUTCOME_COLUMNS}), rows)
 
 
-def receive_webhook(session: Session, *, tenant: Tenant, body: bytes, signature: str | None) -> WebhookAck:
-    """Verify and apply one inbound gateway webhook; replays, duplicates and reordering are harmless.
-
-    Only a captured payment changes anything (``payment.captured``, ``payment_link.paid`` and
-    ``order.paid`` carry it; whichever arrives first applies it). A payment that matches no link or loan
-    is recorded as ``unmatched`` and answered 200, so the gateway stops retrying.
-    """
-    event = _verified(session, tenant, body, signature)
-    if event.event in MANDATE_EVENTS:
-        return mandates.receive_token_event(session, tenant=tenant, event=event)
-    payment = event.entity("payment", Payment) if "payment" in event.payload else None
-    if payment is not None and payment.recurring and payment.status == "failed":
-        return mandates.receive_bounce(session, tenant=tenant, event=event, payment=payment)
-    if payment is None or payment.status != "captured" or event.event not in PAYMENT_EVENTS:
-        return WebhookAck(outcome="ignored", gateway_payment_id=payment.id if payment else None)
-    row = _claim(session, tenant, event, payment)
-    if row is None:
-        return WebhookAck(outcome="duplicate", gateway_payment_id=payment.id)
-    _apply(session, tenant, row, payment)
-    session.flush()
-    outcome = cast(Any, row.status)
-    return WebhookAck(outcome=outcome, gateway_payment_id=payment.id)
+def _links_of(session: Session, tenant: Tenant, payments: list[Payment]) -> dict[str, PaymentLinkRecord]:
+    """The tenant's payment links the payments were made on, by gateway link id (one query)."""
+    wanted = sorted({p.payment_link_id for p in payments if p.payment_link_id is not None})
+    if not wanted:
+        return {}
+    stmt = select_owned(PaymentLinkRecord, tenant.id).where(PaymentLinkRecord.gateway_link_id.in_(wanted))
+    return {link.gateway_link_id: link for link in session.execute(stmt).scalars()}

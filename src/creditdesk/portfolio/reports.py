@@ -171,7 +171,7 @@ _refreshing: dict[str, bool] = {}  # tenant → another refresh wanted while one
 _refresh_lock = threading.Lock()
 #: the least time from one background refresh of a tenant's reports to the next: a stream of ledger
 #: writes (payment webhooks) would otherwise re-read the whole book back to back, most of their CPU
-REFRESH_INTERVAL_S = 5.0
+REFRESH_INTERVAL_S = 30.0
 
 
 def refresh_after_commit(session: Session, *, tenant_id: str) -> None:

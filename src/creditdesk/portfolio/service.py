@@ -8,6 +8,7 @@ counts money twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -15,12 +16,11 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
-from creditdesk.db import new_id, utcnow
-from creditdesk.errors import Conflict, ValidationFailed
+from creditdesk.db import insert_into, new_id, utcnow
+from creditdesk.errors import AppError, Conflict, NotFound, ValidationFailed
 from creditdesk.events import service as events
 from creditdesk.events.schemas import EventType
 from creditdesk.kit.crypto import pan_hashes, personal_data_box
@@ -283,80 +283,199 @@ def record_payment(
     session: Session, *, tenant: Tenant, loan_id: str, data: PaymentCreate, actor: Any
 ) -> PaymentOutcome:
     """Record a payment once per reference; a replay returns the stored payment and counts nothing."""
-    loan = get_owned(session, Loan, loan_id, tenant.id, what="Loan")
-    existing = session.execute(_with_reference(tenant.id, data.reference)).scalar_one_or_none()
-    if existing is not None:
-        return _replay(existing, loan_id, data)
-    total_due, paid = _check_payment(session, tenant=tenant, loan=loan, data=data)
-    payment = Payment(
-        tenant_id=tenant.id,
-        loan_id=loan.id,
-        reference=data.reference,
-        amount=money(data.amount),
-        paid_on=data.paid_on,
-        channel=data.channel,
-        created_by=getattr(actor, "id", None),
+    (outcome,) = record_payments(session, tenant=tenant, items=[(loan_id, data)], actor=actor)
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
+
+
+def record_payments(
+    session: Session, *, tenant: Tenant, items: Sequence[tuple[str, PaymentCreate]], actor: Any
+) -> list[PaymentOutcome | AppError]:
+    """Record many payments of one tenant in the caller's transaction, each once per reference.
+
+    One outcome per item, in order: the new payment, a replay of its reference (the stored payment,
+    nothing counted), or the error that refuses it (404 loan, 409 reference used for another payment,
+    422 date or amount) — a refused item writes nothing and does not stop the others.
+
+    A constant number of statements however many items: the loans, locked in id order (a loan's
+    payments are checked one transaction at a time; two batches never wait on each other in a cycle),
+    with what is due and paid on each; the references already used; one insert-or-nothing of the new
+    payments; then the loans, the outbox events and the audit entries in bulk.
+    """
+    if not items:
+        return []
+    loans = _loans_with_amounts(session, tenant_id=tenant.id, loan_ids={loan_id for loan_id, _ in items})
+    stored = _payments_by_reference(session, tenant_id=tenant.id, references={d.reference for _, d in items})
+    outcomes: list[PaymentOutcome | AppError] = []
+    fresh: dict[str, Payment] = {}
+    for loan_id, data in items:
+        earlier = stored.get(data.reference) or fresh.get(data.reference)
+        if earlier is not None:
+            outcomes.append(_replay_or_conflict(earlier, loan_id, data))
+            continue
+        account = _payable(tenant, loans.get(loan_id), data)
+        if isinstance(account, AppError):
+            outcomes.append(account)
+            continue
+        payment = Payment(
+            id=new_id(),
+            created_at=utcnow(),
+            tenant_id=tenant.id,
+            loan_id=loan_id,
+            reference=data.reference,
+            amount=money(data.amount),
+            paid_on=data.paid_on,
+            channel=data.channel,
+            created_by=getattr(actor, "id", None),
+        )
+        account.paid += payment.amount
+        fresh[data.reference] = payment
+        outcomes.append(PaymentOutcome(payment=payment, replayed=False))
+    written = _insert_payments(session, list(fresh.values()))
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, PaymentOutcome) and not outcome.replayed and outcome.payment.id not in written:
+            # a concurrent transaction stored the same reference first (its commit is visible now)
+            (loan_id, data) = items[i]
+            again = session.execute(_with_reference(tenant.id, data.reference)).scalar_one()
+            outcomes[i] = _replay_or_conflict(again, loan_id, data)
+    new = [o.payment for o in outcomes if isinstance(o, PaymentOutcome) and not o.replayed and o.payment.id in written]
+    for payment in new:
+        account = loans[payment.loan_id]
+        account.loan.updated_at = utcnow()
+        if account.paid_written + payment.amount >= account.total_due:
+            account.loan.status = "closed"
+            account.loan.closed_on = max(payment.paid_on, account.loan.closed_on or payment.paid_on)
+        account.paid_written += payment.amount
+    _payments_changed(session, tenant_id=tenant.id, payments=new, actor=actor)
+    return outcomes
+
+
+@dataclass
+class _Account:
+    """A loan with what is payable on it (instalments and charges) and what has been paid, as the batch goes."""
+
+    loan: Loan
+    total_due: Decimal
+    paid: Decimal
+    paid_written: Decimal
+
+
+def _loans_with_amounts(session: Session, *, tenant_id: str, loan_ids: set[str]) -> dict[str, _Account]:
+    """The loans, locked for this transaction in id order, each with its total due and paid so far (one query)."""
+    due = scoped(select(func.coalesce(func.sum(Instalment.amount), 0)), Instalment, tenant_id)
+    charged = scoped(select(func.coalesce(func.sum(Charge.amount), 0)), Charge, tenant_id)
+    paid = scoped(select(func.coalesce(func.sum(Payment.amount), 0)), Payment, tenant_id)
+    stmt = (
+        select_owned(Loan, tenant_id)
+        .add_columns(
+            due.where(Instalment.loan_id == Loan.id).scalar_subquery(),
+            # charges levied are payable too (never capitalised: they stay in their own ledger)
+            charged.where(Charge.loan_id == Loan.id).scalar_subquery(),
+            paid.where(Payment.loan_id == Loan.id).scalar_subquery(),
+        )
+        .where(Loan.id.in_(sorted(loan_ids)))
+        .order_by(Loan.id)
+        .with_for_update(of=Loan)
     )
-    try:
-        with session.begin_nested():
-            session.add(payment)
-            session.flush()
-    except IntegrityError:  # a concurrent request stored the same reference first
-        return _replay(session.execute(_with_reference(tenant.id, data.reference)).scalar_one(), loan_id, data)
-    if paid + payment.amount >= total_due:
-        loan.status = "closed"
-        loan.closed_on = max(data.paid_on, loan.closed_on or data.paid_on)
-    loan.updated_at = utcnow()
-    facts = {"reference": payment.reference, "amount": str(payment.amount), "paid_on": payment.paid_on.isoformat()}
-    _ledger_changed(
+    accounts = {}
+    for loan, instalments, charges, paid_so_far in session.execute(stmt):
+        so_far = money(paid_so_far)
+        accounts[loan.id] = _Account(loan, money(instalments) + money(charges), so_far, so_far)
+    return accounts
+
+
+def _payments_by_reference(session: Session, *, tenant_id: str, references: set[str]) -> dict[str, Payment]:
+    stmt = select_owned(Payment, tenant_id).where(Payment.reference.in_(sorted(references)))
+    return {p.reference: p for p in session.execute(stmt).scalars()}
+
+
+def _payable(tenant: Tenant, account: _Account | None, data: PaymentCreate) -> _Account | AppError:
+    """The loan's account if the payment may be recorded on it, else why not (no such loan, dated outside
+    its life, above what remains)."""
+    if account is None:
+        return NotFound("Loan not found")
+    if data.paid_on < account.loan.disbursed_on:
+        return ValidationFailed("paid_on is before the loan was disbursed")
+    if data.paid_on > clock.today(tenant):
+        return ValidationFailed("paid_on cannot be in the future")
+    remaining = account.total_due - account.paid
+    if money(data.amount) > remaining:
+        return ValidationFailed(f"amount exceeds what remains payable on the loan ({remaining})")
+    return account
+
+
+#: the columns of a payment row (each given by us: the batch insert returns only the ids it wrote)
+_PAYMENT_COLUMNS = (
+    "id",
+    "created_at",
+    "tenant_id",
+    "loan_id",
+    "reference",
+    "amount",
+    "paid_on",
+    "channel",
+    "created_by",
+)
+
+
+def _insert_payments(session: Session, payments: list[Payment]) -> set[str]:
+    """Insert the payments unless their reference exists (one statement); the ids of those inserted."""
+    if not payments:
+        return set()
+    rows = [
+        {column: getattr(p, column) for column in _PAYMENT_COLUMNS}
+        for p in sorted(payments, key=lambda p: p.reference)  # one order for every writer: no lock cycles
+    ]
+    table: Any = Payment.__table__
+    stmt = insert_into(session, table).on_conflict_do_nothing(index_elements=["tenant_id", "reference"])
+    return set(session.connection().execute(stmt.returning(table.c.id), rows).scalars())
+
+
+def _payments_changed(session: Session, *, tenant_id: str, payments: list[Payment], actor: Any) -> None:
+    """After payments are written: rebuild the reports once this commits, emit ``payment.received`` for each,
+    audit each on its loan's sub-chain (one bulk append; a payment the platform records for itself is not audited)."""
+    if not payments:
+        return
+    reports.refresh_after_commit(session, tenant_id=tenant_id)
+    facts = [{"reference": p.reference, "amount": str(p.amount), "paid_on": p.paid_on.isoformat()} for p in payments]
+    events.emit_many(
         session,
-        loan=loan,
-        event="payment.received",
-        payload={"payment_id": payment.id, "channel": payment.channel, **facts},
-        action="payment.recorded",
-        details=facts,
-        actor=actor,
+        [
+            events.event_row(
+                tenant=tenant_id,
+                type="payment.received",
+                data={"loan_id": p.loan_id, "payment_id": p.id, "channel": p.channel, **f},
+            )
+            for p, f in zip(payments, facts, strict=True)
+        ],
     )
-    return PaymentOutcome(payment=payment, replayed=False)
+    if actor is not None:
+        audit.append_many(
+            session,
+            [
+                audit.PendingEvent(
+                    actor=actor,
+                    action="payment.recorded",
+                    tenant_id=tenant_id,
+                    resource_type="loan",
+                    resource_id=p.loan_id,
+                    details=f,
+                    shard_key=p.loan_id,  # one loan's ledger entries stay in order on one sub-chain
+                )
+                for p, f in zip(payments, facts, strict=True)
+            ],
+        )
 
 
 def _with_reference(tenant_id: str, reference: str) -> Select[Payment]:
     return select_owned(Payment, tenant_id).where(Payment.reference == reference)
 
 
-def _check_payment(session: Session, *, tenant: Tenant, loan: Loan, data: PaymentCreate) -> tuple[Decimal, Decimal]:
-    """Refuse a payment dated outside the loan's life or above what remains; return (total due, paid so far)."""
-    if data.paid_on < loan.disbursed_on:
-        raise ValidationFailed("paid_on is before the loan was disbursed")
-    if data.paid_on > clock.today(tenant):
-        raise ValidationFailed("paid_on cannot be in the future")
-    total_due = money(
-        session.execute(
-            scoped(select(func.coalesce(func.sum(Instalment.amount), 0)), Instalment, tenant.id).where(
-                Instalment.loan_id == loan.id
-            )
-        ).scalar_one()
-    )
-    charged = scoped(select(func.coalesce(func.sum(Charge.amount), 0)), Charge, tenant.id)
-    # charges levied are payable too (never capitalised: they stay in their own ledger)
-    total_due += money(session.execute(charged.where(Charge.loan_id == loan.id)).scalar_one())
-    paid = _paid_total(session, tenant_id=tenant.id, loan_id=loan.id)
-    if money(data.amount) > total_due - paid:
-        raise ValidationFailed(f"amount exceeds what remains payable on the loan ({total_due - paid})")
-    return total_due, paid
-
-
-def _replay(existing: Payment, loan_id: str, data: PaymentCreate) -> PaymentOutcome:
+def _replay_or_conflict(existing: Payment, loan_id: str, data: PaymentCreate) -> PaymentOutcome | AppError:
     if not _same_payment(existing, loan_id, data):
-        raise Conflict(f"Payment reference '{data.reference}' was already used for a different payment")
+        return Conflict(f"Payment reference '{data.reference}' was already used for a different payment")
     return PaymentOutcome(payment=existing, replayed=True)
-
-
-def _paid_total(session: Session, *, tenant_id: str, loan_id: str) -> Decimal:
-    value = session.execute(
-        scoped(select(func.coalesce(func.sum(Payment.amount), 0)), Payment, tenant_id).where(Payment.loan_id == loan_id)
-    ).scalar_one()
-    return money(value)
 
 
 def mark_loss(session: Session, *, tenant: Tenant, loan_id: str, marked_on: date, actor: Any) -> dict[str, Any]:

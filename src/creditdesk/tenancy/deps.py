@@ -106,10 +106,14 @@ async def tenant_by_slug(slug: str) -> TenantRef | None:
 
 
 async def addressed_tenant(tenant: Annotated[str, Path(max_length=40, description="Tenant slug")]) -> TenantRef:
-    """The tenant a provider's call (a webhook, a callback) is addressed to by slug; 404 when there is none."""
+    """The tenant a provider's call (a webhook, a callback) is addressed to by slug; 404 when there is none.
+
+    With region databases the rest of the request runs in the tenant's region, as for a caller's request."""
     ref = await tenant_by_slug(tenant)
     if ref is None:
         raise NotFound(f"Tenant '{tenant}' not found")
+    if get_database().regions:
+        enter_region(ref.data_region)
     return ref
 
 
