@@ -39,11 +39,9 @@ import orjson
 import structlog
 from prometheus_client import Counter
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from creditdesk.db import set_tenant_scope, utcnow
+from creditdesk.db import insert_into, set_tenant_scope, utcnow
 from creditdesk.events.models import ProcessedEvent
 from creditdesk.events.schemas import EVENT_DATA, EventData, EventType
 from creditdesk.tenancy.models import Tenant
@@ -221,8 +219,7 @@ def _message(event: Event) -> broker.TopicMessage:
 
 def _claim(session: Session, consumer: Consumer, events: Sequence[Event], attempt: int) -> set[str]:
     """Record that ``consumer`` processes ``events`` (in the caller's transaction); the ids it had not yet."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ProcessedEvent).on_conflict_do_nothing().returning(ProcessedEvent.event_id)
+    stmt = insert_into(session, ProcessedEvent).on_conflict_do_nothing().returning(ProcessedEvent.event_id)
     now = utcnow()
     rows = [
         {

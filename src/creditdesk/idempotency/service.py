@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from creditdesk.db import utcnow
+from creditdesk.db import insert_into, utcnow
 from creditdesk.errors import Conflict, ValidationFailed
 from creditdesk.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 from creditdesk.kit.crypto import personal_data_box
@@ -73,7 +71,6 @@ def claim(
     writers cannot deadlock.
     """
     table = IdempotencyRecord
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values: dict[str, Any] = {
         "tenant_id": tenant_id,
         "key": key,
@@ -83,7 +80,7 @@ def claim(
         "created_at": now,
         "expires_at": now + TTL,
     }
-    stmt = upsert(table).values(**values)
+    stmt = insert_into(session, table).values(**values)
     claimed = session.execute(
         stmt.on_conflict_do_update(
             index_elements=[table.tenant_id, table.key],

@@ -21,16 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 from pydantic import SecretStr
 from sqlalchemy import ColumnElement, and_, bindparam, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
-from creditdesk.db import new_id, utcnow
+from creditdesk.db import insert_into, new_id, utcnow
 from creditdesk.errors import NotFound
 from creditdesk.payments.errors import GatewayError
 from creditdesk.payments.gateway import (
@@ -96,10 +94,6 @@ def state_of(token: Token) -> MandateState:
     )
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 # -- the tenant's gateway ----------------------------------------------------------------------------
 
 
@@ -162,7 +156,7 @@ def record(
             "status": "pending",
             "max_amount": state.max_amount,
         }
-        stmt = _insert(session)(MandateRecord).values(**values).on_conflict_do_nothing()
+        stmt = insert_into(session, MandateRecord).values(**values).on_conflict_do_nothing()
         session.execute(stmt)
         mandate = by_reference(session, tenant_id=tenant_id, reference=reference)
         assert mandate is not None
@@ -315,7 +309,7 @@ def claim_due(session: Session, *, tenant: Tenant, today: date) -> list[str]:
             "amount": min(unpaid, mandate.max_amount),
             "status": "scheduled",
         }
-        stmt = _insert(session)(MandateDebitRecord).values(**values)
+        stmt = insert_into(session, MandateDebitRecord).values(**values)
         stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "loan_id", "instalment_seq"])
         inserted = session.execute(stmt.returning(MandateDebitRecord.id)).scalar_one_or_none()
         if inserted is not None:

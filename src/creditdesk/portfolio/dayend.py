@@ -17,14 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from creditdesk.db import new_id, utcnow
+from creditdesk.db import insert_into, new_id, utcnow
 from creditdesk.events import service as events
 from creditdesk.portfolio import reports
 from creditdesk.portfolio.book import ASSET_CLASSES, CHARGE_KINDS, DPD_BUCKETS, Book, dpd_bucket, rupees, to_day
@@ -37,10 +34,6 @@ from creditdesk.tenancy.scope import get_owned, select_owned
 BOUNCE_CHARGE = Decimal("590.00")
 #: a loan never recorded by a day-end starts here (a new loan is standard)
 START: tuple[str, str | None, int] = ("current", "standard", 0)
-
-
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # -- charges -----------------------------------------------------------------------------------------
@@ -73,7 +66,7 @@ def levy(
         "source": source,
         "paid_amount": Decimal("0.00"),
     }
-    stmt = _insert(session)(Charge).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "source"])
+    stmt = insert_into(session, Charge).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "source"])
     inserted = session.execute(stmt.returning(Charge.id)).scalar_one_or_none()
     if inserted is None:
         return None
@@ -154,7 +147,7 @@ def _move(
         values = {"id": new_id(), "tenant_id": tenant_id, "loan_id": loan_id, "updated_at": utcnow()}
         values |= {"as_of": as_of, "dpd": dpd, "bucket": bucket, "asset_class": asset_class}
         stmt = (
-            _insert(session)(LoanDayEnd)
+            insert_into(session, LoanDayEnd)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["tenant_id", "loan_id"])
         )

@@ -17,13 +17,11 @@ import time
 from typing import Any
 
 import httpx
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.config import get_settings
-from creditdesk.db import new_id, utcnow
+from creditdesk.db import insert_into, new_id, utcnow
 from creditdesk.errors import ValidationFailed
 from creditdesk.events.publisher import Event
 from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint
@@ -132,14 +130,13 @@ def fan_out(session: Session, event: Event) -> None:
             ).scalars()
         )
     endpoints = known[event.tenant_id]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     payload = body(event)
     for endpoint in endpoints:
         if event.type not in endpoint.events:
             continue
         delivery_id = new_id()
         stmt = (
-            insert(WebhookDelivery)
+            insert_into(session, WebhookDelivery)
             .values(
                 id=delivery_id,
                 tenant_id=event.tenant_id,

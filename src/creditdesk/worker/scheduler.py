@@ -21,11 +21,19 @@ from typing import Literal
 
 import structlog
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from creditdesk.db import Base, CreatedMixin, Database, IdMixin, get_database, new_id, set_tenant_scope, utcnow
+from creditdesk.db import (
+    Base,
+    CreatedMixin,
+    Database,
+    IdMixin,
+    get_database,
+    insert_into,
+    new_id,
+    set_tenant_scope,
+    utcnow,
+)
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
 from creditdesk.worker import service as jobs
@@ -65,9 +73,8 @@ def period_key(period: Period, local: datetime) -> str:
 
 def _claim(session: Session, *, tenant_id: str, kind: str, period: str) -> str | None:
     """Insert the firing unless it exists; its id when this call inserted it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
-        insert(ScheduleFiring)
+        insert_into(session, ScheduleFiring)
         .values(id=new_id(), created_at=utcnow(), tenant_id=tenant_id, kind=kind, period=period)
         .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "period"])
         .returning(ScheduleFiring.id)
