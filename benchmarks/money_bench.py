@@ -620,7 +620,17 @@ def count_sagas(url: str) -> dict[str, int]:
         ).one()
         loans = conn.execute(text("SELECT count(*) FROM loan WHERE application_id IS NOT NULL")).scalar_one()
         events = conn.execute(text("SELECT count(*) FROM outbox_event WHERE kind = 'loan.disbursed'")).scalar_one()
+        unfinished = conn.execute(
+            text(
+                "SELECT s.status, s.kfs_status, s.agreement_status, s.mandate_status, s.payout_status, s.error,"
+                " (SELECT string_agg(st.name || ':' || st.status || ':' || st.attempts, ',' ORDER BY st.seq)"
+                "  FROM lending_saga_step st WHERE st.saga_id = s.id AND st.status <> 'completed')"
+                " FROM lending_saga s WHERE s.status <> 'completed'"
+            )
+        ).all()
     engine.dispose()
+    if unfinished:
+        log(f"sagas: not completed: {[tuple(r) for r in unfinished]}")
     return {
         "sagas": row[0],
         "completed": row[1],

@@ -191,6 +191,31 @@ def test_a_mandate_is_pending_until_the_sponsor_banks_webhook_confirms_it(sessio
         assert gateway.fetch_token(token_id).status == "confirmed"
 
 
+def test_a_confirmation_that_beats_the_registrations_commit_is_delivered_again(session, lender):
+    """The sponsor bank answered before our transaction recording the registration committed: the webhook is
+    refused (409, nothing changed), the gateway delivers it again, and the retry activates the mandate."""
+    _faults(lender, mandate_confirm_delay_ms=0, webhook_retry_ms=400)
+    with closing(PaymentGateway(lender["config"])) as gateway:
+        customer = gateway.create_customer(CustomerCreate(name="Kavya Nair"))
+        reference = f"loan:{lender['loan_id']}"
+        token = gateway.create_token(
+            TokenCreate(customer_id=customer.id, max_amount=Decimal(20000), reference_id=reference)
+        )
+    first = _deliveries(lender, "token.confirmed", 1)[0]
+    assert first["status_code"] == 409
+    mandates.record(
+        session,
+        tenant_id=lender["tenant_id"],
+        reference=reference,
+        state=mandates.state_of(token),
+        loan_id=lender["loan_id"],
+    )
+    session.commit()
+    _wait(lambda: _mandate(lender).json()["status"] == "active", "the mandate to be confirmed by the retry")
+    statuses = [d["status_code"] for d in _deliveries(lender, "token.confirmed", 2)]
+    assert statuses[0] == 409 and statuses[-1] == 200
+
+
 def test_a_rejected_mandate_is_recorded_with_the_banks_reason(session, lender):
     _faults(lender, mandate_rejection_rate=1.0)
     _register(session, lender)

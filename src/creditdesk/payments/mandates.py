@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import insert_into, new_id, utcnow
-from creditdesk.errors import NotFound
+from creditdesk.errors import Conflict, NotFound
 from creditdesk.payments.errors import GatewayError
 from creditdesk.payments.gateway import (
     GatewayConfig,
@@ -57,6 +58,9 @@ STATUS = {"pending": "pending", "confirmed": "active", "rejected": "rejected", "
 #: how many days back an instalment not yet presented is still presented (the scheduler was down)
 CATCH_UP_DAYS = 3
 SETTLED = ("paid", "bounced")
+#: a webhook for a token we do not know, younger than this, is refused (409) so the gateway delivers it again:
+#: it raced the saga's commit of the registration; an older one is acknowledged as unmatched
+EARLY_WEBHOOK_S = 600
 
 SettledListener = Callable[[Session, MandateRecord], None]
 _listeners: list[SettledListener] = []
@@ -189,8 +193,13 @@ def receive_token_event(session: Session, *, tenant: Tenant, event: WebhookEvent
         return WebhookAck(outcome="ignored")
     stmt = select_owned(MandateRecord, tenant.id).where(MandateRecord.gateway_token_id == token.id)
     mandate = session.execute(stmt.with_for_update()).scalar_one_or_none()
-    if mandate is None:  # registered, but its record not committed yet: the saga's look-up will find it
-        log.info("mandate webhook %s for tenant %s: no mandate %s (yet)", event.event, tenant.id, token.id)
+    if mandate is None:
+        if time.time() - event.created_at < EARLY_WEBHOOK_S:
+            # registered, but the saga's transaction has not committed its record yet: a non-2xx answer has
+            # the gateway deliver it again shortly (else only the hourly sweep's look-up would wake the saga)
+            log.info("mandate webhook %s for tenant %s: no mandate %s yet", event.event, tenant.id, token.id)
+            raise Conflict(f"mandate {token.id} is not known yet; deliver the webhook again")
+        log.warning("mandate webhook %s for tenant %s: no mandate %s", event.event, tenant.id, token.id)
         return WebhookAck(outcome="unmatched")
     if not _move(mandate, STATUS[token.status], token.error_description):
         return WebhookAck(outcome="duplicate")

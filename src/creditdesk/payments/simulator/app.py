@@ -58,9 +58,13 @@ def _error(status: int, code: str, description: str, headers: dict[str, str] | N
 
 
 def deliver(account: Account, delivery: Delivery) -> None:
-    """POST each event of the batch, signed, to the account's webhook URL; record every attempt."""
+    """POST each event of the batch, signed, to the account's webhook URL; record every attempt.
 
-    def send(client: httpx.Client, event: Event) -> None:
+    An event answered non-2xx (or not at all) is sent again later, as a gateway retries a failed
+    webhook: after ``retry_ms``, then twice as long each time, at most ``retries`` times.
+    """
+
+    def send(client: httpx.Client, event: Event, attempt: int = 0) -> None:
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(event.body, delivery.secret),
@@ -70,8 +74,18 @@ def deliver(account: Account, delivery: Delivery) -> None:
             response = client.post(delivery.url, content=event.body, headers=headers)
         except httpx.HTTPError as exc:
             account.record_delivery(event, None, type(exc).__name__)
+            ok = False
         else:
             account.record_delivery(event, response.status_code, None)
+            ok = response.is_success
+        if not ok and attempt < delivery.retries:
+            timer = threading.Timer(delivery.retry_ms / 1000 * 2**attempt, resend, args=(event, attempt + 1))
+            timer.daemon = True
+            timer.start()
+
+    def resend(event: Event, attempt: int) -> None:
+        with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False) as client:
+            send(client, event, attempt)
 
     with httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False) as client:
         if delivery.concurrency <= 1:

@@ -56,6 +56,12 @@ class GatewayFaults(BaseModel):
     webhook_duplicates: int = Field(default=1, ge=1, le=20, description="each event delivered n times")
     webhook_order: Literal["in_order", "reverse", "shuffle"] = "in_order"
     webhook_concurrency: int = Field(default=1, ge=1, le=20, description="deliveries sent at once")
+    webhook_retries: int = Field(
+        default=5, ge=0, le=10, description="a delivery answered non-2xx (or not at all) is sent again up to n times"
+    )
+    webhook_retry_ms: int = Field(
+        default=500, ge=10, le=60_000, description="the first retry's delay; each next one waits twice as long"
+    )
     # e-mandates (docs/payments.md, "E-mandates"): the sponsor bank's and NPCI's answers
     mandate_confirm_delay_ms: int = Field(
         default=0, ge=0, le=600_000, description="how long a new mandate stays pending before it is confirmed"
@@ -103,6 +109,8 @@ class Delivery:
     secret: str
     events: list[Event]
     concurrency: int = 1
+    retries: int = 0
+    retry_ms: int = 500
 
 
 @dataclass(frozen=True)
@@ -199,7 +207,14 @@ class Account:
             batch.reverse()
         elif faults.webhook_order == "shuffle":
             self.rng.shuffle(batch)
-        return Delivery(self.setup.webhook_url, self.setup.webhook_secret, batch, faults.webhook_concurrency)
+        return Delivery(
+            self.setup.webhook_url,
+            self.setup.webhook_secret,
+            batch,
+            faults.webhook_concurrency,
+            faults.webhook_retries,
+            faults.webhook_retry_ms,
+        )
 
     def record_delivery(self, event: Event, status_code: int | None, error: str | None) -> None:
         """Keep the outcome of one delivery attempt (``GET …/accounts/{key_id}/webhook_deliveries``)."""
