@@ -82,7 +82,7 @@ class GroupCommitWriter:
     def submit(self, records: Sequence[Any]) -> Future[list[Any]]:
         """Queue records for the next transaction; the future yields one outcome per record after commit."""
         if not self._thread.is_alive():
-            raise ServiceUnavailable("The decision writer has stopped; retry shortly")
+            raise ServiceUnavailable(f"The {self.name} writer has stopped; retry shortly")
         future: Future[list[Any]] = Future()
         self._queue.put(_Item(records, future))
         return future
