@@ -8,6 +8,7 @@ from creditdesk.altdata.router import router as altdata_router
 from creditdesk.audit.router import router as audit_router
 from creditdesk.auth.router import router as auth_router
 from creditdesk.bureaus.router import router as bureaus_router
+from creditdesk.channels.router import router as channels_router
 from creditdesk.lending.router import router as lending_router
 from creditdesk.ml.router import router as models_router
 from creditdesk.monitoring.router import router as monitoring_router
@@ -35,5 +36,6 @@ for domain_router in (
     lending_router,
     monitoring_router,
     webhooks_router,
+    channels_router,
 ):
     api_router.include_router(domain_router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from creditdesk.audit import models as _audit  # noqa: F401
 from creditdesk.auth import models as _auth  # noqa: F401
 from creditdesk.bureaus import models as _bureaus  # noqa: F401
+from creditdesk.channels import models as _channels  # noqa: F401
 from creditdesk.db import Base
 from creditdesk.events import models as _events  # noqa: F401
 from creditdesk.idempotency import models as _idempotency  # noqa: F401

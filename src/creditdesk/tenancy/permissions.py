@@ -61,6 +61,10 @@ class Permission(StrEnum):
     PAYMENTS_READ = "payments:read"
     PAYMENTS_CREATE = "payments:create"
     PAYMENTS_CONFIGURE = "payments:configure"
+    #: channels: read the contact policy (later: templates, the message log)
+    CHANNELS_READ = "channels:read"
+    #: channels: change the contact policy (later: providers and their credentials)
+    CHANNELS_CONFIGURE = "channels:configure"
     AUDIT_READ = "audit:read"
     OPS_READ = "ops:read"
     OPS_MANAGE = "ops:manage"
@@ -89,6 +93,7 @@ _ANALYST = {
     P.DASHBOARDS_MANAGE,
     P.PAYMENTS_READ,
     P.PAYMENTS_CREATE,
+    P.CHANNELS_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -98,7 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: frozenset(
         _ANALYST
         | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ, P.PAYMENTS_CONFIGURE}
-        | {P.LENDING_MANAGE, P.LENDING_CANCEL}
+        | {P.LENDING_MANAGE, P.LENDING_CANCEL, P.CHANNELS_CONFIGURE}
     ),
     Role.FIELD_OFFICER: frozenset({P.APPLICATIONS_CREATE, P.APPLICATIONS_READ_OWN, P.BATCHES_CREATE, P.JOBS_READ}),
     Role.AUDITOR: frozenset(
@@ -110,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.LENDING_READ,
             P.PORTFOLIO_READ,
             P.PAYMENTS_READ,
+            P.CHANNELS_READ,
             P.MONITORING_READ,
             P.MODELS_READ,
             P.POLICY_READ,
