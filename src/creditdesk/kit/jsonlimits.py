@@ -44,7 +44,10 @@ def depth(data: bytes | str) -> int:
 
 def check_depth(data: bytes | str, limit: int = MAX_DEPTH) -> None:
     """Raise :class:`TooDeep` when the document nests deeper than ``limit``."""
-    if depth(data) > limit:
+    raw = data.encode() if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return  # fewer opening brackets than the limit, in strings or not: it cannot nest deeper (most bodies)
+    if depth(raw) > limit:
         raise TooDeep(limit)
 
 
