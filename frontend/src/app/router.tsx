@@ -21,6 +21,7 @@ const ApplicationDetailPage = lazy(() => import('@/features/applications/compone
 const ModelsPage = lazy(() => import('@/features/models/components/ModelsPage'));
 const ModelDetailPage = lazy(() => import('@/features/models/components/ModelDetailPage'));
 const PolicyPage = lazy(() => import('@/features/policy/components/PolicyPage'));
+const ContactPolicyPage = lazy(() => import('@/features/channels/components/ContactPolicyPage'));
 const MonitoringPage = lazy(() => import('@/features/monitoring/components/MonitoringPage'));
 const PortfolioPage = lazy(() => import('@/features/portfolio/components/PortfolioPage'));
 const LoanPage = lazy(() => import('@/features/portfolio/components/LoanPage'));
@@ -78,6 +79,7 @@ export const router = createBrowserRouter([
           { path: 'models', element: guarded('models:read', 'Model configuration', <ModelsPage />) },
           { path: 'models/:id', element: guarded('models:read', 'Model configuration', <ModelDetailPage />) },
           { path: 'policy', element: guarded('policy:read', 'Policy configuration', <PolicyPage />) },
+          { path: 'contact-policy', element: guarded('channels:read', 'The contact policy', <ContactPolicyPage />) },
           { path: 'monitoring', element: guarded('monitoring:read', 'Monitoring', <MonitoringPage />) },
           { path: 'portfolio', element: guarded('portfolio:read', 'The portfolio', <PortfolioPage />) },
           { path: 'loans/:id', element: guarded('portfolio:read', 'Loans', <LoanPage />) },
