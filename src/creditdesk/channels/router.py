@@ -1,13 +1,20 @@
-"""Channels routes: so far, the tenant's contact policy."""
+"""Channels routes: the tenant's contact policy; a borrower's consents and opt-outs."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from creditdesk.channels import service
-from creditdesk.channels.schemas import ContactPolicyRead, ContactPolicyUpdate
+from creditdesk.channels.schemas import (
+    ConsentCreate,
+    ConsentsRead,
+    ContactPolicyRead,
+    ContactPolicyUpdate,
+    OptIn,
+    OptOut,
+)
 from creditdesk.db import SessionDep
 from creditdesk.tenancy.deps import TenantAccess, TenantContext
 from creditdesk.tenancy.permissions import Permission as P
@@ -31,3 +38,48 @@ def update_contact_policy(
 ) -> ContactPolicyRead:
     """Replace the contact policy; it may only tighten RBI's rules (422 names each field that loosens them)."""
     return service.update_policy(session, tenant=ctx.tenant, data=data, actor=ctx.caller)
+
+
+BorrowerId = Annotated[str, Path(max_length=36, description="The borrower (customer) id")]
+CONSENTS = "/tenants/{tenant}/borrowers/{customer_id}"
+
+
+@router.get(f"{CONSENTS}/consents", response_model=ConsentsRead, operation_id="getBorrowerConsents")
+def get_consents(
+    customer_id: BorrowerId, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_READ)]
+) -> ConsentsRead:
+    """The borrower's consents and opt-outs as they stand, with the ledger they come from (newest first)."""
+    return service.get_consents(session, tenant=ctx.tenant, customer_id=customer_id)
+
+
+@router.post(f"{CONSENTS}/consents", status_code=201, response_model=ConsentsRead, operation_id="recordBorrowerConsent")
+def record_consent(
+    customer_id: BorrowerId,
+    data: ConsentCreate,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
+) -> ConsentsRead:
+    """Record that the borrower granted or withdrew consent to one purpose on one channel."""
+    return service.record_consent(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)
+
+
+@router.post(f"{CONSENTS}/opt-out", status_code=201, response_model=ConsentsRead, operation_id="optOutBorrower")
+def opt_out(
+    customer_id: BorrowerId,
+    data: OptOut,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
+) -> ConsentsRead:
+    """Opt the borrower out of a channel, or of all of them: no message of any purpose goes there any more."""
+    return service.opt_out(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)
+
+
+@router.post(f"{CONSENTS}/opt-in", status_code=201, response_model=ConsentsRead, operation_id="optInBorrower")
+def opt_in(
+    customer_id: BorrowerId,
+    data: OptIn,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
+) -> ConsentsRead:
+    """Record that the borrower asked to hear from us again (the evidence of their request is required)."""
+    return service.opt_in(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from creditdesk.channels.policy import ContactPolicy
+from creditdesk.channels.policy import Channel, ContactPolicy, Purpose
 
 #: what a tenant admin reads before letting WhatsApp carry collections content
 WHATSAPP_COLLECTIONS_WARNING = (
@@ -36,3 +37,65 @@ class ContactPolicyRead(ContactPolicy):
     whatsapp_collections_warning: str = WHATSAPP_COLLECTIONS_WARNING
     updated_at: datetime | None
     updated_by: str | None
+
+
+ConsentAction = Literal["granted", "withdrawn"]
+#: a channel, or every channel
+ChannelOrAll = Literal["sms", "whatsapp", "email", "voice", "all"]
+LedgerAction = Literal["granted", "withdrawn", "opted_out", "opted_in"]
+#: how a consent or opt-out reached us
+ConsentSource = Literal["portal", "api", "branch", "borrower_app", "sms_reply", "whatsapp_reply", "email", "voice"]
+
+
+class ConsentCreate(BaseModel):
+    """``POST …/borrowers/{id}/consents``: the borrower agreed to (or withdrew) one purpose on one channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    purpose: Purpose
+    action: ConsentAction
+    source: ConsentSource = "api"
+    evidence: str | None = Field(default=None, max_length=500, description="a message or call id, a form number")
+
+
+class OptOut(BaseModel):
+    """``POST …/borrowers/{id}/opt-out``: no more messages on a channel (or ``all``), whatever the purpose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: ChannelOrAll = "all"
+    source: ConsentSource = "api"
+    evidence: str | None = Field(default=None, max_length=500)
+
+
+class OptIn(BaseModel):
+    """``POST …/borrowers/{id}/opt-in``: the borrower asked to hear from us again; what shows it is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: ChannelOrAll = "all"
+    source: ConsentSource = "api"
+    evidence: str = Field(min_length=3, max_length=500, description="the borrower's request: a message id, a form")
+
+
+class ConsentEventRead(BaseModel):
+    """One entry of the ledger."""
+
+    id: str
+    channel: str
+    purpose: str | None
+    action: LedgerAction
+    source: str
+    evidence: str | None
+    recorded_by: str | None
+    created_at: datetime
+
+
+class ConsentsRead(BaseModel):
+    """A borrower's consents as they stand, and the ledger they come from (newest first)."""
+
+    customer_id: str
+    opted_out: list[str] = Field(description="channels the borrower opted out of; `all` for every channel")
+    consents: dict[str, list[str]] = Field(description="per channel, the purposes the borrower agreed to")
+    history: list[ConsentEventRead]

@@ -1,4 +1,4 @@
-"""Channels services: so far, reading and changing a tenant's contact policy.
+"""Channels services: a tenant's contact policy; the borrowers' consent ledger.
 
 Invariants:
 - A stored policy never loosens RBI's rules: ``policy.checked`` refuses it on the way in (422 naming each
@@ -8,6 +8,10 @@ Invariants:
 - Changes are serialised per tenant (the row is created once with an insert-or-nothing, then locked)
   and versioned: an editor that sends the version it read gets 409 when someone saved in between.
   Every change is audited with the fields it changed.
+- The consent ledger is append-only: nothing is updated or deleted; the latest entry per key decides
+  (:func:`contact_state` is what the contact policy reads). Opting out takes one call with no
+  evidence; opting back in needs what shows the borrower asked for it (DPDP Act: withdrawing consent
+  is as easy as giving it).
 """
 
 from __future__ import annotations
@@ -18,13 +22,23 @@ from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.audit.service import Actor
-from creditdesk.channels.models import ContactPolicyRecord
+from creditdesk.channels.models import ConsentEvent, ContactPolicyRecord
 from creditdesk.channels.policy import DEFAULT_POLICY, LIMITS, ContactPolicy, checked
-from creditdesk.channels.schemas import WHATSAPP_COLLECTIONS_WARNING, ContactPolicyRead, ContactPolicyUpdate
+from creditdesk.channels.schemas import (
+    WHATSAPP_COLLECTIONS_WARNING,
+    ConsentCreate,
+    ConsentEventRead,
+    ConsentsRead,
+    ContactPolicyRead,
+    ContactPolicyUpdate,
+    OptIn,
+    OptOut,
+)
 from creditdesk.db import insert_into, new_id, utcnow
 from creditdesk.errors import Conflict, ValidationFailed
+from creditdesk.portfolio.models import Customer
 from creditdesk.tenancy.models import Tenant
-from creditdesk.tenancy.scope import select_owned
+from creditdesk.tenancy.scope import get_owned, select_owned
 
 
 def _stored(session: Session, tenant_id: str, *, lock: bool = False) -> ContactPolicyRecord | None:
@@ -128,3 +142,148 @@ def _changed(before: ContactPolicy, after: ContactPolicy) -> list[str]:
     """The top-level fields that differ."""
     old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
     return sorted(name for name in new if old.get(name) != new[name])
+
+
+# -- the consent ledger ------------------------------------------------------------------------------
+
+#: the most ledger entries a read returns (a borrower's ledger is short; this bounds a pathological one)
+HISTORY_LIMIT = 500
+
+
+def _ledger(session: Session, tenant_id: str, customer_id: str) -> list[ConsentEvent]:
+    """The borrower's ledger, oldest first."""
+    stmt = (
+        select_owned(ConsentEvent, tenant_id)
+        .where(ConsentEvent.customer_id == customer_id)
+        .order_by(ConsentEvent.created_at, ConsentEvent.id)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+#: a borrower's ledger as the contact policy reads it: the channels opted out of, the consents per channel
+LedgerState = tuple[frozenset[str], dict[str, frozenset[str]]]
+
+
+def _state(events: list[ConsentEvent]) -> LedgerState:
+    """Opted-out channels (``all`` included) and consents per channel, from the ledger (the latest entry wins)."""
+    opted: dict[str, bool] = {}
+    granted: dict[tuple[str, str], bool] = {}
+    for e in events:
+        if e.purpose is None:
+            opted[e.channel] = e.action == "opted_out"
+        else:
+            granted[(e.channel, e.purpose)] = e.action == "granted"
+    consents: dict[str, set[str]] = {}
+    for (channel, purpose), yes in granted.items():
+        if yes:
+            consents.setdefault(channel, set()).add(purpose)
+    return frozenset(c for c, out in opted.items() if out), {c: frozenset(p) for c, p in consents.items()}
+
+
+def contact_state(
+    session: Session, *, tenant_id: str, customer_id: str
+) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """What the contact policy needs of a borrower's ledger: the channels opted out of, the consents per channel."""
+    return _state(_ledger(session, tenant_id, customer_id))
+
+
+def _consents_read(customer_id: str, events: list[ConsentEvent]) -> ConsentsRead:
+    opted_out, consents = _state(events)
+    history = [ConsentEventRead.model_validate(e, from_attributes=True) for e in reversed(events[-HISTORY_LIMIT:])]
+    return ConsentsRead(
+        customer_id=customer_id,
+        opted_out=sorted(opted_out),
+        consents={c: sorted(p) for c, p in sorted(consents.items())},
+        history=history,
+    )
+
+
+def get_consents(session: Session, *, tenant: Tenant, customer_id: str) -> ConsentsRead:
+    """A borrower's consents and ledger (404 for another tenant's borrower)."""
+    get_owned(session, Customer, customer_id, tenant.id, what="Borrower")
+    return _consents_read(customer_id, _ledger(session, tenant.id, customer_id))
+
+
+def _append(
+    session: Session,
+    *,
+    tenant: Tenant,
+    customer_id: str,
+    actor: Actor,
+    channel: str,
+    purpose: str | None,
+    action: str,
+    source: str,
+    evidence: str | None,
+) -> ConsentsRead:
+    get_owned(session, Customer, customer_id, tenant.id, what="Borrower")
+    event = ConsentEvent(
+        tenant_id=tenant.id,
+        customer_id=customer_id,
+        channel=channel,
+        purpose=purpose,
+        action=action,
+        source=source,
+        evidence=evidence,
+        recorded_by=actor.email or getattr(actor, "name", None) or actor.actor_type,
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"channels.consent_{action}",
+        tenant_id=tenant.id,
+        resource_type="customer",
+        resource_id=customer_id,
+        details={"channel": channel, "purpose": purpose, "source": source},
+        shard_key=customer_id,
+    )
+    return _consents_read(customer_id, _ledger(session, tenant.id, customer_id))
+
+
+def record_consent(
+    session: Session, *, tenant: Tenant, customer_id: str, data: ConsentCreate, actor: Actor
+) -> ConsentsRead:
+    """Grant or withdraw the borrower's consent to one purpose on one channel."""
+    return _append(
+        session,
+        tenant=tenant,
+        customer_id=customer_id,
+        actor=actor,
+        channel=data.channel,
+        purpose=data.purpose,
+        action=data.action,
+        source=data.source,
+        evidence=data.evidence,
+    )
+
+
+def opt_out(session: Session, *, tenant: Tenant, customer_id: str, data: OptOut, actor: Actor) -> ConsentsRead:
+    """No more messages to the borrower on a channel, or on any (a STOP reply comes here too)."""
+    return _append(
+        session,
+        tenant=tenant,
+        customer_id=customer_id,
+        actor=actor,
+        channel=data.channel,
+        purpose=None,
+        action="opted_out",
+        source=data.source,
+        evidence=data.evidence,
+    )
+
+
+def opt_in(session: Session, *, tenant: Tenant, customer_id: str, data: OptIn, actor: Actor) -> ConsentsRead:
+    """The borrower asked to hear from us again on a channel (or all); the evidence says how."""
+    return _append(
+        session,
+        tenant=tenant,
+        customer_id=customer_id,
+        actor=actor,
+        channel=data.channel,
+        purpose=None,
+        action="opted_in",
+        source=data.source,
+        evidence=data.evidence,
+    )

@@ -65,6 +65,8 @@ class Permission(StrEnum):
     CHANNELS_READ = "channels:read"
     #: channels: change the contact policy (later: providers and their credentials)
     CHANNELS_CONFIGURE = "channels:configure"
+    #: record a borrower's consent, opt-out or opt-in
+    CHANNELS_CONSENT = "channels:consent"
     AUDIT_READ = "audit:read"
     OPS_READ = "ops:read"
     OPS_MANAGE = "ops:manage"
@@ -94,6 +96,7 @@ _ANALYST = {
     P.PAYMENTS_READ,
     P.PAYMENTS_CREATE,
     P.CHANNELS_READ,
+    P.CHANNELS_CONSENT,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
