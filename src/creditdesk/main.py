@@ -31,6 +31,7 @@ from creditdesk.audit.service import record_unaudited_request
 from creditdesk.auth.principal import forget_api_keys
 from creditdesk.bureaus.router import mount_simulators
 from creditdesk.bureaus.runtime import get_runtime
+from creditdesk.channels.simulator import mount_simulators as mount_channel_simulators
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError, NotFound, Unauthorized
@@ -339,5 +340,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_simulators(app, settings)  # the simulated bureaus under /simulators, in demo/dev mode only
     mount_esign_simulator(app, settings)  # the simulated e-sign service under /simulators/esign, dev/demo
     mount_payment_simulator(app, settings)  # the simulated payment gateway under /simulators/payments, dev/demo
+    mount_channel_simulators(app, settings)  # the simulated SMS, WhatsApp and voice providers, dev/demo
     __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app

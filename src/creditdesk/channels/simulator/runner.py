@@ -1,0 +1,186 @@
+"""The simulators' request cycle: faults, the operation under the account's lock, the answer, the callbacks.
+
+Per-request fault headers (any API call of any simulator):
+
+- ``X-Sim-Fault``: ``500``/``502``/``503``/``504`` (answered at once, nothing applied), ``timeout`` (applied,
+  then the answer waits ``hang_ms`` — 5 s by default — so the client gives up first), ``lose-answer``
+  (applied, then 504 after ``hang_ms``);
+- ``X-Sim-Latency-Ms``, ``X-Sim-Hang-Ms``, ``X-Sim-Receipt-Duplicates``, ``X-Sim-Receipt-Order``
+  (``in_order``/``reverse``/``shuffle``), ``X-Sim-Receipt-Delay-Ms``: override the account's faults for
+  this call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+from urllib.parse import parse_qs
+
+import httpx
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from creditdesk.channels.simulator.state import Callback, ChannelFaults, Json, Outcome, SimAccount, SimError
+
+FAULT_HEADER = "x-sim-fault"
+FAULT_HEADERS = {
+    "x-sim-latency-ms": "latency_ms",
+    "x-sim-hang-ms": "hang_ms",
+    "x-sim-receipt-duplicates": "receipt_duplicates",
+    "x-sim-receipt-order": "receipt_order",
+    "x-sim-receipt-delay-ms": "receipt_delay_ms",
+}
+CALLBACK_TIMEOUT_S = 5.0
+MAX_BODY_BYTES = 256 * 1024
+A = TypeVar("A", bound=SimAccount)
+
+
+class ErrorShape(Protocol):
+    """How one simulated provider words its refusals."""
+
+    def bad_request(self, message: str) -> SimError:
+        """A 400 for a malformed request."""
+        ...
+
+    def server_error(self, status: int) -> SimError:
+        """A 5xx of an injected fault."""
+        ...
+
+
+def error_response(exc: SimError) -> JSONResponse:
+    """The provider-shaped answer of a refusal."""
+    return JSONResponse(exc.body, exc.status, exc.headers)
+
+
+def header_faults(request: Request, account: SimAccount, errors: ErrorShape) -> ChannelFaults | None:
+    """The account's faults with this request's ``X-Sim-…`` overrides, or None when it sends none."""
+    updates = {name: request.headers[h] for h, name in FAULT_HEADERS.items() if h in request.headers}
+    if not updates:
+        return None
+    with account.lock:
+        current = account.faults.model_dump()
+    try:
+        return ChannelFaults.model_validate({**current, **updates})
+    except ValidationError as exc:
+        raise errors.bad_request(f"invalid fault header: {exc.errors()[0]['msg']}") from None
+
+
+async def form_body(request: Request, errors: ErrorShape) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body as a dict (the last value of a repeated name)."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.bad_request("the request body is too large")
+    if raw and "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        raise errors.bad_request("send the parameters form-encoded (application/x-www-form-urlencoded)")
+    try:
+        parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise errors.bad_request("the request body is not UTF-8") from None
+    return {k: v[-1] for k, v in parsed.items()}
+
+
+async def json_body(request: Request, errors: ErrorShape) -> Json:
+    """A JSON object body."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.bad_request("the request body is too large")
+    if not raw:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise errors.bad_request("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise errors.bad_request("the request body must be a JSON object")
+    return body
+
+
+def deliver(account: SimAccount, callbacks: list[Callback], delay_s: float) -> None:
+    """POST each callback (signed already) to its URL, one after the other; record every attempt."""
+    with httpx.Client(timeout=CALLBACK_TIMEOUT_S, follow_redirects=False) as client:
+        for callback in callbacks:
+            if delay_s:
+                time.sleep(delay_s)
+            try:
+                response = client.post(callback.url, content=callback.body, headers=callback.headers)
+            except httpx.HTTPError as exc:
+                account.record_delivery(callback, None, type(exc).__name__)
+            else:
+                account.record_delivery(callback, response.status_code, None)
+
+
+def send_later(
+    background: BackgroundTasks, account: SimAccount, outcome: Outcome, faults: ChannelFaults | None
+) -> None:
+    """Queue the outcome's callbacks (duplicated and reordered as the faults say) after the answer."""
+    if not outcome.callbacks:
+        return
+    with account.lock:
+        batch = account.batch(outcome.callbacks, faults)
+        delay_s = (faults or account.faults).receipt_delay_ms / 1000
+    background.add_task(deliver, account, batch, delay_s)
+
+
+async def run(
+    request: Request,
+    background: BackgroundTasks,
+    account: SimAccount,
+    errors: ErrorShape,
+    parse: Callable[[Request, ErrorShape], Awaitable[Json | dict[str, str]]],
+    op: Callable[[Json], Outcome],
+) -> JSONResponse:
+    """Suffer the faults, parse, apply ``op`` under the account's lock, answer, then send the callbacks."""
+    try:
+        override = header_faults(request, account, errors)
+        plan = account.plan_faults(override, request.headers.get(FAULT_HEADER))
+        if plan.latency_s:
+            await asyncio.sleep(plan.latency_s)
+        if plan.fail_status is not None:
+            raise errors.server_error(plan.fail_status)
+        body = dict(await parse(request, errors))
+        with account.lock:
+            outcome = op(body)
+    except SimError as exc:
+        return error_response(exc)
+    send_later(background, account, outcome, override)
+    if plan.hang_s:
+        await asyncio.sleep(plan.hang_s)
+    if plan.lose_answer:
+        return error_response(errors.server_error(504))
+    return JSONResponse(outcome.body, outcome.status)
+
+
+def add_control_routes(router: APIRouter, path: str, lookup: Callable[[str], SimAccount | None], what: str) -> None:
+    """``GET``/``PUT {path}/faults`` and ``GET {path}/deliveries`` for the account named by ``{key}``."""
+
+    def missing(key: str) -> JSONResponse:
+        return JSONResponse({"detail": f"no {what} {key}"}, 404)
+
+    async def get_faults(key: str) -> JSONResponse:
+        account = lookup(key)
+        if account is None:
+            return missing(key)
+        with account.lock:
+            return JSONResponse(account.faults.model_dump())
+
+    async def put_faults(key: str, faults: ChannelFaults) -> JSONResponse:
+        account = lookup(key)
+        if account is None:
+            return missing(key)
+        with account.lock:
+            account.faults = faults.model_copy()
+        return JSONResponse(faults.model_dump())
+
+    async def deliveries(key: str) -> JSONResponse:
+        account = lookup(key)
+        if account is None:
+            return missing(key)
+        with account.lock:
+            return JSONResponse({"count": len(account.deliveries), "items": list(account.deliveries)})
+
+    router.add_api_route(f"{path}/faults", get_faults, methods=["GET"], name=f"{what}_faults")
+    router.add_api_route(f"{path}/faults", put_faults, methods=["PUT"], name=f"{what}_set_faults")
+    router.add_api_route(f"{path}/deliveries", deliveries, methods=["GET"], name=f"{what}_deliveries")
