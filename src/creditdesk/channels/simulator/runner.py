@@ -13,8 +13,11 @@ Per-request fault headers (any API call of any simulator):
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import copy
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, TypeVar
 from urllib.parse import parse_qs
 
@@ -24,6 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from creditdesk.channels.simulator.state import Callback, ChannelFaults, Json, Outcome, SimAccount, SimError
+from creditdesk.kit.crypto import constant_time_equals
 
 FAULT_HEADER = "x-sim-fault"
 FAULT_HEADERS = {
@@ -53,6 +57,18 @@ class ErrorShape(Protocol):
 def error_response(exc: SimError) -> JSONResponse:
     """The provider-shaped answer of a refusal."""
     return JSONResponse(exc.body, exc.status, exc.headers)
+
+
+def basic_auth_matches(request: Request, key: str, token: str) -> bool:
+    """Whether the request carries ``key`` and ``token`` in HTTP basic auth (compared in constant time)."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        sent_key, _, sent_token = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        sent_key, sent_token = "", ""
+    return constant_time_equals(sent_key, key) and constant_time_equals(sent_token, token)
 
 
 def header_faults(request: Request, account: SimAccount, errors: ErrorShape) -> ChannelFaults | None:
@@ -151,6 +167,53 @@ async def run(
     if plan.lose_answer:
         return error_response(errors.server_error(504))
     return JSONResponse(outcome.body, outcome.status)
+
+
+async def run_authenticated(
+    request: Request,
+    background: BackgroundTasks,
+    authenticate: Callable[[], A],
+    errors: ErrorShape,
+    parse: Callable[[Request, ErrorShape], Awaitable[Json | dict[str, str]]],
+    op: Callable[[A, Json], Outcome],
+) -> JSONResponse:
+    """:func:`run` for the account ``authenticate`` gives (its refusal answered as it is)."""
+    try:
+        account = authenticate()
+    except SimError as exc:
+        return error_response(exc)
+    return await run(request, background, account, errors, parse, lambda body: op(account, body))
+
+
+def add_sandbox_route(router: APIRouter, credentials: dict[str, str]) -> None:
+    """``GET /sandbox-credentials``: the sandbox account's credentials and the simulator's base URL."""
+
+    async def sandbox_credentials(request: Request) -> dict[str, str]:
+        base = str(request.url).split("?")[0].removesuffix("/sandbox-credentials")
+        return {**credentials, "base_url": base}
+
+    router.add_api_route("/sandbox-credentials", sandbox_credentials, methods=["GET"])
+
+
+def add_list_route(
+    router: APIRouter,
+    path: str,
+    lookup: Callable[[str], A | None],
+    what: str,
+    items: Callable[[A], Iterable[Json]],
+    name: str,
+) -> None:
+    """``GET {path}``: a copy of what ``items`` gives for the account named by ``{key}``."""
+
+    async def list_items(key: str) -> JSONResponse:
+        account = lookup(key)
+        if account is None:
+            return JSONResponse({"detail": f"no {what} {key}"}, 404)
+        with account.lock:
+            found = [copy.deepcopy(item) for item in items(account)]
+        return JSONResponse({"count": len(found), "items": found})
+
+    router.add_api_route(path, list_items, methods=["GET"], name=name)
 
 
 def add_control_routes(router: APIRouter, path: str, lookup: Callable[[str], SimAccount | None], what: str) -> None:

@@ -28,15 +28,11 @@ account's virtual number: the reply goes, signed, to the account's ``inbound_url
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import random
 import re
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -46,15 +42,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from creditdesk.channels.providers import SIGNATURE_HEADER, format_ist, is_gsm7, sign, sms_segments
 from creditdesk.channels.simulator import runner
 from creditdesk.channels.simulator.state import (
+    AccountRegistry,
     Callback,
+    ConfiguredAccount,
     Json,
     Outcome,
     ReferenceConflict,
-    SimAccount,
     SimError,
     number_rule,
 )
-from creditdesk.kit.crypto import constant_time_equals
 
 PREFIX = "/simulators/sms"
 SANDBOX_SID = "creditdesk-sandbox"
@@ -73,14 +69,19 @@ EXPIRED = ("expired", 23090, "EXPIRED_ABSENT_SUBSCRIBER")
 DLT_MISMATCH = ("failed", 23082, "FAILED_DLT_TEMPLATE")
 
 
-class SmsSetup(BaseModel):
-    """An SMS account's settings (``PUT /simulators/sms/accounts/{sid}``)."""
+class ExotelSetup(BaseModel):
+    """What every Exotel-shaped account (SMS, voice) is set up with: API key and token, webhook secret."""
 
     model_config = ConfigDict(extra="forbid")
 
     api_key: str = Field(min_length=4, max_length=200)
     api_token: str = Field(min_length=8, max_length=200)
     webhook_secret: str = Field(min_length=8, max_length=200)
+
+
+class SmsSetup(ExotelSetup):
+    """An SMS account's settings (``PUT /simulators/sms/accounts/{sid}``)."""
+
     inbound_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     virtual_number: str = Field(default=SANDBOX_VIRTUAL_NUMBER, pattern=r"^\+\d{8,15}$")
     dlt_templates: dict[str, str] = Field(default_factory=dict, max_length=1000)
@@ -114,47 +115,30 @@ class ExotelErrors:
 
 
 ERRORS = ExotelErrors()
+E = TypeVar("E", bound=ConfiguredAccount[Any])
 
 
 @dataclass(kw_only=True)
-class SmsAccount(SimAccount):
+class SmsAccount(ConfiguredAccount[SmsSetup]):
     """One simulated SMS account (keyed by its sid)."""
 
-    setup: SmsSetup
     messages: dict[str, Json] = field(default_factory=dict)
     inbound: list[Json] = field(default_factory=list)
 
 
 @dataclass
-class SmsSimulator:
+class SmsSimulator(AccountRegistry[SmsAccount, SmsSetup]):
     """The simulated SMS gateway: accounts by sid (the sandbox account exists from the start)."""
 
-    seed: int = 0
-    now: Callable[[], float] = time.time
-    accounts: dict[str, SmsAccount] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    channel = "sms"
 
     def __post_init__(self) -> None:
         sandbox = SmsSetup(api_key=SANDBOX_API_KEY, api_token=SANDBOX_API_TOKEN, webhook_secret=SANDBOX_WEBHOOK_SECRET)
         self.configure(SANDBOX_SID, sandbox)
 
-    def configure(self, sid: str, setup: SmsSetup) -> SmsAccount:
-        """Create the account ``sid`` or replace its settings (its messages are kept)."""
-        with self.lock:
-            account = self.accounts.get(sid)
-            if account is None:
-                rng = random.Random(f"{self.seed}:sms:{sid}")  # noqa: S311 - ids, not secrets
-                account = SmsAccount(key=sid, rng=rng, now=self.now, seed=self.seed, setup=setup)
-                self.accounts[sid] = account
-            else:
-                with account.lock:
-                    account.setup = setup
-            return account
-
-    def account(self, sid: str) -> SmsAccount | None:
-        """The account ``sid``, if any."""
-        with self.lock:
-            return self.accounts.get(sid)
+    def new_account(self, key: str, rng: random.Random, setup: SmsSetup) -> SmsAccount:
+        """A new SMS account."""
+        return SmsAccount(key=key, rng=rng, now=self.now, seed=self.seed, setup=setup)
 
 
 # -- operations (under the account's lock; no I/O) ---------------------------------------------------
@@ -320,19 +304,10 @@ def inbound(account: SmsAccount, reply: InboundSms) -> Outcome:
 # -- routes -------------------------------------------------------------------------------------------
 
 
-def authenticate(sim: SmsSimulator, sid: str, request: Request) -> SmsAccount:
-    """The account ``sid`` when the request carries its API key and token (HTTP basic)."""
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    try:
-        key, _, token = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        key, token = "", ""
-    account = sim.account(sid) if scheme.lower() == "basic" else None
-    if (
-        account is None
-        or not constant_time_equals(key, account.setup.api_key)
-        or not constant_time_equals(token, account.setup.api_token)
-    ):
+def authenticate(sim: AccountRegistry[E, Any], sid: str, request: Request) -> E:
+    """The Exotel-shaped account ``sid`` when the request carries its API key and token (HTTP basic)."""
+    account = sim.account(sid)
+    if account is None or not runner.basic_auth_matches(request, account.setup.api_key, account.setup.api_token):
         raise ERRORS.error(401, "Authentication failed: check the API key and token")
     return account
 
@@ -343,51 +318,42 @@ def build_router(sim: SmsSimulator, *, include_in_schema: bool = False) -> APIRo
 
     @router.post("/v1/Accounts/{sid}/Sms/send.json")
     async def send_sms(sid: str, request: Request, background: BackgroundTasks) -> JSONResponse:
-        try:
-            account = authenticate(sim, sid, request)
-        except SimError as exc:
-            return runner.error_response(exc)
-        return await runner.run(
-            request, background, account, ERRORS, runner.form_body, lambda form: send(account, form)
+        return await runner.run_authenticated(
+            request, background, lambda: authenticate(sim, sid, request), ERRORS, runner.form_body, send
         )
 
     @router.get("/v1/Accounts/{sid}/SMS/Messages/{sms_sid}.json")
     async def get_sms(sid: str, sms_sid: str, request: Request, background: BackgroundTasks) -> JSONResponse:
-        try:
-            account = authenticate(sim, sid, request)
-        except SimError as exc:
-            return runner.error_response(exc)
-        return await runner.run(
-            request, background, account, ERRORS, runner.json_body, lambda _: fetch(account, sms_sid)
+        return await runner.run_authenticated(
+            request,
+            background,
+            lambda: authenticate(sim, sid, request),
+            ERRORS,
+            runner.json_body,
+            lambda account, _: fetch(account, sms_sid),
         )
 
     # -- control ------------------------------------------------------------------------------------
 
-    @router.get("/sandbox-credentials")
-    async def sandbox_credentials(request: Request) -> dict[str, str]:
-        base = str(request.url).split("?")[0].removesuffix("/sandbox-credentials")
-        return {
+    runner.add_sandbox_route(
+        router,
+        {
             "account_sid": SANDBOX_SID,
             "api_key": SANDBOX_API_KEY,
             "api_token": SANDBOX_API_TOKEN,
             "webhook_secret": SANDBOX_WEBHOOK_SECRET,
             "virtual_number": SANDBOX_VIRTUAL_NUMBER,
-            "base_url": base,
-        }
+        },
+    )
 
     @router.put("/accounts/{sid}")
     async def put_account(sid: str, setup: SmsSetup) -> JSONResponse:
         sim.configure(sid, setup)
         return JSONResponse({"account_sid": sid, "inbound_url": setup.inbound_url})
 
-    @router.get("/accounts/{sid}/messages")
-    async def list_messages(sid: str) -> JSONResponse:
-        account = sim.account(sid)
-        if account is None:
-            return JSONResponse({"detail": f"no account {sid}"}, 404)
-        with account.lock:
-            items = [copy.deepcopy(m) for m in account.messages.values()]
-        return JSONResponse({"count": len(items), "items": items})
+    runner.add_list_route(
+        router, "/accounts/{key}/messages", sim.account, "account", lambda a: a.messages.values(), "list_messages"
+    )
 
     @router.post("/accounts/{sid}/inbound")
     async def post_inbound(sid: str, reply: InboundSms, background: BackgroundTasks) -> JSONResponse:

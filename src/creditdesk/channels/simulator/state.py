@@ -27,9 +27,10 @@ import json
 import random
 import string
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -195,6 +196,52 @@ class SimAccount:
             self.deliveries.append(
                 {"url": callback.url, "label": callback.label, "status_code": status_code, "error": error}
             )
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+@dataclass(kw_only=True)
+class ConfiguredAccount(SimAccount, Generic[S]):
+    """A simulated account with its settings (as ``PUT …/accounts/{key}`` gave them)."""
+
+    setup: S
+
+
+A = TypeVar("A", bound=ConfiguredAccount[Any])
+
+
+@dataclass
+class AccountRegistry(Generic[A, S]):
+    """One simulator's accounts by key; each account's generator is seeded ``<seed>:<channel>:<key>``."""
+
+    channel: ClassVar[str]
+    seed: int = 0
+    now: Callable[[], float] = time.time
+    accounts: dict[str, A] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def new_account(self, key: str, rng: random.Random, setup: S) -> A:
+        """A new account of this simulator's kind."""
+        raise NotImplementedError
+
+    def configure(self, key: str, setup: S) -> A:
+        """Create the account ``key`` or replace its settings (what it has made is kept)."""
+        with self.lock:
+            account = self.accounts.get(key)
+            if account is None:
+                rng = random.Random(f"{self.seed}:{self.channel}:{key}")  # noqa: S311 - ids, not secrets
+                account = self.new_account(key, rng, setup)
+                self.accounts[key] = account
+            else:
+                with account.lock:
+                    account.setup = setup
+            return account
+
+    def account(self, key: str) -> A | None:
+        """The account ``key``, if any."""
+        with self.lock:
+            return self.accounts.get(key)
 
 
 class ReferenceConflict(Exception):

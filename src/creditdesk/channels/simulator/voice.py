@@ -26,36 +26,29 @@ Control (no auth, dev/demo only): ``GET /sandbox-credentials``, ``PUT /accounts/
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import random
 import re
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from creditdesk.channels.providers import SIGNATURE_HEADER, format_ist, sign
 from creditdesk.channels.simulator import runner
-from creditdesk.channels.simulator.sms import ExotelErrors
+from creditdesk.channels.simulator.sms import ERRORS, ExotelSetup, authenticate
 from creditdesk.channels.simulator.state import (
+    AccountRegistry,
     Callback,
+    ConfiguredAccount,
     Json,
     Outcome,
     ReferenceConflict,
-    SimAccount,
-    SimError,
     last_digit,
     number_rule,
 )
 from creditdesk.channels.voice import IvrScript
-from creditdesk.kit.crypto import constant_time_equals
 
 PREFIX = "/simulators/voice"
 SANDBOX_SID = "creditdesk-sandbox"
@@ -64,35 +57,24 @@ SANDBOX_API_TOKEN = "sim-voice-api-token-0001"
 SANDBOX_WEBHOOK_SECRET = "sim-voice-webhook-secret-0001"
 SANDBOX_CALLER_ID = "+918047100300"
 _MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
-ERRORS = ExotelErrors()
 
 
-class VoiceSetup(BaseModel):
+class VoiceSetup(ExotelSetup):
     """A voice account's settings (``PUT /simulators/voice/accounts/{sid}``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    api_key: str = Field(min_length=4, max_length=200)
-    api_token: str = Field(min_length=8, max_length=200)
-    webhook_secret: str = Field(min_length=8, max_length=200)
 
 
 @dataclass(kw_only=True)
-class VoiceAccount(SimAccount):
+class VoiceAccount(ConfiguredAccount[VoiceSetup]):
     """One simulated voice account (keyed by its sid)."""
 
-    setup: VoiceSetup
     calls: dict[str, Json] = field(default_factory=dict)
 
 
 @dataclass
-class VoiceSimulator:
+class VoiceSimulator(AccountRegistry[VoiceAccount, VoiceSetup]):
     """The simulated voice gateway: accounts by sid (the sandbox account exists from the start)."""
 
-    seed: int = 0
-    now: Callable[[], float] = time.time
-    accounts: dict[str, VoiceAccount] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    channel = "voice"
 
     def __post_init__(self) -> None:
         sandbox = VoiceSetup(
@@ -100,23 +82,9 @@ class VoiceSimulator:
         )
         self.configure(SANDBOX_SID, sandbox)
 
-    def configure(self, sid: str, setup: VoiceSetup) -> VoiceAccount:
-        """Create the account ``sid`` or replace its settings (its calls are kept)."""
-        with self.lock:
-            account = self.accounts.get(sid)
-            if account is None:
-                rng = random.Random(f"{self.seed}:voice:{sid}")  # noqa: S311 - ids, not secrets
-                account = VoiceAccount(key=sid, rng=rng, now=self.now, seed=self.seed, setup=setup)
-                self.accounts[sid] = account
-            else:
-                with account.lock:
-                    account.setup = setup
-            return account
-
-    def account(self, sid: str) -> VoiceAccount | None:
-        """The account ``sid``, if any."""
-        with self.lock:
-            return self.accounts.get(sid)
+    def new_account(self, key: str, rng: random.Random, setup: VoiceSetup) -> VoiceAccount:
+        """A new voice account."""
+        return VoiceAccount(key=key, rng=rng, now=self.now, seed=self.seed, setup=setup)
 
 
 # -- operations (under the account's lock; no I/O) ---------------------------------------------------
@@ -261,70 +229,46 @@ def fetch(account: VoiceAccount, call_sid: str) -> Outcome:
 # -- routes -------------------------------------------------------------------------------------------
 
 
-def authenticate(sim: VoiceSimulator, sid: str, request: Request) -> VoiceAccount:
-    """The account ``sid`` when the request carries its API key and token (HTTP basic)."""
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    try:
-        key, _, token = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        key, token = "", ""
-    account = sim.account(sid) if scheme.lower() == "basic" else None
-    if (
-        account is None
-        or not constant_time_equals(key, account.setup.api_key)
-        or not constant_time_equals(token, account.setup.api_token)
-    ):
-        raise ERRORS.error(401, "Authentication failed: check the API key and token")
-    return account
-
-
 def build_router(sim: VoiceSimulator, *, include_in_schema: bool = False) -> APIRouter:
     """The simulated voice gateway's routes (prefix ``/simulators/voice``)."""
     router = APIRouter(prefix=PREFIX, tags=["simulator: voice"], include_in_schema=include_in_schema)
 
     @router.post("/v1/Accounts/{sid}/Calls/connect.json")
     async def connect_call(sid: str, request: Request, background: BackgroundTasks) -> JSONResponse:
-        try:
-            account = authenticate(sim, sid, request)
-        except SimError as exc:
-            return runner.error_response(exc)
-        return await runner.run(request, background, account, ERRORS, runner.form_body, lambda f: connect(account, f))
+        return await runner.run_authenticated(
+            request, background, lambda: authenticate(sim, sid, request), ERRORS, runner.form_body, connect
+        )
 
     @router.get("/v1/Accounts/{sid}/Calls/{call_sid}.json")
     async def get_call(sid: str, call_sid: str, request: Request, background: BackgroundTasks) -> JSONResponse:
-        try:
-            account = authenticate(sim, sid, request)
-        except SimError as exc:
-            return runner.error_response(exc)
-        return await runner.run(
-            request, background, account, ERRORS, runner.json_body, lambda _: fetch(account, call_sid)
+        return await runner.run_authenticated(
+            request,
+            background,
+            lambda: authenticate(sim, sid, request),
+            ERRORS,
+            runner.json_body,
+            lambda account, _: fetch(account, call_sid),
         )
 
-    @router.get("/sandbox-credentials")
-    async def sandbox_credentials(request: Request) -> dict[str, str]:
-        base = str(request.url).split("?")[0].removesuffix("/sandbox-credentials")
-        return {
+    runner.add_sandbox_route(
+        router,
+        {
             "account_sid": SANDBOX_SID,
             "api_key": SANDBOX_API_KEY,
             "api_token": SANDBOX_API_TOKEN,
             "webhook_secret": SANDBOX_WEBHOOK_SECRET,
             "caller_id": SANDBOX_CALLER_ID,
-            "base_url": base,
-        }
+        },
+    )
 
     @router.put("/accounts/{sid}")
     async def put_account(sid: str, setup: VoiceSetup) -> JSONResponse:
         sim.configure(sid, setup)
         return JSONResponse({"account_sid": sid})
 
-    @router.get("/accounts/{sid}/calls")
-    async def list_calls(sid: str) -> JSONResponse:
-        account = sim.account(sid)
-        if account is None:
-            return JSONResponse({"detail": f"no account {sid}"}, 404)
-        with account.lock:
-            items = [copy.deepcopy(c) for c in account.calls.values()]
-        return JSONResponse({"count": len(items), "items": items})
+    runner.add_list_route(
+        router, "/accounts/{key}/calls", sim.account, "account", lambda a: a.calls.values(), "list_calls"
+    )
 
     runner.add_control_routes(router, "/accounts/{key}", sim.account, "account")
     return router

@@ -29,14 +29,10 @@ Control (no auth, dev/demo only): ``GET /sandbox-credentials``; ``PUT /apps/{pho
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import random
 import re
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +43,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from creditdesk.channels.providers import WHATSAPP_SIGNATURE_HEADER, WHATSAPP_WINDOW, sign
 from creditdesk.channels.simulator import runner
 from creditdesk.channels.simulator.state import (
+    AccountRegistry,
     Callback,
+    ConfiguredAccount,
     Json,
     Outcome,
     ReferenceConflict,
-    SimAccount,
     SimError,
     number_rule,
 )
@@ -159,10 +156,9 @@ ERRORS = GraphErrors()
 
 
 @dataclass(kw_only=True)
-class WhatsAppAccount(SimAccount):
+class WhatsAppAccount(ConfiguredAccount[WhatsAppSetup]):
     """One simulated WhatsApp Business number (keyed by its phone number id)."""
 
-    setup: WhatsAppSetup
     messages: dict[str, Json] = field(default_factory=dict)
     #: wa_id → the Unix time of the user's last message to this number (opens the 24-hour window)
     last_inbound: dict[str, float] = field(default_factory=dict)
@@ -174,36 +170,19 @@ class WhatsAppAccount(SimAccount):
 
 
 @dataclass
-class WhatsAppSimulator:
+class WhatsAppSimulator(AccountRegistry[WhatsAppAccount, WhatsAppSetup]):
     """The simulated Cloud API: numbers by phone number id (the sandbox number exists from the start)."""
 
-    seed: int = 0
-    now: Callable[[], float] = time.time
-    accounts: dict[str, WhatsAppAccount] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    channel = "whatsapp"
 
     def __post_init__(self) -> None:
         self.configure(
             SANDBOX_PHONE_NUMBER_ID, WhatsAppSetup(access_token=SANDBOX_ACCESS_TOKEN, app_secret=SANDBOX_APP_SECRET)
         )
 
-    def configure(self, phone_number_id: str, setup: WhatsAppSetup) -> WhatsAppAccount:
-        """Create the number or replace its settings (its messages and windows are kept)."""
-        with self.lock:
-            account = self.accounts.get(phone_number_id)
-            if account is None:
-                rng = random.Random(f"{self.seed}:whatsapp:{phone_number_id}")  # noqa: S311 - ids, not secrets
-                account = WhatsAppAccount(key=phone_number_id, rng=rng, now=self.now, seed=self.seed, setup=setup)
-                self.accounts[phone_number_id] = account
-            else:
-                with account.lock:
-                    account.setup = setup
-            return account
-
-    def account(self, phone_number_id: str) -> WhatsAppAccount | None:
-        """The number's account, if any."""
-        with self.lock:
-            return self.accounts.get(phone_number_id)
+    def new_account(self, key: str, rng: random.Random, setup: WhatsAppSetup) -> WhatsAppAccount:
+        """A new WhatsApp number."""
+        return WhatsAppAccount(key=key, rng=rng, now=self.now, seed=self.seed, setup=setup)
 
 
 # -- operations (under the account's lock; no I/O) ---------------------------------------------------
@@ -428,17 +407,16 @@ def build_router(sim: WhatsAppSimulator, *, include_in_schema: bool = False) -> 
     """The simulated Cloud API's routes (prefix ``/simulators/whatsapp``)."""
     router = APIRouter(prefix=PREFIX, tags=["simulator: whatsapp"], include_in_schema=include_in_schema)
 
-    @router.get("/sandbox-credentials")
-    async def sandbox_credentials(request: Request) -> dict[str, str]:
-        base = str(request.url).split("?")[0].removesuffix("/sandbox-credentials")
-        return {
+    runner.add_sandbox_route(
+        router,
+        {
             "phone_number_id": SANDBOX_PHONE_NUMBER_ID,
             "waba_id": SANDBOX_WABA_ID,
             "access_token": SANDBOX_ACCESS_TOKEN,
             "app_secret": SANDBOX_APP_SECRET,
             "display_phone_number": SANDBOX_DISPLAY_NUMBER,
-            "base_url": base,
-        }
+        },
+    )
 
     @router.put("/apps/{phone_number_id}")
     async def put_app(phone_number_id: str, setup: WhatsAppSetup) -> JSONResponse:
@@ -447,14 +425,9 @@ def build_router(sim: WhatsAppSimulator, *, include_in_schema: bool = False) -> 
         sim.configure(phone_number_id, setup)
         return JSONResponse({"phone_number_id": phone_number_id, "webhook_url": setup.webhook_url})
 
-    @router.get("/apps/{phone_number_id}/messages")
-    async def list_messages(phone_number_id: str) -> JSONResponse:
-        account = sim.account(phone_number_id)
-        if account is None:
-            return JSONResponse({"detail": f"no app {phone_number_id}"}, 404)
-        with account.lock:
-            items = [copy.deepcopy(m) for m in account.messages.values()]
-        return JSONResponse({"count": len(items), "items": items})
+    runner.add_list_route(
+        router, "/apps/{key}/messages", sim.account, "app", lambda a: a.messages.values(), "list_messages"
+    )
 
     @router.post("/apps/{phone_number_id}/inbound")
     async def post_inbound(phone_number_id: str, reply: InboundWhatsApp, background: BackgroundTasks) -> JSONResponse:
@@ -474,10 +447,8 @@ def build_router(sim: WhatsAppSimulator, *, include_in_schema: bool = False) -> 
     ) -> JSONResponse:
         if not _VERSION.match(version):
             return runner.error_response(ERRORS.error(400, 2500, f"Unknown path components: /{version}"))
-        try:
-            account = authenticate(sim, phone_number_id, request)
-        except SimError as exc:
-            return runner.error_response(exc)
-        return await runner.run(request, background, account, ERRORS, runner.json_body, lambda b: send(account, b))
+        return await runner.run_authenticated(
+            request, background, lambda: authenticate(sim, phone_number_id, request), ERRORS, runner.json_body, send
+        )
 
     return router
