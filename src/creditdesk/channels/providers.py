@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 from urllib.parse import parse_qs
 
 import httpx
@@ -331,28 +331,43 @@ def _reference(reference: str) -> str:
     return reference
 
 
-class _Connector:
+class _ConnectorConfig(Protocol):
+    """What every connector's config has."""
+
+    @property
+    def tenant_id(self) -> str: ...
+
+    @property
+    def timeout_s(self) -> float: ...
+
+    @property
+    def retry_sends(self) -> bool: ...
+
+
+C = TypeVar("C", bound=_ConnectorConfig)
+
+
+class _Connector(Generic[C]):
     """httpx + retries + the (tenant, channel) breaker, and the mapping of failures to channel errors."""
 
     channel: ClassVar[Channel]
 
     def __init__(
         self,
+        config: C,
         *,
-        tenant_id: str,
-        timeout_s: float,
-        retry_sends: bool,
-        client: httpx.Client | None,
-        retry: RetryPolicy | None,
-        breakers: BreakerRegistry | None,
-        sleep: Callable[[float], None],
+        client: httpx.Client | None = None,
+        retry: RetryPolicy | None = None,
+        breakers: BreakerRegistry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.config = config
         self._client = client or httpx.Client(follow_redirects=False)
-        self._timeout = httpx.Timeout(timeout_s)
+        self._timeout = httpx.Timeout(config.timeout_s)
         self._retrying = ResilientCaller(breakers=breakers, retry=retry or RetryPolicy(), sleep=sleep)
         self._once = ResilientCaller(breakers=breakers, retry=NO_RETRY, sleep=sleep)
-        self._retry_sends = retry_sends
-        self._breaker_key = (tenant_id, f"channels:{self.channel}")
+        self._retry_sends = config.retry_sends
+        self._breaker_key = (config.tenant_id, f"channels:{self.channel}")
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -408,29 +423,77 @@ class _Connector:
         )
 
 
-def _exotel_refusal(channel: Channel, status: int, data: Any) -> ChannelError:
-    """An Exotel error answer (``{"RestException": {"Status", "Code", "Message"}}``) as a channel error."""
-    found = data.get("RestException") if isinstance(data, dict) else None
-    code = str(found["Code"]) if isinstance(found, dict) and found.get("Code") is not None else None
-    message = str(found.get("Message")) if isinstance(found, dict) else f"HTTP {status}"
-    if status in (401, 403):
-        return ChannelAuthError(
-            f"the {channel} provider refused the API key and token", provider=channel, provider_code=code
+class _ExotelConfig(_ConnectorConfig, Protocol):
+    """What an Exotel-shaped account's config has."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def account_sid(self) -> str: ...
+
+    @property
+    def api_key(self) -> str: ...
+
+    @property
+    def api_token(self) -> str: ...
+
+
+X = TypeVar("X", bound=_ExotelConfig)
+
+
+class _ExotelConnector(_Connector[X]):
+    """Exotel's API shape: HTTP basic auth with the API key and token, form-encoded POSTs, ``RestException``."""
+
+    def _post_form(self, path: str, form: dict[str, str]) -> dict[str, Any]:
+        """POST ``form`` to ``{base_url}/v1/Accounts/{account_sid}/{path}``."""
+        cfg = self.config
+        url = f"{cfg.base_url}/v1/Accounts/{cfg.account_sid}/{path}"
+        return self._post(url, headers={"Authorization": _basic(cfg.api_key, cfg.api_token)}, data=form)
+
+    def _refusal(self, status: int, data: Any) -> ChannelError:
+        """An Exotel error answer (``{"RestException": {"Status", "Code", "Message"}}``) as a channel error."""
+        channel = self.channel
+        found = data.get("RestException") if isinstance(data, dict) else None
+        code = str(found["Code"]) if isinstance(found, dict) and found.get("Code") is not None else None
+        message = str(found.get("Message")) if isinstance(found, dict) else f"HTTP {status}"
+        if status in (401, 403):
+            return ChannelAuthError(
+                f"the {channel} provider refused the API key and token", provider=channel, provider_code=code
+            )
+        if status == 404:
+            return ChannelNotFound(message, provider=channel, provider_code=code)
+        if status == 429:
+            return ChannelThrottled(
+                f"the {channel} provider is throttling: {message}", provider=channel, provider_code=code
+            )
+        return ChannelRejected(
+            f"the {channel} provider refused the request: {message}", provider=channel, provider_code=code
         )
-    if status == 404:
-        return ChannelNotFound(message, provider=channel, provider_code=code)
-    if status == 429:
-        return ChannelThrottled(
-            f"the {channel} provider is throttling: {message}", provider=channel, provider_code=code
-        )
-    return ChannelRejected(
-        f"the {channel} provider refused the request: {message}", provider=channel, provider_code=code
-    )
 
 
 def _basic(key: str, token: str) -> str:
     """The ``Authorization`` header of HTTP basic auth with the API key and token."""
     return "Basic " + base64.b64encode(f"{key}:{token}".encode()).decode()
+
+
+def _check_timeout(timeout_s: float) -> None:
+    if not 0 < timeout_s <= 120:
+        raise ValueError("timeout_s must be in (0, 120]")
+
+
+def _exotel_urls(config: SmsConfig | VoiceConfig) -> None:
+    """Normalise an Exotel-shaped config's base and callback URLs (in ``__post_init__``)."""
+    object.__setattr__(config, "base_url", _http_url(config.base_url))
+    if config.status_callback_url is not None:
+        object.__setattr__(config, "status_callback_url", _http_url(config.status_callback_url, "status_callback_url"))
+
+
+def _exotel_credentials(config: SmsConfig | VoiceConfig) -> None:
+    """Check an Exotel-shaped config's credentials and timeout (in ``__post_init__``)."""
+    if not config.account_sid or not config.api_key or not config.api_token:
+        raise ValueError("account_sid, api_key and api_token are required")
+    _check_timeout(config.timeout_s)
 
 
 # -- SMS --------------------------------------------------------------------------------------------
@@ -456,43 +519,18 @@ class SmsConfig:
     retry_sends: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", _http_url(self.base_url))
-        if self.status_callback_url is not None:
-            object.__setattr__(self, "status_callback_url", _http_url(self.status_callback_url, "status_callback_url"))
+        _exotel_urls(self)
         if not re.fullmatch(r"[A-Za-z0-9]{6}", self.sender):
             raise ValueError("sender must be the 6-character DLT header")
         if not re.fullmatch(r"\d{1,30}", self.entity_id):
             raise ValueError("entity_id must be the DLT principal entity id (digits)")
-        if not self.account_sid or not self.api_key or not self.api_token:
-            raise ValueError("account_sid, api_key and api_token are required")
-        if not 0 < self.timeout_s <= 120:
-            raise ValueError("timeout_s must be in (0, 120]")
+        _exotel_credentials(self)
 
 
-class SmsGateway(_Connector):
+class SmsGateway(_ExotelConnector[SmsConfig]):
     """One tenant's SMS account: :meth:`send` one DLT-registered SMS to one Indian mobile."""
 
     channel = "sms"
-
-    def __init__(
-        self,
-        config: SmsConfig,
-        *,
-        client: httpx.Client | None = None,
-        retry: RetryPolicy | None = None,
-        breakers: BreakerRegistry | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(
-            tenant_id=config.tenant_id,
-            timeout_s=config.timeout_s,
-            retry_sends=config.retry_sends,
-            client=client,
-            retry=retry,
-            breakers=breakers,
-            sleep=sleep,
-        )
-        self.config = config
 
     def send(
         self, *, to: str, text: str, template_id: str, reference: str, callback_url: str | None = None
@@ -522,10 +560,7 @@ class SmsGateway(_Connector):
             "StatusCallback": _http_url(callback, "callback_url"),
             "CustomField": _reference(reference),
         }
-        url = f"{self.config.base_url}/v1/Accounts/{self.config.account_sid}/Sms/send.json"
-        answer = self._post(
-            url, headers={"Authorization": _basic(self.config.api_key, self.config.api_token)}, data=form
-        )
+        answer = self._post_form("Sms/send.json", form)
         message = answer.get("SMSMessage")
         if not isinstance(message, dict) or not isinstance(message.get("Sid"), str) or not message["Sid"]:
             raise self._bad("no SMSMessage.Sid")
@@ -539,9 +574,6 @@ class SmsGateway(_Connector):
             segments=units if isinstance(units, int) and not isinstance(units, bool) else segments,
             encoding=encoding,
         )
-
-    def _refusal(self, status: int, data: Any) -> ChannelError:
-        return _exotel_refusal("sms", status, data)
 
 
 _SMS_STATUSES: dict[str, ReceiptStatus] = {
@@ -633,8 +665,7 @@ class WhatsAppConfig:
             raise ValueError("phone_number_id is the number's Graph id (digits)")
         if not self.access_token or not self.app_secret:
             raise ValueError("access_token and app_secret are required")
-        if not 0 < self.timeout_s <= 120:
-            raise ValueError("timeout_s must be in (0, 120]")
+        _check_timeout(self.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -667,30 +698,10 @@ class WhatsAppText:
 _GRAPH_THROTTLED = {4, 80007, 130429, 131048, 131056}
 
 
-class WhatsAppCloud(_Connector):
+class WhatsAppCloud(_Connector[WhatsAppConfig]):
     """One tenant's WhatsApp number: :meth:`send` a template or, inside the window, free-form text."""
 
     channel = "whatsapp"
-
-    def __init__(
-        self,
-        config: WhatsAppConfig,
-        *,
-        client: httpx.Client | None = None,
-        retry: RetryPolicy | None = None,
-        breakers: BreakerRegistry | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(
-            tenant_id=config.tenant_id,
-            timeout_s=config.timeout_s,
-            retry_sends=config.retry_sends,
-            client=client,
-            retry=retry,
-            breakers=breakers,
-            sleep=sleep,
-        )
-        self.config = config
 
     def send(self, *, to: str, message: WhatsAppTemplate | WhatsAppText, reference: str) -> SendResult:
         """Send ``message`` to ``to`` (an Indian mobile); one message per ``reference`` (``biz_opaque_callback_data``).
@@ -858,41 +869,16 @@ class VoiceConfig:
     retry_sends: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", _http_url(self.base_url))
-        if self.status_callback_url is not None:
-            object.__setattr__(self, "status_callback_url", _http_url(self.status_callback_url, "status_callback_url"))
+        _exotel_urls(self)
         if not re.fullmatch(r"\+?\d{6,15}", self.caller_id):
             raise ValueError("caller_id must be the ExoPhone's number")
-        if not self.account_sid or not self.api_key or not self.api_token:
-            raise ValueError("account_sid, api_key and api_token are required")
-        if not 0 < self.timeout_s <= 120:
-            raise ValueError("timeout_s must be in (0, 120]")
+        _exotel_credentials(self)
 
 
-class VoiceGateway(_Connector):
+class VoiceGateway(_ExotelConnector[VoiceConfig]):
     """One tenant's voice account: :meth:`send` places one IVR call."""
 
     channel = "voice"
-
-    def __init__(
-        self,
-        config: VoiceConfig,
-        *,
-        client: httpx.Client | None = None,
-        retry: RetryPolicy | None = None,
-        breakers: BreakerRegistry | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(
-            tenant_id=config.tenant_id,
-            timeout_s=config.timeout_s,
-            retry_sends=config.retry_sends,
-            client=client,
-            retry=retry,
-            breakers=breakers,
-            sleep=sleep,
-        )
-        self.config = config
 
     def send(
         self,
@@ -930,17 +916,11 @@ class VoiceGateway(_Connector):
             "IvrScript": json.dumps(script.to_wire(), ensure_ascii=False, separators=(",", ":")),
             "PromptSha256": prompt_sha256,
         }
-        url = f"{self.config.base_url}/v1/Accounts/{self.config.account_sid}/Calls/connect.json"
-        answer = self._post(
-            url, headers={"Authorization": _basic(self.config.api_key, self.config.api_token)}, data=form
-        )
+        answer = self._post_form("Calls/connect.json", form)
         call = answer.get("Call")
         if not isinstance(call, dict) or not isinstance(call.get("Sid"), str) or not call["Sid"]:
             raise self._bad("no Call.Sid")
         return SendResult("voice", call["Sid"], "queued", reference, recipient, prompt_sha256=prompt_sha256)
-
-    def _refusal(self, status: int, data: Any) -> ChannelError:
-        return _exotel_refusal("voice", status, data)
 
 
 _CALL_STATUSES: dict[str, CallStatus] = {
