@@ -6,15 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import Request, Response
-from tests.servers import free_port
+from tests.payments.conftest import running
 
 from creditdesk.channels.providers import (
     SmsConfig,
@@ -135,24 +133,6 @@ class Live:
         }[channel]
         response = httpx.put(f"{self.base(channel)}/{key}/faults", json=faults)
         assert response.status_code == 200, response.text
-
-
-@contextmanager
-def running(app: Any) -> Iterator[str]:
-    """Serve ``app`` under uvicorn in a thread until the block ends; yield its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture
