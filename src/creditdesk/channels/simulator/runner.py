@@ -185,6 +185,24 @@ async def run_authenticated(
     return await run(request, background, account, errors, parse, lambda body: op(account, body))
 
 
+def missing(what: str, key: str) -> JSONResponse:
+    """The control routes' 404 for an unknown account."""
+    return JSONResponse({"detail": f"no {what} {key}"}, 404)
+
+
+def apply_control(
+    background: BackgroundTasks, lookup: Callable[[str], A | None], key: str, what: str, op: Callable[[A], Outcome]
+) -> JSONResponse:
+    """A control call that changes the account ``key`` (no faults): ``op`` under its lock, the answer, the callbacks."""
+    account = lookup(key)
+    if account is None:
+        return missing(what, key)
+    with account.lock:
+        outcome = op(account)
+    send_later(background, account, outcome, None)
+    return JSONResponse(outcome.body, outcome.status)
+
+
 def add_sandbox_route(router: APIRouter, credentials: dict[str, str]) -> None:
     """``GET /sandbox-credentials``: the sandbox account's credentials and the simulator's base URL."""
 
@@ -208,7 +226,7 @@ def add_list_route(
     async def list_items(key: str) -> JSONResponse:
         account = lookup(key)
         if account is None:
-            return JSONResponse({"detail": f"no {what} {key}"}, 404)
+            return missing(what, key)
         with account.lock:
             found = [copy.deepcopy(item) for item in items(account)]
         return JSONResponse({"count": len(found), "items": found})
@@ -219,20 +237,17 @@ def add_list_route(
 def add_control_routes(router: APIRouter, path: str, lookup: Callable[[str], SimAccount | None], what: str) -> None:
     """``GET``/``PUT {path}/faults`` and ``GET {path}/deliveries`` for the account named by ``{key}``."""
 
-    def missing(key: str) -> JSONResponse:
-        return JSONResponse({"detail": f"no {what} {key}"}, 404)
-
     async def get_faults(key: str) -> JSONResponse:
         account = lookup(key)
         if account is None:
-            return missing(key)
+            return missing(what, key)
         with account.lock:
             return JSONResponse(account.faults.model_dump())
 
     async def put_faults(key: str, faults: ChannelFaults) -> JSONResponse:
         account = lookup(key)
         if account is None:
-            return missing(key)
+            return missing(what, key)
         with account.lock:
             account.faults = faults.model_copy()
         return JSONResponse(faults.model_dump())
@@ -240,7 +255,7 @@ def add_control_routes(router: APIRouter, path: str, lookup: Callable[[str], Sim
     async def deliveries(key: str) -> JSONResponse:
         account = lookup(key)
         if account is None:
-            return missing(key)
+            return missing(what, key)
         with account.lock:
             return JSONResponse({"count": len(account.deliveries), "items": list(account.deliveries)})
 

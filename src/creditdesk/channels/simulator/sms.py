@@ -292,13 +292,13 @@ def inbound(account: SmsAccount, reply: InboundSms) -> Outcome:
     url = account.setup.inbound_url
     answer = {**record, "webhook_url": url}
     if url is None:
-        return Outcome(answer)
+        return Outcome(answer, 201)
     body = urlencode(record).encode()
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         SIGNATURE_HEADER: sign(body, account.setup.webhook_secret),
     }
-    return Outcome(answer, callbacks=[Callback(url, body, headers, f"{sid}:inbound")])
+    return Outcome(answer, 201, [Callback(url, body, headers, f"{sid}:inbound")])
 
 
 # -- routes -------------------------------------------------------------------------------------------
@@ -357,13 +357,7 @@ def build_router(sim: SmsSimulator, *, include_in_schema: bool = False) -> APIRo
 
     @router.post("/accounts/{sid}/inbound")
     async def post_inbound(sid: str, reply: InboundSms, background: BackgroundTasks) -> JSONResponse:
-        account = sim.account(sid)
-        if account is None:
-            return JSONResponse({"detail": f"no account {sid}"}, 404)
-        with account.lock:
-            outcome = inbound(account, reply)
-        runner.send_later(background, account, outcome, None)
-        return JSONResponse(outcome.body, 201)
+        return runner.apply_control(background, sim.account, sid, "account", lambda account: inbound(account, reply))
 
     runner.add_control_routes(router, "/accounts/{key}", sim.account, "account")
     return router

@@ -431,13 +431,9 @@ def build_router(sim: WhatsAppSimulator, *, include_in_schema: bool = False) -> 
 
     @router.post("/apps/{phone_number_id}/inbound")
     async def post_inbound(phone_number_id: str, reply: InboundWhatsApp, background: BackgroundTasks) -> JSONResponse:
-        account = sim.account(phone_number_id)
-        if account is None:
-            return JSONResponse({"detail": f"no app {phone_number_id}"}, 404)
-        with account.lock:
-            outcome = inbound(account, reply)
-        runner.send_later(background, account, outcome, None)
-        return JSONResponse(outcome.body, outcome.status)
+        return runner.apply_control(
+            background, sim.account, phone_number_id, "app", lambda account: inbound(account, reply)
+        )
 
     runner.add_control_routes(router, "/apps/{key}", sim.account, "app")
 
