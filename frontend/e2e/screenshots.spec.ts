@@ -189,3 +189,30 @@ test('@screens disbursement saga and the loan page, also at phone width', async 
   await phone.getByTestId('disbursement').screenshot({ path: `${OUT}/27-application-disbursement-phone.png` });
   await phone.close();
 });
+
+test('@screens contact policy, also at phone width', async ({ page, browser }) => {
+  const addBlackout = async (p: Page) => {
+    await p.getByRole('button', { name: 'Add date' }).click();
+    const row = p.getByTestId(/^blackout-/).last();
+    await row.getByLabel('Date', { exact: true }).fill('11/11/2026');
+    await row.getByLabel('Reason').fill('Polling day');
+    await row.getByLabel('State (optional)').fill('KL');
+    await p.evaluate(() => window.scrollTo(0, 0));
+  };
+  await login(page, USERS.tenantAdmin);
+  await go(page, '/contact-policy');
+  await expect(page.getByTestId('rbi-window')).toBeVisible();
+  await addBlackout(page);
+  await shot(page, '29-contact-policy');
+  await page.getByRole('switch', { name: /Send collections messages on WhatsApp/ }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await shot(page, '30-contact-policy-whatsapp-warning', false);
+  await page.keyboard.press('Escape');
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await login(phone, USERS.tenantAdmin);
+  await go(phone, '/contact-policy');
+  await expect(phone.getByTestId('rbi-window')).toBeVisible();
+  await addBlackout(phone);
+  await shot(phone, '31-contact-policy-phone');
+  await phone.close();
+});

@@ -85,10 +85,16 @@ describe('ContactPolicyPage', { timeout: 15_000 }, () => {
     expect(await screen.findByText('Defaults (RBI)')).toBeInTheDocument();
     expect(screen.getByTestId('rbi-window')).toHaveTextContent('RBI limit 08:00–19:00');
     expect(screen.getByLabelText('From')).toHaveValue('08:00');
-    expect(within(screen.getByTestId('cap-voice')).getByText('at most 5')).toBeInTheDocument();
-    expect(screen.getByTestId('exemptions')).toHaveTextContent(
-      'A one-time password (OTP) the borrower asked for is sent even when they opted out of the channel',
-    );
+    expect(screen.getByRole('columnheader', { name: /Per day\s*at most 5/ })).toBeInTheDocument();
+    expect(screen.getByRole('columnheader', { name: /Per week\s*at most 20/ })).toBeInTheDocument();
+    expect(screen.getByLabelText('Voice call per week')).toHaveValue('10');
+    const exemptions = screen.getByTestId('exemptions');
+    expect(exemptions).toHaveTextContent('A one-time password (OTP) the borrower asked for is sent even when:');
+    expect(
+      within(exemptions)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toContain('they opted out of the channel');
   });
 
   it('saves a tighter window and a blackout date with the version it read, then shows who saved it', async () => {

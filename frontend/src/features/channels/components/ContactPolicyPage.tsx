@@ -72,14 +72,14 @@ function WindowSection({ form, readOnly, policy }: SectionProps) {
     <Section
       title="Contact window"
       aside={
-        <Badge variant="light" color="gray" data-testid="rbi-window">
+        <Badge variant="light" color="gray" tt="none" size="lg" data-testid="rbi-window">
           RBI limit {limits.window_start}–{limits.window_end}
         </Badge>
       }
     >
       <Text size="sm" c="dimmed" mb="sm">
         Messages and calls go only inside this window, in each borrower&apos;s own local time. RBI allows recovery contact between{' '}
-        {limits.window_start} and {limits.window_end}; you may only narrow it.
+        {limits.window_start} and {limits.window_end}; you may only narrow it. A send must leave before the end of the window.
       </Text>
       <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm" maw={520}>
         <TextInput
@@ -92,7 +92,7 @@ function WindowSection({ form, readOnly, policy }: SectionProps) {
         <TextInput
           type="time"
           label="Until"
-          description={`Not after ${limits.window_end} (a send must leave before it)`}
+          description={`Not after ${limits.window_end}`}
           readOnly={readOnly}
           {...form.getInputProps('window_end')}
         />
@@ -107,7 +107,7 @@ function CapInput({
   channel,
   period,
   max,
-}: Omit<SectionProps, 'policy'> & { channel: Channel; period: 'per_day' | 'per_week'; max: number }) {
+}: Omit<SectionProps, 'policy'> & { channel: Channel; period: 'per_day' | 'per_week'; max: number | null }) {
   const path = `caps.${channel}.${period}`;
   const label = `${CHANNEL_LABELS[channel]} ${period === 'per_day' ? 'per day' : 'per week'}`;
   return (
@@ -117,28 +117,50 @@ function CapInput({
       allowDecimal={false}
       allowNegative={false}
       readOnly={readOnly}
-      maw={140}
+      hideControls={readOnly}
+      w={96}
       {...form.getInputProps(path)}
       onChange={(v) => form.setFieldValue(path, Number(v) || 0)}
-      description={`at most ${max}`}
+      description={max === null ? undefined : `at most ${max}`}
     />
   );
 }
 
+/** The one ceiling every channel shares for a period (shown in the column head), or null when they differ. */
+function sharedCeiling(policy: ContactPolicy, period: 'per_day' | 'per_week'): number | null {
+  const values = new Set(CHANNELS.map((c) => policy.limits.caps[c][period]));
+  return values.size === 1 ? [...values][0]! : null;
+}
+
+function CeilingHead({ title, ceiling }: { title: string; ceiling: number | null }) {
+  return (
+    <Table.Th>
+      {title}
+      {ceiling !== null && (
+        <Text size="xs" c="dimmed" fw={400}>
+          at most {ceiling}
+        </Text>
+      )}
+    </Table.Th>
+  );
+}
+
 function CapsSection({ form, readOnly, policy }: SectionProps) {
+  const day = sharedCeiling(policy, 'per_day');
+  const week = sharedCeiling(policy, 'per_week');
   return (
     <Section title="Caps per channel">
       <Text size="sm" c="dimmed" mb="sm">
         How many messages (or calls) one person may get on each channel in a local day and in seven local days. 0 turns the channel off for
-        contact. The ceiling is the most CreditDesk allows.
+        contact. The ceilings are the most CreditDesk allows.
       </Text>
-      <Table.ScrollContainer minWidth={380}>
-        <Table verticalSpacing="xs" aria-label="Caps per channel">
+      <Table.ScrollContainer minWidth={300}>
+        <Table verticalSpacing="xs" aria-label="Caps per channel" maw={560}>
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Channel</Table.Th>
-              <Table.Th>Per day</Table.Th>
-              <Table.Th>Per week</Table.Th>
+              <CeilingHead title="Per day" ceiling={day} />
+              <CeilingHead title="Per week" ceiling={week} />
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -152,10 +174,22 @@ function CapsSection({ form, readOnly, policy }: SectionProps) {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <CapInput form={form} readOnly={readOnly} channel={channel} period="per_day" max={ceiling.per_day} />
+                    <CapInput
+                      form={form}
+                      readOnly={readOnly}
+                      channel={channel}
+                      period="per_day"
+                      max={day === null ? ceiling.per_day : null}
+                    />
                   </Table.Td>
                   <Table.Td>
-                    <CapInput form={form} readOnly={readOnly} channel={channel} period="per_week" max={ceiling.per_week} />
+                    <CapInput
+                      form={form}
+                      readOnly={readOnly}
+                      channel={channel}
+                      period="per_week"
+                      max={week === null ? ceiling.per_week : null}
+                    />
                   </Table.Td>
                 </Table.Tr>
               );
@@ -324,11 +358,20 @@ function ExemptionsSection({ form, policy }: Pick<SectionProps, 'form' | 'policy
       {sentences.length === 0 ? (
         <Text size="sm">No exemptions: every message follows every rule above, even one the borrower asked for.</Text>
       ) : (
-        <List size="sm" spacing={4} data-testid="exemptions">
-          {sentences.map((s) => (
-            <List.Item key={s}>{s}</List.Item>
+        <Stack gap="xs" data-testid="exemptions">
+          {sentences.map(({ purpose, what, when }) => (
+            <div key={purpose}>
+              <Text size="sm" fw={500}>
+                {what} is sent even when:
+              </Text>
+              <List size="sm" spacing={2} mt={2}>
+                {when.map((w) => (
+                  <List.Item key={w}>{w}</List.Item>
+                ))}
+              </List>
+            </div>
           ))}
-        </List>
+        </Stack>
       )}
       {errors.map(([path, message]) => (
         <Text key={path} size="sm" c="red" mt="xs" role="alert">

@@ -74,16 +74,17 @@ const RULE_WORDS: Record<string, string> = {
   weekly_cap: 'the weekly cap is reached',
 };
 
-/** "A one-time password (OTP) the borrower asked for goes out even when …", one sentence per purpose. */
-export function exemptionSentences(exemptions: ContactPolicy['borrower_initiated_exemptions']): string[] {
+/** Per purpose, in plain words: "A one-time password (OTP) the borrower asked for" is sent even when … */
+export function exemptionSentences(
+  exemptions: ContactPolicy['borrower_initiated_exemptions'],
+): { purpose: string; what: string; when: string[] }[] {
   return Object.entries(exemptions ?? {})
     .filter(([, rules]) => rules.length > 0)
-    .map(([purpose, rules]) => {
-      const what = PURPOSE_WORDS[purpose] ?? `A ${purpose.replace(/_/g, ' ')} message the borrower asked for`;
-      const when = rules.map((r) => RULE_WORDS[r] ?? r.replace(/_/g, ' '));
-      const list = when.length > 1 ? `${when.slice(0, -1).join(', ')} or ${when[when.length - 1]}` : when[0];
-      return `${what} is sent even when ${list}.`;
-    });
+    .map(([purpose, rules]) => ({
+      purpose,
+      what: PURPOSE_WORDS[purpose] ?? `A ${purpose.replace(/_/g, ' ')} message the borrower asked for`,
+      when: rules.map((r) => RULE_WORDS[r] ?? r.replace(/_/g, ' ')),
+    }));
 }
 
 /** Form paths the page shows a server field error next to; any other field's error goes in the summary. */
