@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 
 class AppError(Exception):
@@ -67,6 +67,30 @@ class PayloadTooLarge(AppError):
 
 class ValidationFailed(AppError):
     status = 422
+
+
+class FieldError(TypedDict):
+    """One entry of a 422's ``fields`` — the shape the handler gives pydantic's errors too."""
+
+    field: str
+    message: str
+    type: str
+
+
+def field_error(field: str, message: str) -> FieldError:
+    """One failed field (``field`` as a client sees it: ``body.caps.sms.per_day``, ``query.as_of``)."""
+    return {"field": field, "message": message, "type": "value_error"}
+
+
+def invalid(errors: list[FieldError]) -> ValidationFailed:
+    """The 422 naming every failed field (its detail lists the first five)."""
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return ValidationFailed(detail, extra={"fields": list(errors)})
+
+
+def invalid_field(field: str, message: str) -> ValidationFailed:
+    """The 422 for one failed field."""
+    return invalid([field_error(field, message)])
 
 
 class RateLimited(AppError):

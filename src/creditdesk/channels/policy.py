@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal, TypedDict, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -51,7 +51,7 @@ from pydantic import (
     model_validator,
 )
 
-from creditdesk.errors import ValidationFailed
+from creditdesk.errors import FieldError, field_error, invalid
 
 Channel = Literal["sms", "whatsapp", "email", "voice"]
 Purpose = Literal["collections", "reminder", "otp", "alert", "offer"]
@@ -214,16 +214,8 @@ LIMITS = ContactPolicy(
 )
 
 
-class FieldError(TypedDict):
-    """One entry of a 422's ``fields``, as the error handler renders pydantic's."""
-
-    field: str
-    message: str
-    type: str
-
-
 def _field_error(field: str, message: str) -> FieldError:
-    return {"field": f"body.{field}", "message": message, "type": "value_error"}
+    return field_error(f"body.{field}", message)
 
 
 def tighten(reference: ContactPolicy, proposed: ContactPolicy) -> list[FieldError]:
@@ -275,9 +267,7 @@ def checked(proposed: ContactPolicy, reference: ContactPolicy = LIMITS) -> Conta
     """``proposed`` if it loosens nothing of ``reference``; else 422 ``ValidationFailed`` naming every field."""
     errors = tighten(reference, proposed)
     if errors:
-        raise ValidationFailed(
-            "; ".join(f"{e['field']}: {e['message']}" for e in errors), extra={"fields": list(errors)}
-        )
+        raise invalid(errors)
     return proposed
 
 

@@ -35,7 +35,7 @@ from creditdesk.channels.schemas import (
     OptOut,
 )
 from creditdesk.db import insert_into, new_id, utcnow
-from creditdesk.errors import Conflict, ValidationFailed
+from creditdesk.errors import Conflict, invalid_field
 from creditdesk.portfolio.models import Customer
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
@@ -88,18 +88,9 @@ def update_policy(session: Session, *, tenant: Tenant, data: ContactPolicyUpdate
     current = ContactPolicy.model_validate(row.policy)
     turned_on = proposed.whatsapp_collections_enabled and not current.whatsapp_collections_enabled
     if turned_on and not data.acknowledge_whatsapp_collections_warning:
-        message = f"read the warning and acknowledge it to turn this on: {WHATSAPP_COLLECTIONS_WARNING}"
-        raise ValidationFailed(
-            f"body.acknowledge_whatsapp_collections_warning: {message}",
-            extra={
-                "fields": [
-                    {
-                        "field": "body.acknowledge_whatsapp_collections_warning",
-                        "message": message,
-                        "type": "value_error",
-                    }
-                ]
-            },
+        raise invalid_field(
+            "body.acknowledge_whatsapp_collections_warning",
+            f"read the warning and acknowledge it to turn this on: {WHATSAPP_COLLECTIONS_WARNING}",
         )
     changed = _changed(current, proposed)
     if changed or row.version == 0:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Final, Literal, TypedDict, cast, get_args
+from typing import Final, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from creditdesk.channels.formatting import (
@@ -34,7 +34,7 @@ from creditdesk.channels.formatting import (
     format_number,
     parse_decimal,
 )
-from creditdesk.errors import ValidationFailed
+from creditdesk.errors import FieldError, field_error, invalid
 
 Channel = Literal["sms", "whatsapp", "email", "voice"]
 VariableType = Literal["text", "amount", "date", "number", "url", "phone", "otp"]
@@ -74,14 +74,6 @@ _GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
 _SMS_LIMITS: Final[dict[str, tuple[int, int]]] = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
 
-class FieldError(TypedDict):
-    """One field that failed, as the API's 422 lists it."""
-
-    field: str
-    message: str
-    type: str
-
-
 @dataclass(frozen=True)
 class Variable:
     """A declared variable: what kind of value it takes and how long it may be once formatted."""
@@ -99,17 +91,6 @@ class Rendered:
     segments: int
     encoding: Encoding
     subject: str | None = None
-
-
-def field_error(field: str, message: str) -> FieldError:
-    """One failed field."""
-    return {"field": field, "message": message, "type": "value_error"}
-
-
-def invalid(errors: list[FieldError]) -> ValidationFailed:
-    """The 422 for a list of failed fields (its detail names the first few)."""
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return ValidationFailed(detail, extra={"fields": list(errors)})
 
 
 # -- placeholders and declarations ----------------------------------------------------------------------

@@ -37,7 +37,7 @@ from creditdesk.errors import (
     NotFound,
     ServiceUnavailable,
     Unauthorized,
-    ValidationFailed,
+    invalid_field,
 )
 from creditdesk.kit.crypto import DecryptionError
 from creditdesk.kit.groupcommit import writer_for
@@ -87,12 +87,6 @@ MANDATE_EVENTS = frozenset({"token.confirmed", "token.rejected", "token.cancelle
 def webhook_path(slug: str) -> str:
     """Where a tenant's gateway sends its webhooks (relative to this server)."""
     return f"/api/v1/webhooks/payments/{slug}"
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"{field}: {message}", extra={"fields": [{"field": field, "message": message, "type": "value_error"}]}
-    )
 
 
 def checked_base_url(url: str, settings: Settings) -> str:
@@ -155,13 +149,13 @@ def update_settings(
         try:
             fields["base_url"] = checked_base_url(fields["base_url"], settings).rstrip("/")
         except UnsafeEndpoint as exc:
-            raise _invalid("body.base_url", f"base_url {exc}") from None
+            raise invalid_field("body.base_url", f"base_url {exc}") from None
     record = find_settings(session, tenant_id=tenant.id)
     created = record is None
     if record is None:
         for required in ("base_url", "key_id", *SECRET_FIELDS):
             if required not in fields and required not in given:
-                raise _invalid(f"body.{required}", "required to configure the payment gateway")
+                raise invalid_field(f"body.{required}", "required to configure the payment gateway")
         record = PaymentGatewayConfigRecord(tenant_id=tenant.id, base_url=fields["base_url"], key_id=fields["key_id"])
         record.secrets = {}
         session.add(record)
@@ -234,7 +228,7 @@ def create_link(session: Session, *, tenant: Tenant, data: LinkCreate, actor: Ac
     """
     loan = get_owned(session, Loan, data.loan_id, tenant.id, what="Loan")
     if loan.status == "closed":
-        raise _invalid("body.loan_id", "the loan is closed")
+        raise invalid_field("body.loan_id", "the loan is closed")
     record = find_settings(session, tenant_id=tenant.id)
     if record is None:
         raise Conflict("no payment gateway is configured for this tenant (PUT …/payments/gateway)")
