@@ -42,7 +42,6 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -53,6 +52,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from creditdesk.channels import templates
 from creditdesk.channels.voice import IvrScript, RenderedPrompt, script_sha256
 from creditdesk.kit.crypto import constant_time_equals
 from creditdesk.kit.provider_errors import (
@@ -110,31 +110,16 @@ def verify_signature(body: bytes, signature: str | None, secret: str) -> bool:
     return constant_time_equals(sign(body, secret), signature.strip())
 
 
-_GSM7_BASIC = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-    "abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENDED = "\f^{}\\[~]|€"  # each takes two septets (escape + character)
-_GSM7 = frozenset(_GSM7_BASIC) | frozenset(_GSM7_EXTENDED)
-
-
 def is_gsm7(text: str) -> bool:
     """Whether ``text`` fits the GSM 03.38 alphabet (with its extension table)."""
-    return all(ch in _GSM7 for ch in text)
+    return templates.sms_encoding(text) == "GSM-7"
 
 
 def sms_segments(text: str, encoding: SmsEncoding | None = None) -> tuple[SmsEncoding, int]:
-    """The encoding an SMS needs (or is sent in) and how many parts it goes in.
-
-    GSM-7: 160 septets in one part, 153 per part when concatenated (an extension character counts
-    two). Anything else is UCS-2 (Hindi, ₹ …): 70 UTF-16 units in one part, 67 per part. Without
-    ``encoding``, GSM-7 when the text fits it.
-    """
-    if encoding != "ucs2" and is_gsm7(text):
-        septets = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
-        return "gsm7", 1 if septets <= 160 else math.ceil(septets / 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return "ucs2", 1 if units <= 70 else math.ceil(units / 67)
+    """The encoding an SMS needs (or is sent in) and how many parts it goes in, in the gateway's names
+    (``gsm7``/``ucs2``): :func:`creditdesk.channels.templates.sms_segments` counts them."""
+    named, segments = templates.sms_segments(text, "UCS-2" if encoding == "ucs2" else None)
+    return ("gsm7" if named == "GSM-7" else "ucs2"), segments
 
 
 _MOBILE = re.compile(r"^[6-9]\d{9}$")

@@ -446,11 +446,12 @@ def sms_encoding(text: str) -> Encoding:
     return "GSM-7" if all(c in _GSM_BASIC or c in _GSM_EXTENSION for c in text) else "UCS-2"
 
 
-def sms_segments(text: str) -> tuple[Encoding, int]:
+def sms_segments(text: str, encoding: Encoding | None = None) -> tuple[Encoding, int]:
     """The encoding and number of SMS parts: one part holds 160 GSM-7 or 70 UCS-2 units; a longer
     message is cut into parts of 153 or 67 (the rest of each is the concatenation header), never
-    splitting an extension character's escape pair or a UTF-16 surrogate pair."""
-    encoding = sms_encoding(text)
+    splitting an extension character's escape pair or a UTF-16 surrogate pair. ``encoding`` forces
+    UCS-2 for a text that would fit GSM-7 (GSM-7 is used only when the text fits it)."""
+    encoding = "UCS-2" if encoding == "UCS-2" else sms_encoding(text)
     if encoding == "GSM-7":
         units = [2 if c in _GSM_EXTENSION else 1 for c in text]
     else:
