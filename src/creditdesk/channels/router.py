@@ -60,7 +60,7 @@ def record_consent(
     ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
 ) -> ConsentsRead:
     """Record that the borrower granted or withdrew consent to one purpose on one channel."""
-    return service.record_consent(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)
+    return service.record(session, tenant=ctx.tenant, customer_id=customer_id, entry=data, actor=ctx.caller)
 
 
 @router.post(f"{CONSENTS}/opt-out", status_code=201, response_model=ConsentsRead, operation_id="optOutBorrower")
@@ -71,7 +71,7 @@ def opt_out(
     ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
 ) -> ConsentsRead:
     """Opt the borrower out of a channel, or of all of them: no message of any purpose goes there any more."""
-    return service.opt_out(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)
+    return service.record(session, tenant=ctx.tenant, customer_id=customer_id, entry=data, actor=ctx.caller)
 
 
 @router.post(f"{CONSENTS}/opt-in", status_code=201, response_model=ConsentsRead, operation_id="optInBorrower")
@@ -82,4 +82,4 @@ def opt_in(
     ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
 ) -> ConsentsRead:
     """Record that the borrower asked to hear from us again (the evidence of their request is required)."""
-    return service.opt_in(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)
+    return service.record(session, tenant=ctx.tenant, customer_id=customer_id, entry=data, actor=ctx.caller)

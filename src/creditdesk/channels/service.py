@@ -195,27 +195,30 @@ def get_consents(session: Session, *, tenant: Tenant, customer_id: str) -> Conse
     return _consents_read(customer_id, _ledger(session, tenant.id, customer_id))
 
 
-def _append(
-    session: Session,
-    *,
-    tenant: Tenant,
-    customer_id: str,
-    actor: Actor,
-    channel: str,
-    purpose: str | None,
-    action: str,
-    source: str,
-    evidence: str | None,
-) -> ConsentsRead:
+#: what each kind of ledger request records: its action (a consent says its own) and whether it names a purpose
+LedgerEntry = ConsentCreate | OptOut | OptIn
+
+
+def _action(entry: LedgerEntry) -> str:
+    if isinstance(entry, ConsentCreate):
+        return entry.action
+    return "opted_out" if isinstance(entry, OptOut) else "opted_in"
+
+
+def record(session: Session, *, tenant: Tenant, customer_id: str, entry: LedgerEntry, actor: Actor) -> ConsentsRead:
+    """Append one entry to the borrower's ledger and answer the ledger as it now stands (404 for another
+    tenant's borrower): a consent granted or withdrawn for one purpose on one channel (``ConsentCreate``),
+    an opt-out of a channel or of all (``OptOut``; a STOP reply comes here too), or an opt-in the borrower
+    asked for (``OptIn``, with its evidence)."""
     get_owned(session, Customer, customer_id, tenant.id, what="Borrower")
     event = ConsentEvent(
         tenant_id=tenant.id,
         customer_id=customer_id,
-        channel=channel,
-        purpose=purpose,
-        action=action,
-        source=source,
-        evidence=evidence,
+        channel=entry.channel,
+        purpose=entry.purpose if isinstance(entry, ConsentCreate) else None,
+        action=_action(entry),
+        source=entry.source,
+        evidence=entry.evidence,
         recorded_by=actor.email or getattr(actor, "name", None) or actor.actor_type,
     )
     session.add(event)
@@ -223,58 +226,11 @@ def _append(
     audit.record(
         session,
         actor=actor,
-        action=f"channels.consent_{action}",
+        action=f"channels.consent_{event.action}",
         tenant_id=tenant.id,
         resource_type="customer",
         resource_id=customer_id,
-        details={"channel": channel, "purpose": purpose, "source": source},
+        details={"channel": event.channel, "purpose": event.purpose, "source": event.source},
         shard_key=customer_id,
     )
     return _consents_read(customer_id, _ledger(session, tenant.id, customer_id))
-
-
-def record_consent(
-    session: Session, *, tenant: Tenant, customer_id: str, data: ConsentCreate, actor: Actor
-) -> ConsentsRead:
-    """Grant or withdraw the borrower's consent to one purpose on one channel."""
-    return _append(
-        session,
-        tenant=tenant,
-        customer_id=customer_id,
-        actor=actor,
-        channel=data.channel,
-        purpose=data.purpose,
-        action=data.action,
-        source=data.source,
-        evidence=data.evidence,
-    )
-
-
-def opt_out(session: Session, *, tenant: Tenant, customer_id: str, data: OptOut, actor: Actor) -> ConsentsRead:
-    """No more messages to the borrower on a channel, or on any (a STOP reply comes here too)."""
-    return _append(
-        session,
-        tenant=tenant,
-        customer_id=customer_id,
-        actor=actor,
-        channel=data.channel,
-        purpose=None,
-        action="opted_out",
-        source=data.source,
-        evidence=data.evidence,
-    )
-
-
-def opt_in(session: Session, *, tenant: Tenant, customer_id: str, data: OptIn, actor: Actor) -> ConsentsRead:
-    """The borrower asked to hear from us again on a channel (or all); the evidence says how."""
-    return _append(
-        session,
-        tenant=tenant,
-        customer_id=customer_id,
-        actor=actor,
-        channel=data.channel,
-        purpose=None,
-        action="opted_in",
-        source=data.source,
-        evidence=data.evidence,
-    )
