@@ -1,12 +1,12 @@
-"""What the channels domain stores: each tenant's contact policy and the borrowers' consent ledger (the
-rest of issue #15 adds provider settings, templates and the message log here)."""
+"""What the channels domain stores: each tenant's contact policy, the borrowers' consent ledger and the
+message templates (the rest of issue #15 adds provider settings and the message log here)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
@@ -45,3 +45,39 @@ class ConsentEvent(IdMixin, CreatedMixin, Base):
     #: what shows it: a message id, a call id, a note (no personal data beyond what the ledger needs)
     evidence: Mapped[str | None] = mapped_column(String(500), default=None)
     recorded_by: Mapped[str | None] = mapped_column(String(254), default=None)
+
+
+class MessageTemplate(IdMixin, CreatedMixin, Base):
+    """One version of a template: (name, channel, language) names the template, ``version`` counts its texts.
+
+    ``draft`` → ``approved`` (by someone other than its author: maker–checker) → ``retired`` when a newer
+    version is approved. Only an approved version is ever sent; an approved text is never edited (a change
+    makes the next version, a draft).
+    """
+
+    __tablename__ = "message_template"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", "channel", "language", "version", name="uq_message_template_version"),
+        Index("ix_message_template_tenant_status", "tenant_id", "status"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    tone: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: name → {"type", "max_length"}
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dlt_template_id: Mapped[str | None] = mapped_column(String(19), default=None)
+    whatsapp_category: Mapped[str | None] = mapped_column(String(16), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(default=1)
+    #: who wrote this version's text (the maker): its approver must be someone else
+    author_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    author: Mapped[str | None] = mapped_column(String(254), default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(254), default=None)
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from creditdesk.channels.formatting import Language
 from creditdesk.channels.policy import Channel, ContactPolicy, Purpose
+from creditdesk.channels.templates import MAX_VARIABLE_LENGTH, VariableType
 
 #: what a tenant admin reads before letting WhatsApp carry collections content
 WHATSAPP_COLLECTIONS_WARNING = (
@@ -99,3 +101,74 @@ class ConsentsRead(BaseModel):
     opted_out: list[str] = Field(description="channels the borrower opted out of; `all` for every channel")
     consents: dict[str, list[str]] = Field(description="per channel, the purposes the borrower agreed to")
     history: list[ConsentEventRead]
+
+
+Tone = Literal["formal", "empathetic", "firm"]
+WhatsAppCategory = Literal["utility", "marketing", "authentication"]
+TemplateStatus = Literal["draft", "approved", "retired"]
+
+
+class VariableSpec(BaseModel):
+    """A declared variable: its type and the most characters it may take once formatted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: VariableType
+    max_length: int = Field(ge=1, le=MAX_VARIABLE_LENGTH)
+
+
+class TemplateContent(BaseModel):
+    """What a version of a template says (``PUT …/templates/{id}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tone: Tone = "formal"
+    body: str = Field(min_length=1, max_length=20_000, description="the text, with {{variable}} placeholders")
+    subject: str | None = Field(default=None, max_length=200, description="e-mail only")
+    variables: dict[str, VariableSpec] = Field(default_factory=dict, max_length=30)
+    dlt_template_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{19}$", description="SMS only, required: the template's DLT registration"
+    )
+    whatsapp_category: WhatsAppCategory | None = Field(
+        default=None, description="WhatsApp only, required: utility, marketing or authentication, as approved by Meta"
+    )
+
+
+class TemplateCreate(TemplateContent):
+    """``POST …/templates``: the first version of a template, a draft."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    channel: Channel
+    purpose: Purpose
+    language: Language
+
+
+class TemplateRead(BaseModel):
+    """One version of a template."""
+
+    id: str
+    name: str
+    channel: str
+    purpose: str
+    language: str
+    tone: str
+    body: str
+    subject: str | None
+    variables: dict[str, VariableSpec]
+    dlt_template_id: str | None
+    whatsapp_category: str | None
+    collections_content: bool = Field(description="collections content: WhatsApp carries it only if the tenant allows")
+    status: TemplateStatus
+    version: int
+    author: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplatePage(BaseModel):
+    items: list[TemplateRead]
+    total: int
+    limit: int
+    offset: int

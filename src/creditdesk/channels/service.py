@@ -1,4 +1,4 @@
-"""Channels services: a tenant's contact policy; the borrowers' consent ledger.
+"""Channels services: a tenant's contact policy; the borrowers' consent ledger; message templates.
 
 Invariants:
 - A stored policy never loosens RBI's rules: ``policy.checked`` refuses it on the way in (422 naming each
@@ -12,17 +12,23 @@ Invariants:
   (:func:`contact_state` is what the contact policy reads). Opting out takes one call with no
   evidence; opting back in needs what shows the borrower asked for it (DPDP Act: withdrawing consent
   is as easy as giving it).
+- Templates are maker–checker: a version is approved only by a holder of ``templates:approve`` who did
+  not write it (403 otherwise), and only a draft is approved (409 for a second approval of the same
+  version: the row is locked). An approved text is never edited: a change makes the next version, a
+  draft; approving it retires the version before. A template is checked (placeholders, variables,
+  the channel's rules: DLT id for SMS, WhatsApp's category for its purpose) before it is stored.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.audit.service import Actor
-from creditdesk.channels.models import ConsentEvent, ContactPolicyRecord
+from creditdesk.channels.models import ConsentEvent, ContactPolicyRecord, MessageTemplate
 from creditdesk.channels.policy import DEFAULT_POLICY, LIMITS, ContactPolicy, checked
 from creditdesk.channels.schemas import (
     WHATSAPP_COLLECTIONS_WARNING,
@@ -33,9 +39,15 @@ from creditdesk.channels.schemas import (
     ContactPolicyUpdate,
     OptIn,
     OptOut,
+    TemplateContent,
+    TemplateCreate,
+    TemplatePage,
+    TemplateRead,
 )
+from creditdesk.channels.templates import check_template
 from creditdesk.db import insert_into, new_id, utcnow
-from creditdesk.errors import Conflict, invalid_field
+from creditdesk.errors import Conflict, FieldError, Forbidden, NotFound, field_error, invalid, invalid_field
+from creditdesk.kit.pagination import Page, paginate
 from creditdesk.portfolio.models import Customer
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.scope import get_owned, select_owned
@@ -234,3 +246,196 @@ def record(session: Session, *, tenant: Tenant, customer_id: str, entry: LedgerE
         shard_key=customer_id,
     )
     return _consents_read(customer_id, _ledger(session, tenant.id, customer_id))
+
+
+# -- message templates -------------------------------------------------------------------------------
+
+#: the WhatsApp category each purpose's template must be approved under (WhatsApp's template categories)
+WHATSAPP_CATEGORY = {
+    "otp": "authentication",
+    "offer": "marketing",
+    "reminder": "utility",
+    "alert": "utility",
+    "collections": "utility",
+}
+
+
+def _content_errors(channel: str, purpose: str, content: TemplateContent) -> list[FieldError]:
+    """Everything wrong with a version's content on its channel, as field errors."""
+    variables = {name: spec.model_dump() for name, spec in content.variables.items()}
+    errors = check_template(content.body, variables, channel, subject=content.subject)
+    if channel == "sms" and not content.dlt_template_id:
+        errors.append(field_error("body.dlt_template_id", "required for SMS: the template's DLT registration id"))
+    if channel != "sms" and content.dlt_template_id:
+        errors.append(field_error("body.dlt_template_id", "only an SMS template has a DLT id"))
+    if channel == "whatsapp":
+        wanted = WHATSAPP_CATEGORY[purpose]
+        if content.whatsapp_category != wanted:
+            errors.append(
+                field_error("body.whatsapp_category", f"a WhatsApp {purpose} template is a {wanted} template")
+            )
+    elif content.whatsapp_category:
+        errors.append(field_error("body.whatsapp_category", "only a WhatsApp template has a category"))
+    return errors
+
+
+def _template_read(row: MessageTemplate) -> TemplateRead:
+    return TemplateRead.model_validate(
+        {
+            **{c: getattr(row, c) for c in TemplateRead.model_fields if hasattr(row, c)},
+            "collections_content": row.purpose == "collections",
+        }
+    )
+
+
+def _author(actor: Actor) -> tuple[str | None, str]:
+    return getattr(actor, "id", None), actor.email or getattr(actor, "name", None) or actor.actor_type
+
+
+def _write(row: MessageTemplate, content: TemplateContent, actor: Actor) -> None:
+    row.tone, row.body, row.subject = content.tone, content.body, content.subject
+    row.variables = {name: spec.model_dump() for name, spec in content.variables.items()}
+    row.dlt_template_id, row.whatsapp_category = content.dlt_template_id, content.whatsapp_category
+    row.author_id, row.author = _author(actor)
+    row.updated_at = utcnow()
+
+
+def _audit_template(session: Session, row: MessageTemplate, actor: Actor, action: str) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"channels.template_{action}",
+        tenant_id=row.tenant_id,
+        resource_type="message_template",
+        resource_id=row.id,
+        details={"name": row.name, "channel": row.channel, "language": row.language, "version": row.version},
+    )
+
+
+def create_template(session: Session, *, tenant: Tenant, data: TemplateCreate, actor: Actor) -> TemplateRead:
+    """Store a new template's first version, a draft (422 naming each problem; 409 when the name is taken)."""
+    errors = _content_errors(data.channel, data.purpose, data)
+    if errors:
+        raise invalid(errors)
+    taken = select_owned(MessageTemplate, tenant.id).where(
+        MessageTemplate.name == data.name,
+        MessageTemplate.channel == data.channel,
+        MessageTemplate.language == data.language,
+    )
+    exists = Conflict(f"a {data.channel} template '{data.name}' in '{data.language}' exists: change it instead")
+    if session.execute(taken.limit(1)).first() is not None:
+        raise exists
+    row = MessageTemplate(
+        tenant_id=tenant.id, name=data.name, channel=data.channel, purpose=data.purpose, language=data.language
+    )
+    _write(row, data, actor)
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent request created it first
+        raise exists from None
+    _audit_template(session, row, actor, "created")
+    return _template_read(row)
+
+
+def update_template(
+    session: Session, *, tenant: Tenant, template_id: str, data: TemplateContent, actor: Actor
+) -> TemplateRead:
+    """Change a draft in place, or make the next version (a draft) of an approved template; 409 for a
+    retired version or when a newer draft exists."""
+    row = _locked_template(session, tenant.id, template_id)
+    errors = _content_errors(row.channel, row.purpose, data)
+    if errors:
+        raise invalid(errors)
+    if row.status == "draft":
+        _write(row, data, actor)
+        session.flush()
+        _audit_template(session, row, actor, "updated")
+        return _template_read(row)
+    newest = _versions(session, row).order_by(MessageTemplate.version.desc()).limit(1)
+    latest = session.execute(newest).scalar_one()
+    if row.status == "retired" or latest.id != row.id:
+        raise Conflict(f"version {row.version} is not the newest: change version {latest.version} instead")
+    draft = MessageTemplate(
+        tenant_id=row.tenant_id,
+        name=row.name,
+        channel=row.channel,
+        purpose=row.purpose,
+        language=row.language,
+        version=row.version + 1,
+    )
+    _write(draft, data, actor)
+    session.add(draft)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent change made the next version first
+        raise Conflict(f"version {row.version + 1} was just made by another change: change it instead") from None
+    _audit_template(session, draft, actor, "versioned")
+    return _template_read(draft)
+
+
+def approve_template(session: Session, *, tenant: Tenant, template_id: str, actor: Actor) -> TemplateRead:
+    """Approve a draft (maker–checker: 403 for its author) and retire the version it replaces."""
+    row = _locked_template(session, tenant.id, template_id)
+    if row.status != "draft":
+        raise Conflict(f"version {row.version} of '{row.name}' is {row.status}: only a draft is approved")
+    approver_id, approver = _author(actor)
+    if approver_id is None or approver_id == row.author_id:
+        raise Forbidden("a template is approved by someone other than the person who wrote it")
+    for earlier in session.execute(
+        _versions(session, row).where(MessageTemplate.status == "approved").with_for_update()
+    ).scalars():
+        earlier.status, earlier.updated_at = "retired", utcnow()
+    row.status, row.approved_by, row.approved_at, row.updated_at = "approved", approver, utcnow(), utcnow()
+    session.flush()
+    _audit_template(session, row, actor, "approved")
+    return _template_read(row)
+
+
+def _locked_template(session: Session, tenant_id: str, template_id: str) -> MessageTemplate:
+    stmt = select_owned(MessageTemplate, tenant_id).where(MessageTemplate.id == template_id).with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise NotFound("Template not found")
+    return row
+
+
+def _versions(session: Session, row: MessageTemplate) -> Any:
+    return select_owned(MessageTemplate, row.tenant_id).where(
+        MessageTemplate.name == row.name,
+        MessageTemplate.channel == row.channel,
+        MessageTemplate.language == row.language,
+    )
+
+
+def get_template(session: Session, *, tenant: Tenant, template_id: str) -> TemplateRead:
+    """One version of a template (404 for another tenant's)."""
+    return _template_read(get_owned(session, MessageTemplate, template_id, tenant.id, what="Template"))
+
+
+def list_templates(
+    session: Session,
+    *,
+    tenant: Tenant,
+    channel: str | None,
+    purpose: str | None,
+    language: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> TemplatePage:
+    """The tenant's template versions, by name, channel, language and newest version first."""
+    stmt = select_owned(MessageTemplate, tenant.id)
+    for column, value in (
+        (MessageTemplate.channel, channel),
+        (MessageTemplate.purpose, purpose),
+        (MessageTemplate.language, language),
+        (MessageTemplate.status, status),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    order = (MessageTemplate.name, MessageTemplate.channel, MessageTemplate.language, MessageTemplate.version.desc())
+    page: Page[MessageTemplate] = paginate(session, stmt.order_by(*order), limit=limit, offset=offset)
+    return TemplatePage(items=[_template_read(r) for r in page.items], total=page.total, limit=limit, offset=offset)

@@ -67,6 +67,10 @@ class Permission(StrEnum):
     CHANNELS_CONFIGURE = "channels:configure"
     #: record a borrower's consent, opt-out or opt-in
     CHANNELS_CONSENT = "channels:consent"
+    #: write message templates (drafts and new versions)
+    TEMPLATES_WRITE = "templates:write"
+    #: approve a message template someone else wrote (maker–checker)
+    TEMPLATES_APPROVE = "templates:approve"
     AUDIT_READ = "audit:read"
     OPS_READ = "ops:read"
     OPS_MANAGE = "ops:manage"
@@ -97,6 +101,7 @@ _ANALYST = {
     P.PAYMENTS_CREATE,
     P.CHANNELS_READ,
     P.CHANNELS_CONSENT,
+    P.TEMPLATES_WRITE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -106,7 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: frozenset(
         _ANALYST
         | {P.USERS_READ, P.USERS_MANAGE, P.API_KEYS_MANAGE, P.PORTFOLIO_MANAGE, P.AUDIT_READ, P.PAYMENTS_CONFIGURE}
-        | {P.LENDING_MANAGE, P.LENDING_CANCEL, P.CHANNELS_CONFIGURE}
+        | {P.LENDING_MANAGE, P.LENDING_CANCEL, P.CHANNELS_CONFIGURE, P.TEMPLATES_APPROVE}
     ),
     Role.FIELD_OFFICER: frozenset({P.APPLICATIONS_CREATE, P.APPLICATIONS_READ_OWN, P.BATCHES_CREATE, P.JOBS_READ}),
     Role.AUDITOR: frozenset(
