@@ -16,6 +16,7 @@ import pytest
 from tests.factories import bearer, make_tenant, make_user
 from tests.routes import api_routes, fill
 
+from creditdesk.channels.models import MessageTemplate
 from creditdesk.lending.models import Saga
 from creditdesk.ml import registry
 from creditdesk.monitoring.models import MonitoringAlert
@@ -54,7 +55,7 @@ def _portfolio_ids_of(session, tenant):
     alert = MonitoringAlert(tenant_id=tenant.id, kind="npa_ratio", subject="portfolio", level="critical", message="b")
     session.add(alert)
     session.commit()
-    return {"loan_id": loan.id, "alert_id": alert.id}
+    return {"loan_id": loan.id, "alert_id": alert.id, "customer_id": loan.customer_id}
 
 
 def _payment_link_of(session, tenant, loan_id):
@@ -70,6 +71,24 @@ def _payment_link_of(session, tenant, loan_id):
     session.add(link)
     session.commit()
     return link.id
+
+
+def _template_of(session, tenant):
+    """A draft message template owned by ``tenant``."""
+    template = MessageTemplate(
+        tenant_id=tenant.id,
+        name="b_reminder",
+        channel="email",
+        purpose="reminder",
+        language="en",
+        tone="formal",
+        body="Your EMI is due.",
+        subject="EMI due",
+        variables={},
+    )
+    session.add(template)
+    session.commit()
+    return template.id
 
 
 def _saga_of(session, tenant, application_id):
@@ -105,6 +124,7 @@ def two_tenants(client, session, champion, trained_default):
     ids_added_by_webhooks = {"webhook_id": _webhook_of(session, b)}
     ids_added_by_lending = {"saga_id": _saga_of(session, b, app_b["application_id"])}
     ids_added_by_payments = {"link_id": _payment_link_of(session, b, ids_added_by_portfolio["loan_id"])}
+    ids_added_by_channels = {"template_id": _template_of(session, b)}  # customer_id: the loan's borrower
     owned_ids = {
         "user_id": user_b.id,
         "key_id": key_b["id"],
@@ -115,6 +135,7 @@ def two_tenants(client, session, champion, trained_default):
         **ids_added_by_portfolio,
         **ids_added_by_lending,
         **ids_added_by_payments,
+        **ids_added_by_channels,
     }
     return a, b, admin_a, owned_ids
 
