@@ -9,7 +9,7 @@ test('a knock-out rule that does not compile is refused with the ZEN error on th
   test.skip(!current.ok(), `backend: GET …/policy answers ${current.status()} for the demo tenant`);
   await login(page, USERS.platformAnalyst);
   await chooseTenant(page, 'Demo NBFC Ltd');
-  await page.getByRole('link', { name: 'Policy' }).click();
+  await page.getByRole('link', { name: 'Policy', exact: true }).click();
   await page.getByRole('button', { name: 'Add rule' }).click();
   const rule = page.getByTestId(/^rule-/).last();
   await rule.getByLabel('Name').fill('Too young');
