@@ -181,7 +181,8 @@ REGIONAL_TABLES = frozenset(
         "lending_saga_step", "monitoring_alert", "monitoring_settings", "outbox_event", "payment_gateway_config",
         "policy", "processed_event", "webhook_endpoint", "webhook_delivery", "loan", "collateral", "guarantor",
         "instalment", "payment", "payment_link", "mandate", "mandate_debit", "charge", "loan_day_end",
-        "schedule_firing", "contact_policy", "consent_event", "message_template",
+        "schedule_firing", "contact_policy", "consent_event", "message_template", "channel_provider", "message",
+        "message_status", "inbound_message",
     }
 )  # fmt: skip
 
