@@ -11,6 +11,7 @@ import {
   IconPlugConnected,
   IconReportMoney,
   IconScale,
+  IconTemplate,
   IconUsers,
 } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
@@ -41,6 +42,7 @@ export const NAV: NavItem[] = [
   { path: '/models', label: 'Models', icon: IconCpu, need: 'models:read', group: 'Configuration' },
   { path: '/policy', label: 'Policy', icon: IconScale, need: 'policy:read', group: 'Configuration' },
   { path: '/contact-policy', label: 'Contact policy', icon: IconMessageCircleCog, need: 'channels:read', group: 'Configuration' },
+  { path: '/templates', label: 'Templates', icon: IconTemplate, need: 'channels:read', group: 'Configuration' },
   { path: '/tenants', label: 'Tenants', icon: IconBuildingBank, need: 'tenants:manage', group: 'Administration' },
   { path: '/users', label: 'Users', icon: IconUsers, need: 'users:read', group: 'Administration' },
   { path: '/api-keys', label: 'API keys', icon: IconKey, need: 'api_keys:manage', group: 'Administration' },

@@ -22,6 +22,7 @@ const ModelsPage = lazy(() => import('@/features/models/components/ModelsPage'))
 const ModelDetailPage = lazy(() => import('@/features/models/components/ModelDetailPage'));
 const PolicyPage = lazy(() => import('@/features/policy/components/PolicyPage'));
 const ContactPolicyPage = lazy(() => import('@/features/channels/components/ContactPolicyPage'));
+const TemplatesPage = lazy(() => import('@/features/channels/components/TemplatesPage'));
 const MonitoringPage = lazy(() => import('@/features/monitoring/components/MonitoringPage'));
 const PortfolioPage = lazy(() => import('@/features/portfolio/components/PortfolioPage'));
 const LoanPage = lazy(() => import('@/features/portfolio/components/LoanPage'));
@@ -80,6 +81,7 @@ export const router = createBrowserRouter([
           { path: 'models/:id', element: guarded('models:read', 'Model configuration', <ModelDetailPage />) },
           { path: 'policy', element: guarded('policy:read', 'Policy configuration', <PolicyPage />) },
           { path: 'contact-policy', element: guarded('channels:read', 'The contact policy', <ContactPolicyPage />) },
+          { path: 'templates', element: guarded('channels:read', 'Message templates', <TemplatesPage />) },
           { path: 'monitoring', element: guarded('monitoring:read', 'Monitoring', <MonitoringPage />) },
           { path: 'portfolio', element: guarded('portfolio:read', 'The portfolio', <PortfolioPage />) },
           { path: 'loans/:id', element: guarded('portfolio:read', 'Loans', <LoanPage />) },
