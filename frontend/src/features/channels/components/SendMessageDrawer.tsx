@@ -1,7 +1,7 @@
 import { Alert, Button, Drawer, Group, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { IconBan, IconClock, IconSend } from '@tabler/icons-react';
-import { useRef } from 'react';
+import { useState } from 'react';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { ApiError, fieldErrors } from '@/lib/errors';
 import { useTemplates } from '../api/list-templates';
@@ -58,7 +58,7 @@ export function SendMessageDrawer({
   onOpenMessage: (id: string) => void;
 }) {
   const send = useSendMessage(tenant);
-  const lastKey = useRef<{ body: string; key: string } | null>(null);
+  const [lastKey, setLastKey] = useState<{ body: string; key: string } | null>(null);
   const form = useForm<SendValues>({
     mode: 'controlled',
     initialValues: {
@@ -85,9 +85,10 @@ export function SendMessageDrawer({
     if (!template) return;
     send.reset();
     const body = toMessage(values, template);
-    lastKey.current = idempotencyKey(lastKey.current, body);
+    const attempt = idempotencyKey(lastKey, body);
+    setLastKey(attempt);
     send.mutate(
-      { body, idempotencyKey: lastKey.current.key },
+      { body, idempotencyKey: attempt.key },
       {
         onError: (err) => {
           const errors = fieldErrors(err);
