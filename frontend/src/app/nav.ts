@@ -1,4 +1,5 @@
 import {
+  IconBroadcast,
   IconBuildingBank,
   IconChartHistogram,
   IconCpu,
@@ -45,6 +46,7 @@ export const NAV: NavItem[] = [
   { path: '/policy', label: 'Policy', icon: IconScale, need: 'policy:read', group: 'Configuration' },
   { path: '/contact-policy', label: 'Contact policy', icon: IconMessageCircleCog, need: 'channels:read', group: 'Configuration' },
   { path: '/templates', label: 'Templates', icon: IconTemplate, need: 'channels:read', group: 'Configuration' },
+  { path: '/channels', label: 'Channels', icon: IconBroadcast, need: 'channels:read', group: 'Configuration' },
   { path: '/tenants', label: 'Tenants', icon: IconBuildingBank, need: 'tenants:manage', group: 'Administration' },
   { path: '/users', label: 'Users', icon: IconUsers, need: 'users:read', group: 'Administration' },
   { path: '/api-keys', label: 'API keys', icon: IconKey, need: 'api_keys:manage', group: 'Administration' },

@@ -24,6 +24,7 @@ const PolicyPage = lazy(() => import('@/features/policy/components/PolicyPage'))
 const ContactPolicyPage = lazy(() => import('@/features/channels/components/ContactPolicyPage'));
 const TemplatesPage = lazy(() => import('@/features/channels/components/TemplatesPage'));
 const MessagesPage = lazy(() => import('@/features/channels/components/MessagesPage'));
+const ChannelsPage = lazy(() => import('@/features/channels/components/ChannelsPage'));
 const MonitoringPage = lazy(() => import('@/features/monitoring/components/MonitoringPage'));
 const PortfolioPage = lazy(() => import('@/features/portfolio/components/PortfolioPage'));
 const LoanPage = lazy(() => import('@/features/portfolio/components/LoanPage'));
@@ -84,6 +85,7 @@ export const router = createBrowserRouter([
           { path: 'contact-policy', element: guarded('channels:read', 'The contact policy', <ContactPolicyPage />) },
           { path: 'templates', element: guarded('channels:read', 'Message templates', <TemplatesPage />) },
           { path: 'messages', element: guarded('channels:read', 'The message log', <MessagesPage />) },
+          { path: 'channels', element: guarded('channels:read', 'Channel settings', <ChannelsPage />) },
           { path: 'monitoring', element: guarded('monitoring:read', 'Monitoring', <MonitoringPage />) },
           { path: 'portfolio', element: guarded('portfolio:read', 'The portfolio', <PortfolioPage />) },
           { path: 'loans/:id', element: guarded('portfolio:read', 'Loans', <LoanPage />) },
