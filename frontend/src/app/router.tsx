@@ -25,6 +25,7 @@ const ContactPolicyPage = lazy(() => import('@/features/channels/components/Cont
 const TemplatesPage = lazy(() => import('@/features/channels/components/TemplatesPage'));
 const MessagesPage = lazy(() => import('@/features/channels/components/MessagesPage'));
 const ChannelsPage = lazy(() => import('@/features/channels/components/ChannelsPage'));
+const BorrowerPage = lazy(() => import('@/features/channels/components/BorrowerPage'));
 const MonitoringPage = lazy(() => import('@/features/monitoring/components/MonitoringPage'));
 const PortfolioPage = lazy(() => import('@/features/portfolio/components/PortfolioPage'));
 const LoanPage = lazy(() => import('@/features/portfolio/components/LoanPage'));
@@ -86,6 +87,7 @@ export const router = createBrowserRouter([
           { path: 'templates', element: guarded('channels:read', 'Message templates', <TemplatesPage />) },
           { path: 'messages', element: guarded('channels:read', 'The message log', <MessagesPage />) },
           { path: 'channels', element: guarded('channels:read', 'Channel settings', <ChannelsPage />) },
+          { path: 'borrowers/:id', element: guarded('channels:read', 'Borrowers', <BorrowerPage />) },
           { path: 'monitoring', element: guarded('monitoring:read', 'Monitoring', <MonitoringPage />) },
           { path: 'portfolio', element: guarded('portfolio:read', 'The portfolio', <PortfolioPage />) },
           { path: 'loans/:id', element: guarded('portfolio:read', 'Loans', <LoanPage />) },
