@@ -144,16 +144,22 @@ describe('ChannelsPage', { timeout: 20_000 }, () => {
     expect(sender).toHaveAttribute('aria-invalid', 'true');
   });
 
-  it("shows a failed test's detail, and is read-only without channels:configure", async () => {
+  it("shows a failed test's detail in full", async () => {
+    channelServer(['channels:read', 'channels:configure']);
+    renderWithApp(<ChannelsPage />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Test SMS' }));
+    const result = await screen.findByTestId('channel-test-result');
+    expect(result).toHaveTextContent('Connection failed after 212 ms');
+    expect(result).toHaveTextContent('refused the API key and token');
+  });
+
+  it('is read-only without channels:configure: secrets as their last characters, no save, no test', async () => {
     channelServer(['channels:read']);
     renderWithApp(<ChannelsPage />);
     expect(await screen.findByText('•••• 1a2b')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Save' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Test SMS' })).not.toBeInTheDocument();
     expect(screen.getByLabelText(/Sender \(header\)/)).toHaveAttribute('readonly');
-    await userEvent.click(screen.getByRole('button', { name: 'Test SMS' }));
-    const result = await screen.findByTestId('channel-test-result');
-    expect(result).toHaveTextContent('Connection failed after 212 ms');
-    expect(result).toHaveTextContent('refused the API key and token');
 
     await userEvent.click(screen.getByRole('tab', { name: 'E-mail' }));
     expect(await screen.findByTestId('configured-email')).toHaveTextContent('Not configured');

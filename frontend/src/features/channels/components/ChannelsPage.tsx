@@ -244,24 +244,24 @@ function ChannelEditor({ tenant, settings }: { tenant: string; settings: Channel
               ? `Saved ${formatDateTime(settings.updated_at)} by ${settings.updated_by ?? 'an unknown user'}`
               : 'Never saved'}
           </Text>
-          <Group gap="xs">
-            <Button
-              variant="default"
-              leftSection={<IconPlugConnected size={16} />}
-              onClick={runTest}
-              loading={test.isPending}
-              disabled={!settings.configured || form.isDirty()}
-              title={form.isDirty() ? 'Save first: the test uses the stored settings' : undefined}
-              aria-label={`Test ${name}`}
-            >
-              Test connection
-            </Button>
-            {!readOnly && (
+          {!readOnly && (
+            <Group gap="xs">
+              <Button
+                variant="default"
+                leftSection={<IconPlugConnected size={16} />}
+                onClick={runTest}
+                loading={test.isPending}
+                disabled={!settings.configured || form.isDirty()}
+                title={form.isDirty() ? 'Save first: the test uses the stored settings' : undefined}
+                aria-label={`Test ${name}`}
+              >
+                Test connection
+              </Button>
               <Button type="submit" loading={save.isPending}>
                 Save
               </Button>
-            )}
-          </Group>
+            </Group>
+          )}
         </Group>
       </Stack>
     </form>

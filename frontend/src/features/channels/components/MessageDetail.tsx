@@ -27,7 +27,7 @@ export function StatusBadge({ status, size = 'sm' }: { status: string; size?: 'x
 
 /** The message's way from queued to read (or failed, or blocked), oldest first. */
 export function StatusTimeline({ message }: { message: Message }) {
-  const steps = message.history.length ? message.history : [{ status: message.status, at: message.created_at, detail: null }];
+  const steps = message.history?.length ? message.history : [{ status: message.status, at: message.created_at, detail: null }];
   return (
     <Timeline active={steps.length - 1} bulletSize={22} lineWidth={2} data-testid="message-timeline">
       {steps.map((step, i) => (

@@ -169,9 +169,30 @@ describe('MessagesPage', { timeout: 20_000 }, () => {
     );
 
     expect(server.sends.map((s) => s.body)).toEqual([
-      { borrower_id: 'cust-1', channel: 'sms', template: 't1', variables: { amount: 'lots', due_date: '2026-12-05' }, language: 'en' },
-      { borrower_id: 'cust-1', channel: 'sms', template: 't1', variables: { amount: '12500', due_date: '2026-12-05' }, language: 'en' },
-      { borrower_id: 'cust-1', channel: 'sms', template: 't1', variables: { amount: '12500', due_date: '2026-12-05' }, language: 'en' },
+      {
+        borrower_id: 'cust-1',
+        channel: 'sms',
+        template: 't1',
+        variables: { amount: 'lots', due_date: '2026-12-05' },
+        language: 'en',
+        recipient_role: 'borrower',
+      },
+      {
+        borrower_id: 'cust-1',
+        channel: 'sms',
+        template: 't1',
+        variables: { amount: '12500', due_date: '2026-12-05' },
+        language: 'en',
+        recipient_role: 'borrower',
+      },
+      {
+        borrower_id: 'cust-1',
+        channel: 'sms',
+        template: 't1',
+        variables: { amount: '12500', due_date: '2026-12-05' },
+        language: 'en',
+        recipient_role: 'borrower',
+      },
     ]);
     const [first, second, third] = server.sends.map((s) => s.key);
     expect(first).toBeTruthy();
@@ -182,7 +203,14 @@ describe('MessagesPage', { timeout: 20_000 }, () => {
 
 describe('idempotencyKey', () => {
   it('keeps the key while the body is the same and makes a new one when it changes', () => {
-    const body = { borrower_id: 'c', channel: 'sms' as const, template: 't', variables: { a: '1' }, language: 'en' as const };
+    const body = {
+      borrower_id: 'c',
+      channel: 'sms' as const,
+      template: 't',
+      variables: { a: '1' },
+      language: 'en' as const,
+      recipient_role: 'borrower' as const,
+    };
     const first = idempotencyKey(null, body);
     expect(idempotencyKey(first, { ...body })).toBe(first);
     expect(idempotencyKey(first, { ...body, variables: { a: '2' } }).key).not.toBe(first.key);

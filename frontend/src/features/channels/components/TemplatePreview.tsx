@@ -25,7 +25,11 @@ export function useLivePreview(tenant: string, request: PreviewRequest | null) {
 export function segmentsLabel(preview: Pick<Preview, 'segments' | 'encoding'>): string | null {
   if (preview.segments == null) return null;
   const parts = `${preview.segments} SMS ${preview.segments === 1 ? 'part' : 'parts'}`;
-  const encoding = preview.encoding === 'ucs2' ? 'Unicode (UCS-2)' : preview.encoding === 'gsm7' ? 'GSM-7' : null;
+  // "ucs2" or "UCS-2": however the server spells it
+  const code = String(preview.encoding ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
+  const encoding = code === 'ucs2' ? 'Unicode (UCS-2)' : code === 'gsm7' ? 'GSM-7' : null;
   return encoding ? `${parts} · ${encoding}` : parts;
 }
 
@@ -38,7 +42,7 @@ function Rendered({ preview, channel }: { preview: Preview; channel: string }) {
           <Stack gap={2} data-testid="preview-errors">
             {preview.errors.map((e) => (
               <Text key={`${e.field}:${e.message}`} size="sm">
-                <b>{e.field.replace(/^body\./, '')}</b>: {e.message}
+                <b>{(e.field ?? '').replace(/^body\./, '')}</b>: {e.message}
               </Text>
             ))}
           </Stack>

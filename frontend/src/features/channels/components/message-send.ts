@@ -29,6 +29,7 @@ export function toMessage(v: SendValues, template: Template): MessageCreate {
     template: template.id,
     variables,
     language: v.language ?? (template.language as LanguageCode),
+    recipient_role: 'borrower',
   };
 }
 
