@@ -53,16 +53,18 @@ function Rendered({ preview, channel }: { preview: Preview; channel: string }) {
           <b>Subject:</b> {preview.subject}
         </Text>
       )}
-      <Paper
-        withBorder
-        p="sm"
-        radius="lg"
-        bg="var(--mantine-color-gray-0)"
-        data-testid="preview-text"
-        style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', fontSize: 'var(--mantine-font-size-sm)' }}
-      >
-        {preview.text}
-      </Paper>
+      {(preview.text || preview.errors.length === 0) && (
+        <Paper
+          withBorder
+          p="sm"
+          radius="lg"
+          bg="var(--mantine-color-gray-0)"
+          data-testid="preview-text"
+          style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', fontSize: 'var(--mantine-font-size-sm)' }}
+        >
+          {preview.text}
+        </Paper>
+      )}
       {segments && (
         <Group gap="xs">
           <Badge variant="light" color={preview.segments! > 1 ? 'orange' : 'teal'} tt="none" data-testid="sms-segments">
