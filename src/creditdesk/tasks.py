@@ -14,6 +14,7 @@ stable name and its routing-key patterns (``loan.*``, ``ptp.#``, ``#``).
 
 from __future__ import annotations
 
+from creditdesk.channels import tasks as channel_tasks
 from creditdesk.events import tasks as event_tasks
 from creditdesk.events.publisher import CONSUME_JOB, Consumer, EventBus
 from creditdesk.lending import tasks as lending_tasks
@@ -44,6 +45,7 @@ TASK_REGISTRY = TaskRegistry(
         "lending.saga.sweep_timeouts": lending_tasks.sweep,
         "payments.mandate.present_due": payment_tasks.present_due,
         "portfolio.day_end": portfolio_tasks.day_end,
+        "channels.message.send": channel_tasks.send_message,
         CONSUME_JOB: event_tasks.consume,
         "ops.selftest": builtin_tasks.selftest,
     },

@@ -16,7 +16,7 @@ import pytest
 from tests.factories import bearer, make_tenant, make_user
 from tests.routes import api_routes, fill
 
-from creditdesk.channels.models import MessageTemplate
+from creditdesk.channels.models import Message, MessageTemplate
 from creditdesk.lending.models import Saga
 from creditdesk.ml import registry
 from creditdesk.monitoring.models import MonitoringAlert
@@ -91,6 +91,25 @@ def _template_of(session, tenant):
     return template.id
 
 
+def _message_of(session, tenant, customer_id, template_id):
+    """A message in ``tenant``'s log (blocked: it never leaves)."""
+    message = Message(
+        tenant_id=tenant.id,
+        customer_id=customer_id,
+        channel="email",
+        purpose="reminder",
+        template_id=template_id,
+        template_name="b_reminder",
+        template_version=1,
+        language="en",
+        status="blocked",
+        blocked_by="opted_out",
+    )
+    session.add(message)
+    session.commit()
+    return message.id
+
+
 def _saga_of(session, tenant, application_id):
     """A disbursement saga owned by ``tenant``."""
     saga = Saga(tenant_id=tenant.id, application_id=application_id, status="waiting", terms={})
@@ -124,7 +143,14 @@ def two_tenants(client, session, champion, trained_default):
     ids_added_by_webhooks = {"webhook_id": _webhook_of(session, b)}
     ids_added_by_lending = {"saga_id": _saga_of(session, b, app_b["application_id"])}
     ids_added_by_payments = {"link_id": _payment_link_of(session, b, ids_added_by_portfolio["loan_id"])}
-    ids_added_by_channels = {"template_id": _template_of(session, b)}  # customer_id: the loan's borrower
+    template_b = _template_of(session, b)
+    customer_b = ids_added_by_portfolio["customer_id"]
+    # customer_id: the loan's borrower; channel: a provider account is addressed by its channel's name
+    ids_added_by_channels = {
+        "template_id": template_b,
+        "message_id": _message_of(session, b, customer_b, template_b),
+        "channel": "sms",
+    }
     owned_ids = {
         "user_id": user_b.id,
         "key_id": key_b["id"],
@@ -153,8 +179,8 @@ def test_every_tenant_route_answers_404_across_tenants(app, client, two_tenants)
         r = client.request(route.method, url, json={}, headers=bearer(admin_a))
         assert r.status_code == 404, f"{route.method} {url} -> {r.status_code} {r.text[:200]}"
         assert r.json()["error"] == "NotFound"
-        # 2) own slug, B's ids: still 404 (only for routes with ids)
-        if len(route.params) > 1:
+        # 2) own slug, B's ids: still 404 (only for routes with ids; a channel's name is not an id)
+        if [p for p in route.params if p not in ("tenant", "channel")]:
             url = fill(route.path, {"tenant": a.slug, **owned_ids})
             r = client.request(route.method, url, json={}, headers=bearer(admin_a))
             assert r.status_code in (404, 422), f"{route.method} {url} -> {r.status_code}"

@@ -25,6 +25,8 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -137,6 +139,16 @@ def send_mail(
     ``message_id`` (``<…@domain>``) lets a retried send keep the id of the first attempt.
     """
     message = build_message(config, to, subject, text, html, message_id=message_id, reply_to=reply_to, headers=headers)
+    with _connected(config) as smtp:
+        refused = smtp.send_message(message)
+    if refused:  # pragma: no cover - one recipient: smtplib raises SMTPRecipientsRefused instead
+        raise ChannelRejected(f"the mail server refused {', '.join(refused)}", provider=PROVIDER)
+    return str(message["Message-ID"])
+
+
+@contextmanager
+def _connected(config: SmtpConfig) -> Iterator[smtplib.SMTP]:
+    """An SMTP session as a send needs it: EHLO, STARTTLS, login; failures as channel errors."""
     try:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout_s) as smtp:
             smtp.ehlo()
@@ -145,7 +157,7 @@ def send_mail(
                 smtp.ehlo()
             if config.username is not None and config.password is not None:
                 smtp.login(config.username, config.password)
-            refused = smtp.send_message(message)
+            yield smtp
     except smtplib.SMTPException as exc:
         raise _smtp_error(exc) from None
     except ssl.SSLCertVerificationError as exc:
@@ -158,9 +170,23 @@ def send_mail(
         raise ChannelUnavailable(
             f"the mail server could not be reached ({type(exc).__name__})", provider=PROVIDER
         ) from None
-    if refused:  # pragma: no cover - one recipient: smtplib raises SMTPRecipientsRefused instead
-        raise ChannelRejected(f"the mail server refused {', '.join(refused)}", provider=PROVIDER)
-    return str(message["Message-ID"])
+
+
+def trust(ca_pem: str | None) -> ssl.SSLContext | None:
+    """A client context trusting the system's CAs and ``ca_pem`` (a lender's private CA); None: the system's."""
+    if not ca_pem:
+        return None
+    context = ssl.create_default_context()
+    context.load_verify_locations(cadata=ca_pem)
+    return context
+
+
+def check_server(config: SmtpConfig) -> str:
+    """Connect, say EHLO, upgrade to TLS and log in as a send would — and send nothing (the live test)."""
+    with _connected(config) as smtp:
+        smtp.noop()
+    tls = "over STARTTLS" if config.starttls else "without TLS"
+    return f"the mail server {config.host}:{config.port} accepted the connection {tls}"
 
 
 def _by_code(code: int, what: str) -> ChannelError:

@@ -131,6 +131,7 @@ class Message(IdMixin, CreatedMixin, Base):
         Index("ix_message_tenant_created", "tenant_id", "created_at"),
         Index("ix_message_tenant_loan", "tenant_id", "loan_id"),
         Index("ix_message_tenant_provider_id", "tenant_id", "provider_message_id"),
+        Index("ix_message_tenant_recipient", "tenant_id", "recipient_hash", "created_at"),
     )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
@@ -144,6 +145,10 @@ class Message(IdMixin, CreatedMixin, Base):
     language: Mapped[str] = mapped_column(String(8))
     variables: Mapped[dict[str, Any] | None] = mapped_column(Sealed("message.variables"), default=None)
     recipient_role: Mapped[str] = mapped_column(String(16), default="borrower")
+    #: the address as the log shows it (a phone's last 4 digits, an e-mail's first letter and domain)
+    recipient: Mapped[str | None] = mapped_column(String(80), default=None)
+    #: a keyed hash of the address: a reply from it finds the message it answers, without the address
+    recipient_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     initiated_by: Mapped[str] = mapped_column(String(16), default="agent")
     status: Mapped[str] = mapped_column(String(16), default="queued")
     blocked_by: Mapped[str | None] = mapped_column(String(32), default=None)

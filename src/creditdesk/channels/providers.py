@@ -39,6 +39,7 @@ an onboarding question, not solved here). Webhooks may come twice and out of ord
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -90,7 +91,7 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 #: the Cloud API's error code for free-form text outside the window (reported in a ``failed`` status)
 REENGAGEMENT_ERROR = "131047"
 
-Channel = Literal["sms", "whatsapp", "voice"]
+Channel = Literal["sms", "whatsapp", "voice", "email"]
 ReceiptStatus = Literal["queued", "sent", "delivered", "read", "failed"]
 CallStatus = Literal["in-progress", "completed", "failed", "busy", "no-answer"]
 SmsEncoding = Literal["gsm7", "ucs2"]
@@ -361,15 +362,26 @@ class _Connector(Generic[C]):
     def _post(
         self, url: str, *, headers: dict[str, str], data: Mapping[str, Any] | None = None, json_body: Any = None
     ) -> dict[str, Any]:
+        return self._call("POST", url, headers=headers, data=data, json_body=json_body)
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
         request = self._client.build_request(
-            "POST",
+            method,
             url,
             data=data,
             json=json_body,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **headers},
             timeout=self._timeout,
         )
-        caller = self._retrying if self._retry_sends else self._once
+        caller = self._retrying if self._retry_sends or method == "GET" else self._once
         name = self.channel
         try:
             response = caller.send(self._client, request, key=self._breaker_key)
@@ -435,6 +447,15 @@ class _ExotelConnector(_Connector[X]):
         cfg = self.config
         url = f"{cfg.base_url}/v1/Accounts/{cfg.account_sid}/{path}"
         return self._post(url, headers={"Authorization": _basic(cfg.api_key, cfg.api_token)}, data=form)
+
+    def check(self) -> str:
+        """A harmless authenticated call (looks up a message id that cannot exist): the account answers."""
+        cfg = self.config
+        kind = "Calls" if self.channel == "voice" else "SMS/Messages"
+        url = f"{cfg.base_url}/v1/Accounts/{cfg.account_sid}/{kind}/creditdesk-connection-test.json"
+        with contextlib.suppress(ChannelNotFound):  # 404 after authentication: the key and token are right
+            self._call("GET", url, headers={"Authorization": _basic(cfg.api_key, cfg.api_token)})
+        return f"the {self.channel} account {cfg.account_sid} accepted the API key and token"
 
     def _refusal(self, status: int, data: Any) -> ChannelError:
         """An Exotel error answer (``{"RestException": {"Status", "Code", "Message"}}``) as a channel error."""
@@ -717,6 +738,15 @@ class WhatsAppCloud(_Connector[WhatsAppConfig]):
         if not isinstance(wamid, str) or not wamid:
             raise self._bad("no messages[0].id")
         return SendResult("whatsapp", wamid, "queued", reference, recipient)
+
+    def check(self) -> str:
+        """Read the number's profile (``GET /{version}/{phone_number_id}``): the token may use the number."""
+        cfg = self.config
+        url = f"{cfg.base_url}/{cfg.api_version}/{cfg.phone_number_id}"
+        answer = self._call("GET", url, headers={"Authorization": f"Bearer {cfg.access_token}"})
+        shown = answer.get("display_phone_number") or cfg.phone_number_id
+        quality = answer.get("quality_rating")
+        return f"WhatsApp number {shown} is reachable" + (f" (quality {quality})" if quality else "")
 
     def _refusal(self, status: int, data: Any) -> ChannelError:
         error = data.get("error") if isinstance(data, dict) else None

@@ -1,30 +1,42 @@
-"""Channels routes: the tenant's contact policy; a borrower's consents and opt-outs; message templates."""
+"""Channels routes: the contact policy; consents and opt-outs; templates; provider accounts; the message
+log; and the providers' webhooks (receipts, replies, call outcomes)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from creditdesk.channels import service
+from creditdesk.channels import accounts, messaging, service
 from creditdesk.channels.formatting import Language
 from creditdesk.channels.policy import Channel, Purpose
 from creditdesk.channels.schemas import (
+    ChannelSettingsRead,
+    ChannelSettingsUpdate,
+    ChannelTestResult,
     ConsentCreate,
     ConsentsRead,
     ContactPolicyRead,
     ContactPolicyUpdate,
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    MessageState,
     OptIn,
     OptOut,
     TemplateContent,
     TemplateCreate,
     TemplatePage,
+    TemplatePreview,
+    TemplatePreviewRead,
     TemplateRead,
     TemplateStatus,
+    WebhookAck,
 )
 from creditdesk.db import SessionDep
 from creditdesk.kit.pagination import PageDep
-from creditdesk.tenancy.deps import TenantAccess, TenantContext
+from creditdesk.kit.params import raw_body
+from creditdesk.tenancy.deps import TenantAccess, TenantContext, TenantRef, addressed_tenant
 from creditdesk.tenancy.permissions import Permission as P
 
 router = APIRouter(tags=["channels"])
@@ -153,3 +165,122 @@ def approve_template(
 ) -> TemplateRead:
     """Approve a draft (not by its author: 403) and retire the version it replaces; only approved ones are sent."""
     return service.approve_template(session, tenant=ctx.tenant, template_id=template_id, actor=ctx.caller)
+
+
+@router.post(f"{TEMPLATES}/preview", response_model=TemplatePreviewRead, operation_id="previewTemplate")
+def preview_template(
+    data: TemplatePreview, ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_READ)]
+) -> TemplatePreviewRead:
+    """Render a text as it would go out in a language (sample values where none are given); nothing is stored."""
+    return service.preview_template(data)
+
+
+# -- provider accounts --------------------------------------------------------------------------------
+
+CHANNEL = "/tenants/{tenant}/channels/{channel}"
+
+
+@router.get(CHANNEL, response_model=ChannelSettingsRead, operation_id="getChannelAccount")
+def get_channel_account(
+    channel: Channel, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_READ)]
+) -> ChannelSettingsRead:
+    """The channel's provider account; secrets show at most their last 4 characters."""
+    return accounts.get_account(session, tenant=ctx.tenant, channel=channel)
+
+
+@router.put(CHANNEL, response_model=ChannelSettingsRead, operation_id="updateChannelAccount")
+def update_channel_account(
+    channel: Channel,
+    data: ChannelSettingsUpdate,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONFIGURE)],
+) -> ChannelSettingsRead:
+    """Create or change the channel's provider account; an omitted secret keeps its stored value."""
+    return accounts.update_account(session, tenant=ctx.tenant, channel=channel, data=data, actor=ctx.caller)
+
+
+@router.post(f"{CHANNEL}/test", response_model=ChannelTestResult, operation_id="testChannelAccount")
+def test_channel_account(
+    channel: Channel, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONFIGURE)]
+) -> ChannelTestResult:
+    """One harmless authenticated call to the provider (nothing is sent to anyone): does the account work?"""
+    return accounts.test_account(session, tenant=ctx.tenant, channel=channel)
+
+
+# -- the message log ----------------------------------------------------------------------------------
+
+MESSAGES = "/tenants/{tenant}/messages"
+MessageId = Annotated[str, Path(max_length=36)]
+
+
+@router.post(MESSAGES, status_code=202, response_model=MessageRead, operation_id="sendMessage")
+def send_message(
+    data: MessageCreate,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.MESSAGES_SEND)],
+    response: Response,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> MessageRead:
+    """Queue an approved template to a loan's borrower through the contact policy: ``queued`` (sent by the
+    queue) or ``blocked`` with the rule that stopped it. A repeat with the same Idempotency-Key answers the
+    first message again."""
+    message, replayed = messaging.create_message(
+        session, tenant=ctx.tenant, data=data, actor=ctx.caller, idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return message
+
+
+@router.get(MESSAGES, response_model=MessagePage, operation_id="listMessages")
+def list_messages(
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_READ)],
+    page: PageDep,
+    loan_id: Annotated[str | None, Query(max_length=36)] = None,
+    borrower_id: Annotated[str | None, Query(max_length=36)] = None,
+    status: MessageState | None = None,
+    channel: Channel | None = None,
+) -> MessagePage:
+    """The message log, newest first, each message with its status history."""
+    return messaging.list_messages(
+        session,
+        tenant=ctx.tenant,
+        limit=page.limit,
+        offset=page.offset,
+        loan_id=loan_id,
+        borrower_id=borrower_id,
+        status=status,
+        channel=channel,
+    )
+
+
+@router.get(f"{MESSAGES}/{{message_id}}", response_model=MessageRead, operation_id="getMessage")
+def get_message(
+    message_id: MessageId, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_READ)]
+) -> MessageRead:
+    """One message with its status history."""
+    return messaging.get_message(session, tenant=ctx.tenant, message_id=message_id)
+
+
+# -- the providers' webhooks --------------------------------------------------------------------------
+
+webhook_body = raw_body(256 * 1024, "webhook")
+
+
+@router.post(
+    "/webhooks/channels/{tenant}/{channel}",
+    response_model=WebhookAck,
+    operation_id="receiveChannelWebhook",
+    responses={401: {"description": "The signature does not match the body"}},
+)
+async def receive_channel_webhook(
+    channel: Literal["sms", "whatsapp", "voice"],
+    ref: Annotated[TenantRef, Depends(addressed_tenant)],
+    body: Annotated[bytes, Depends(webhook_body)],
+    x_callback_signature: Annotated[str | None, Header(max_length=200)] = None,
+    x_hub_signature_256: Annotated[str | None, Header(max_length=200)] = None,
+) -> WebhookAck:
+    """A provider reports delivery receipts, replies or a call's outcome: verified (401), then applied once."""
+    signature = x_hub_signature_256 if channel == "whatsapp" else x_callback_signature
+    return await messaging.deliver(ref.id, channel, body, signature)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from creditdesk.channels.formatting import Language
 from creditdesk.channels.policy import Channel, ContactPolicy, Purpose
-from creditdesk.channels.templates import MAX_VARIABLE_LENGTH, VariableType
+from creditdesk.channels.templates import MAX_VARIABLE_LENGTH, Encoding, VariableType
 
 #: what a tenant admin reads before letting WhatsApp carry collections content
 WHATSAPP_COLLECTIONS_WARNING = (
@@ -172,3 +173,182 @@ class TemplatePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# -- provider accounts --------------------------------------------------------------------------------
+
+SmsType = Literal["transactional", "transactional_opt_in", "promotional"]
+
+
+class ChannelSettingsUpdate(BaseModel):
+    """``PUT …/channels/{channel}``: the fields of that channel's provider; an omitted secret keeps its value.
+
+    SMS and voice (Exotel-shaped): ``base_url``, ``account_sid``, ``api_key``, secrets ``api_token`` and
+    ``webhook_secret``; SMS adds ``entity_id`` (DLT principal entity), ``sender`` (the 6-character header)
+    and ``sms_type``; voice adds ``caller_id``. WhatsApp (Cloud API): ``base_url``, ``phone_number_id``,
+    ``api_version``, secrets ``access_token``, ``app_secret`` and ``verify_token``. E-mail (SMTP):
+    ``host``, ``port``, ``username``, ``starttls``, ``from_address``, ``from_name``, secret ``password``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(default=None, max_length=500)
+    account_sid: str | None = Field(default=None, min_length=1, max_length=100)
+    api_key: str | None = Field(default=None, min_length=1, max_length=200)
+    sender: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{6}$")
+    entity_id: str | None = Field(default=None, pattern=r"^[0-9]{1,30}$")
+    sms_type: SmsType | None = None
+    phone_number_id: str | None = Field(default=None, pattern=r"^[0-9]{1,30}$")
+    api_version: str | None = Field(default=None, pattern=r"^v[0-9]+\.[0-9]+$")
+    caller_id: str | None = Field(default=None, pattern=r"^\+?[0-9]{6,15}$")
+    host: str | None = Field(default=None, min_length=1, max_length=253)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = Field(default=None, min_length=1, max_length=254)
+    starttls: bool | None = None
+    from_address: str | None = Field(default=None, max_length=254)
+    from_name: str | None = Field(default=None, max_length=100)
+    tls_ca_pem: str | None = Field(
+        default=None, max_length=20_000, description="e-mail: a private CA (PEM) to trust besides the system's"
+    )
+    timeout_ms: int | None = Field(default=None, ge=500, le=60_000)
+    unit_cost: Decimal | None = Field(default=None, ge=0, le=1000, decimal_places=4, description="₹ per message")
+    api_token: SecretStr | None = Field(default=None, min_length=1, max_length=500)
+    webhook_secret: SecretStr | None = Field(default=None, min_length=8, max_length=500)
+    access_token: SecretStr | None = Field(default=None, min_length=1, max_length=1000)
+    app_secret: SecretStr | None = Field(default=None, min_length=8, max_length=500)
+    verify_token: SecretStr | None = Field(default=None, min_length=8, max_length=500)
+    password: SecretStr | None = Field(default=None, min_length=1, max_length=500)
+
+
+class ChannelSettingsRead(BaseModel):
+    """A channel's provider account as stored (fields a channel does not use are null); secrets redacted."""
+
+    channel: Channel
+    configured: bool
+    provider: str
+    base_url: str | None = None
+    account_sid: str | None = None
+    api_key: str | None = None
+    sender: str | None = None
+    entity_id: str | None = None
+    sms_type: str | None = None
+    phone_number_id: str | None = None
+    api_version: str | None = None
+    caller_id: str | None = None
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    starttls: bool | None = None
+    from_address: str | None = None
+    from_name: str | None = None
+    tls_ca_pem: str | None = None
+    timeout_ms: int | None = None
+    unit_cost: Decimal | None = None
+    credentials: dict[str, str | None] = Field(description="each secret's last characters, or null when unset")
+    webhook_path: str | None = Field(description="where the provider posts receipts and replies (none for e-mail)")
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ChannelTestResult(BaseModel):
+    """``POST …/channels/{channel}/test``: one harmless authenticated call to the provider."""
+
+    ok: bool
+    latency_ms: int
+    detail: str
+
+
+# -- the message log ----------------------------------------------------------------------------------
+
+MessageState = Literal["queued", "sent", "delivered", "read", "failed", "blocked"]
+RecipientRole = Literal["borrower", "guarantor", "co_borrower", "relative", "colleague", "reference", "other"]
+VariableValue = Annotated[str, Field(max_length=MAX_VARIABLE_LENGTH)] | int | float
+
+
+class MessageCreate(BaseModel):
+    """``POST …/messages``: one approved template, filled in, to a loan's borrower (or a named borrower)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: str | None = Field(default=None, max_length=36)
+    borrower_id: str | None = Field(default=None, max_length=36, description="the customer id")
+    channel: Channel
+    template: str = Field(max_length=36, description="an approved template's id (its name picks the language)")
+    variables: dict[str, VariableValue] = Field(default_factory=dict, max_length=30)
+    language: Language | None = Field(default=None, description="another language of the same template name")
+    recipient_role: RecipientRole = Field(default="borrower", description="who is contacted about the loan")
+
+    @model_validator(mode="after")
+    def _someone(self) -> MessageCreate:
+        if self.loan_id is None and self.borrower_id is None:
+            raise ValueError("loan_id or borrower_id is required")
+        return self
+
+
+class MessageStep(BaseModel):
+    status: str
+    at: datetime
+    detail: str | None
+
+
+class MessageRead(BaseModel):
+    """A message and where it got to (``history``: every step, oldest first)."""
+
+    id: str
+    status: MessageState
+    blocked_by: str | None = Field(description="the contact-policy rule that blocked it")
+    channel: str
+    purpose: str
+    template: str
+    template_name: str
+    template_version: int
+    language: str
+    loan_id: str | None
+    borrower_id: str
+    recipient: str | None = Field(description="masked")
+    recipient_role: str
+    provider_message_id: str | None
+    segments: int | None
+    cost: Decimal | None
+    error_code: str | None
+    error: str | None
+    initiated_by: str
+    created_by: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    history: list[MessageStep] = Field(default_factory=list)
+
+
+class MessagePage(BaseModel):
+    items: list[MessageRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class TemplatePreview(BaseModel):
+    """``POST …/templates/preview``: render a text as it would go out (sample values where none given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    body: str = Field(min_length=1, max_length=20_000)
+    subject: str | None = Field(default=None, max_length=200)
+    variables: dict[str, VariableSpec] = Field(default_factory=dict, max_length=30)
+    language: Language
+    values: dict[str, VariableValue] | None = Field(default=None, max_length=30)
+
+
+class TemplatePreviewRead(BaseModel):
+    text: str
+    subject: str | None
+    segments: int | None = Field(description="SMS only: the parts it is billed as")
+    encoding: Encoding | None
+    errors: list[dict[str, str]] = Field(description="what keeps it from rendering: field and message")
+
+
+class WebhookAck(BaseModel):
+    received: int = Field(description="receipts and replies in the delivery")
+    applied: int = Field(description="those that changed something (duplicates and stale receipts do not)")

@@ -42,11 +42,23 @@ from creditdesk.channels.schemas import (
     TemplateContent,
     TemplateCreate,
     TemplatePage,
+    TemplatePreview,
+    TemplatePreviewRead,
     TemplateRead,
 )
-from creditdesk.channels.templates import check_template
+from creditdesk.channels.starter import SAMPLE_VALUES
+from creditdesk.channels.templates import check_template, render
 from creditdesk.db import insert_into, new_id, utcnow
-from creditdesk.errors import Conflict, FieldError, Forbidden, NotFound, field_error, invalid, invalid_field
+from creditdesk.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    field_error,
+    invalid,
+    invalid_field,
+)
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.portfolio.models import Customer
 from creditdesk.tenancy.models import Tenant
@@ -439,3 +451,85 @@ def list_templates(
     order = (MessageTemplate.name, MessageTemplate.channel, MessageTemplate.language, MessageTemplate.version.desc())
     page: Page[MessageTemplate] = paginate(session, stmt.order_by(*order), limit=limit, offset=offset)
     return TemplatePage(items=[_template_read(r) for r in page.items], total=page.total, limit=limit, offset=offset)
+
+
+# -- templates as sends use them -----------------------------------------------------------------------
+
+
+def template_row(session: Session, *, tenant_id: str, template_id: str) -> MessageTemplate:
+    """One version of a template (404 for another tenant's), whatever its status."""
+    return get_owned(session, MessageTemplate, template_id, tenant_id, what="Template")
+
+
+def approved_version(session: Session, *, tenant_id: str, template_id: str) -> MessageTemplate:
+    """The version named, if approved: only approved text is ever sent (422 names its status otherwise)."""
+    row = template_row(session, tenant_id=tenant_id, template_id=template_id)
+    if row.status != "approved":
+        raise invalid_field(
+            "body.template",
+            f"{row.name} version {row.version} is {row.status}: only an approved template is sent",
+        )
+    return row
+
+
+def approved_sibling(session: Session, row: MessageTemplate, language: str) -> MessageTemplate | None:
+    """The approved version of the same template in another language: the same name, or the name with its
+    language suffix swapped (the starter set names ``reminder_formal_sms_hi`` and ``…_en``)."""
+    suffix = f"_{row.language}"
+    names = {row.name}
+    if row.name.endswith(suffix):
+        names.add(row.name.removesuffix(suffix) + f"_{language}")
+    stmt = select_owned(MessageTemplate, row.tenant_id).where(
+        MessageTemplate.name.in_(names),
+        MessageTemplate.channel == row.channel,
+        MessageTemplate.language == language,
+        MessageTemplate.status == "approved",
+    )
+    return session.execute(stmt).scalars().first()
+
+
+def otp_template(session: Session, *, tenant_id: str, channel: str, language: str) -> MessageTemplate | None:
+    """The approved OTP template on ``channel`` in ``language``, else in English (None when there is none)."""
+    stmt = select_owned(MessageTemplate, tenant_id).where(
+        MessageTemplate.channel == channel,
+        MessageTemplate.purpose == "otp",
+        MessageTemplate.status == "approved",
+        MessageTemplate.language.in_({language, "en"}),
+    )
+    rows = sorted(session.execute(stmt).scalars(), key=lambda r: (r.language != language, r.name))
+    return rows[0] if rows else None
+
+
+#: a value of each type for a preview that names none (the starter set's samples win for their names)
+_SAMPLE_BY_TYPE: dict[str, object] = {
+    "text": "Priya Sharma",
+    "amount": "12345.50",
+    "date": "2026-12-15",
+    "number": 3,
+    "url": "https://pay.example.in/Ab3dE9",
+    "phone": "1800 123 4567",
+    "otp": "482913",
+}
+
+
+def preview_template(data: TemplatePreview) -> TemplatePreviewRead:
+    """Render a text as it would go out, with sample values where ``values`` names none; problems as a list."""
+    declared = {name: spec.model_dump() for name, spec in data.variables.items()}
+    values: dict[str, object] = {
+        name: SAMPLE_VALUES.get(name, _SAMPLE_BY_TYPE[spec.type]) for name, spec in data.variables.items()
+    }
+    values.update(data.values or {})
+    try:
+        rendered = render(data.body, declared, values, data.language, channel=data.channel, subject=data.subject)
+    except ValidationFailed as exc:
+        fields = exc.extra.get("fields", [])
+        errors = [{"field": str(f["field"]), "message": str(f["message"])} for f in fields]
+        return TemplatePreviewRead(text="", subject=None, segments=None, encoding=None, errors=errors)
+    sms = data.channel == "sms"
+    return TemplatePreviewRead(
+        text=rendered.text,
+        subject=rendered.subject,
+        segments=rendered.segments if sms else None,
+        encoding=rendered.encoding if sms else None,
+        errors=[],
+    )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Final, Literal, cast, get_args
@@ -91,6 +91,8 @@ class Rendered:
     segments: int
     encoding: Encoding
     subject: str | None = None
+    #: each placeholder's formatted value, in order of first use (WhatsApp's numbered parameters)
+    values: Mapping[str, str] = field(default_factory=dict)
 
 
 # -- placeholders and declarations ----------------------------------------------------------------------
@@ -435,6 +437,7 @@ def render(
         segments=segments,
         encoding=encoding,
         subject=substitute(subject) if subject is not None else None,
+        values=formatted,
     )
 
 

@@ -214,3 +214,51 @@ def render_prompt(script: IvrScript, *, espeak: str | None = None, words_per_min
         engine="espeak-ng",
         voice=voice,
     )
+
+
+#: the keys every call offers, in each shipped language (written by us; intents as replies are read)
+STANDARD_OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "en": (
+        ("1", "promise_to_pay", "Press 1 to promise a payment date."),
+        ("2", "paid", "Press 2 if you have already paid."),
+        ("3", "help", "Press 3 to speak to our team."),
+    ),
+    "hi": (
+        ("1", "promise_to_pay", "भुगतान की तारीख बताने के लिए 1 दबाएँ।"),
+        ("2", "paid", "अगर आप भुगतान कर चुके हैं तो 2 दबाएँ।"),
+        ("3", "help", "हमारी टीम से बात करने के लिए 3 दबाएँ।"),
+    ),
+    "mr": (
+        ("1", "promise_to_pay", "पेमेंटची तारीख सांगण्यासाठी 1 दाबा."),
+        ("2", "paid", "तुम्ही आधीच पेमेंट केले असल्यास 2 दाबा."),
+        ("3", "help", "आमच्या टीमशी बोलण्यासाठी 3 दाबा."),
+    ),
+    "ta": (
+        ("1", "promise_to_pay", "பணம் செலுத்தும் தேதியைச் சொல்ல 1 அழுத்தவும்."),
+        ("2", "paid", "ஏற்கனவே செலுத்தியிருந்தால் 2 அழுத்தவும்."),
+        ("3", "help", "எங்கள் குழுவுடன் பேச 3 அழுத்தவும்."),
+    ),
+    "te": (
+        ("1", "promise_to_pay", "చెల్లింపు తేదీ చెప్పడానికి 1 నొక్కండి."),
+        ("2", "paid", "మీరు ఇప్పటికే చెల్లించి ఉంటే 2 నొక్కండి."),
+        ("3", "help", "మా బృందంతో మాట్లాడటానికి 3 నొక్కండి."),
+    ),
+    "bn": (
+        ("1", "promise_to_pay", "পেমেন্টের তারিখ জানাতে 1 টিপুন।"),
+        ("2", "paid", "আপনি আগেই পেমেন্ট করে থাকলে 2 টিপুন।"),
+        ("3", "help", "আমাদের টিমের সঙ্গে কথা বলতে 3 টিপুন।"),
+    ),
+    "kn": (
+        ("1", "promise_to_pay", "ಪಾವತಿ ದಿನಾಂಕ ತಿಳಿಸಲು 1 ಒತ್ತಿರಿ."),
+        ("2", "paid", "ನೀವು ಈಗಾಗಲೇ ಪಾವತಿಸಿದ್ದರೆ 2 ಒತ್ತಿರಿ."),
+        ("3", "help", "ನಮ್ಮ ತಂಡದೊಂದಿಗೆ ಮಾತನಾಡಲು 3 ಒತ್ತಿರಿ."),
+    ),
+}
+
+
+def standard_script(language: str, prompt: str) -> IvrScript:
+    """A call that says ``prompt`` (a rendered voice template) and offers the standard keys in its language."""
+    options = STANDARD_OPTIONS.get(language, STANDARD_OPTIONS["en"])
+    return IvrScript(
+        language=f"{language}-IN", prompt=prompt, options=tuple(IvrOption(d, i, say) for d, i, say in options)
+    )

@@ -24,6 +24,7 @@ EventType = Literal[
     "ews.band_changed",
     "collections.case_opened",
     "message.status_changed",
+    "message.replied",
     "ptp.kept",
     "ptp.broken",
     "alert.raised",  # wave 1 (monitoring); webhooks have subscribed to it since
@@ -120,6 +121,19 @@ class MessageStatusChanged(EventData):
     blocked_by: str | None = Field(default=None, description="the contact-policy rule, for a blocked send")
 
 
+class MessageReplied(EventData):
+    """A borrower replied (or pressed a key on a call): the intent read from it, and what it answers."""
+
+    reply_id: str
+    channel: Channel
+    intent: Literal["paid", "promise", "stop", "help", "dispute", "unknown"]
+    promised_on: date | None = Field(default=None, description="the date a promise names")
+    confidence: float
+    in_reply_to: str | None = Field(default=None, description="our message it answers")
+    borrower_id: str | None = None
+    loan_id: str | None = None
+
+
 class _PromiseSettled(EventData):
     promise_id: str
     case_id: str
@@ -158,6 +172,7 @@ EVENT_DATA: dict[EventType, type[EventData]] = {
     "ews.band_changed": EwsBandChanged,
     "collections.case_opened": CollectionsCaseOpened,
     "message.status_changed": MessageStatusChanged,
+    "message.replied": MessageReplied,
     "ptp.kept": PtpKept,
     "ptp.broken": PtpBroken,
     "alert.raised": AlertRaised,

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from creditdesk.config import Settings
+
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
@@ -85,3 +87,10 @@ def check_endpoint(url: str, *, allow_private: bool, resolve: Resolver = socket.
             "outbound endpoints must be public (set CREDITDESK_ALLOW_PRIVATE_ENDPOINTS to allow private ones)"
         )
     return url
+
+
+def check_provider_url(url: str, settings: Settings) -> str:
+    """A provider's base URL if this deployment may call it (simulators live on this host in demo/dev)."""
+    if settings.is_dev_like:
+        return check_url_shape(url)
+    return check_endpoint(url, allow_private=settings.allow_private_endpoints)

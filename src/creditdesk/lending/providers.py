@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.config import Settings, get_settings
 from creditdesk.kit.crypto import DecryptionError
-from creditdesk.kit.ssrf import UnsafeEndpoint
+from creditdesk.kit.ssrf import UnsafeEndpoint, check_provider_url
 from creditdesk.lending.esign_simulator import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
 from creditdesk.lending.esign_wire import API_KEY_HEADER
 from creditdesk.payments import service as payments
@@ -225,7 +225,7 @@ def stored_gateway(session: Session, tenant_id: str, settings: Settings) -> Paym
     if record is None:
         return None
     try:
-        payments.checked_base_url(record.base_url, settings)
+        check_provider_url(record.base_url, settings)
         config = gateway_config(record)
     except (UnsafeEndpoint, DecryptionError) as exc:
         raise ProviderNotConfigured(f"the tenant's payment gateway account cannot be used: {exc}") from None

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.audit.service import Actor
-from creditdesk.config import Settings, get_settings
+from creditdesk.config import get_settings
 from creditdesk.db import get_database, insert_into, new_id, set_tenant_scope, utcnow
 from creditdesk.errors import (
     AppError,
@@ -43,7 +43,7 @@ from creditdesk.kit.crypto import DecryptionError
 from creditdesk.kit.groupcommit import writer_for
 from creditdesk.kit.pagination import Page, paginate
 from creditdesk.kit.resilience import BreakerRegistry
-from creditdesk.kit.ssrf import UnsafeEndpoint, check_endpoint, check_url_shape
+from creditdesk.kit.ssrf import UnsafeEndpoint, check_provider_url
 from creditdesk.payments import mandates
 from creditdesk.payments.errors import GatewayBadResponse, GatewayError, WebhookSignatureInvalid
 from creditdesk.payments.gateway import Payment, PaymentGateway, PaymentLinkCreate, WebhookEvent, verify_webhook
@@ -87,13 +87,6 @@ MANDATE_EVENTS = frozenset({"token.confirmed", "token.rejected", "token.cancelle
 def webhook_path(slug: str) -> str:
     """Where a tenant's gateway sends its webhooks (relative to this server)."""
     return f"/api/v1/webhooks/payments/{slug}"
-
-
-def checked_base_url(url: str, settings: Settings) -> str:
-    """The base URL if this deployment may call it (the simulator lives on this host in demo/dev)."""
-    if settings.is_dev_like:
-        return check_url_shape(url)
-    return check_endpoint(url, allow_private=settings.allow_private_endpoints)
 
 
 # -- the gateway account -----------------------------------------------------------------------------
@@ -147,7 +140,7 @@ def update_settings(
     given = {name: getattr(data, name).get_secret_value() for name in SECRET_FIELDS if getattr(data, name) is not None}
     if "base_url" in fields:
         try:
-            fields["base_url"] = checked_base_url(fields["base_url"], settings).rstrip("/")
+            fields["base_url"] = check_provider_url(fields["base_url"], settings).rstrip("/")
         except UnsafeEndpoint as exc:
             raise invalid_field("body.base_url", f"base_url {exc}") from None
     record = find_settings(session, tenant_id=tenant.id)
@@ -188,7 +181,7 @@ def update_settings(
 def _gateway(record: PaymentGatewayConfigRecord) -> PaymentGateway:
     """A connector on the stored account (secrets opened in memory for this call)."""
     try:
-        checked_base_url(record.base_url, get_settings())
+        check_provider_url(record.base_url, get_settings())
         config = gateway_config(record)
     except UnsafeEndpoint as exc:
         raise ServiceUnavailable(f"the payment gateway's base URL is refused: {exc}") from None

@@ -61,10 +61,12 @@ class Permission(StrEnum):
     PAYMENTS_READ = "payments:read"
     PAYMENTS_CREATE = "payments:create"
     PAYMENTS_CONFIGURE = "payments:configure"
-    #: channels: read the contact policy (later: templates, the message log)
+    #: channels: read the contact policy, templates, provider accounts (redacted) and the message log
     CHANNELS_READ = "channels:read"
-    #: channels: change the contact policy (later: providers and their credentials)
+    #: channels: change the contact policy and the provider accounts (their credentials)
     CHANNELS_CONFIGURE = "channels:configure"
+    #: send a message (or place a call) to a borrower: through the contact policy, like every send
+    MESSAGES_SEND = "messages:send"
     #: record a borrower's consent, opt-out or opt-in
     CHANNELS_CONSENT = "channels:consent"
     #: write message templates (drafts and new versions)
@@ -102,6 +104,7 @@ _ANALYST = {
     P.CHANNELS_READ,
     P.CHANNELS_CONSENT,
     P.TEMPLATES_WRITE,
+    P.MESSAGES_SEND,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -136,9 +139,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 PLATFORM_ROLES = frozenset(Role(r) for r in get_args(PlatformRoleName))
 TENANT_ROLES = frozenset(Role(r) for r in get_args(TenantRoleName))
 
+#: A borrower signed in by one-time code (``creditdesk.borrowers``): a realm of its own, not a staff role —
+#: no user row, never given to a user or an API key (so not a ``Role``), and no permission at all. Its
+#: tokens open only ``/api/v1/me/…`` (``tenancy.deps.BorrowerAccess``); every staff route refuses them (403).
+BORROWER_ROLE = "borrower"
+
 
 def permissions_for(role: str, *, platform_scoped: bool) -> frozenset[Permission]:
     """Return the permissions of a role; platform-only permissions are dropped for tenant users."""
+    if role == BORROWER_ROLE:
+        return frozenset()
     perms = ROLE_PERMISSIONS.get(Role(role), frozenset())
     if not platform_scoped:
         perms = perms - {P.OPS_READ, P.OPS_MANAGE, P.TENANTS_CREATE, P.TENANTS_MANAGE, P.PLATFORM_USERS_MANAGE}

@@ -292,6 +292,23 @@ def _template(account: WhatsAppAccount, template: Any) -> Json:
     return {"name": name, "language": {"code": code}, "components": components}
 
 
+async def _no_body(request: Request, errors: runner.ErrorShape) -> Json:
+    return {}
+
+
+def profile(account: WhatsAppAccount, body: Json) -> Outcome:
+    """``GET /{version}/{phone_number_id}``: the number's profile, as the Cloud API shows it."""
+    return Outcome(
+        {
+            "verified_name": "CreditDesk Sandbox",
+            "display_phone_number": account.setup.display_phone_number,
+            "id": account.key,
+            "quality_rating": "GREEN",
+            "code_verification_status": "VERIFIED",
+        }
+    )
+
+
 def send(account: WhatsAppAccount, body: Json) -> Outcome:
     """``POST /{version}/{phone_number_id}/messages``: a template any time, text inside the 24-hour window."""
     if body.get("messaging_product") != "whatsapp":
@@ -436,6 +453,16 @@ def build_router(sim: WhatsAppSimulator, *, include_in_schema: bool = False) -> 
         )
 
     runner.add_control_routes(router, "/apps/{key}", sim.account, "app")
+
+    @router.get("/{version}/{phone_number_id}")
+    async def get_phone_number(
+        version: str, phone_number_id: str, request: Request, background: BackgroundTasks
+    ) -> JSONResponse:
+        if not _VERSION.match(version):
+            return runner.error_response(ERRORS.error(400, 2500, f"Unknown path components: /{version}"))
+        return await runner.run_authenticated(
+            request, background, lambda: authenticate(sim, phone_number_id, request), ERRORS, _no_body, profile
+        )
 
     @router.post("/{version}/{phone_number_id}/messages")
     async def send_message(

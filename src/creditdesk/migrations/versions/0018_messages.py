@@ -61,6 +61,8 @@ def upgrade() -> None:
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("variables", sa.JSON(), nullable=True),
         sa.Column("recipient_role", sa.String(16), nullable=False),
+        sa.Column("recipient", sa.String(80), nullable=True),
+        sa.Column("recipient_hash", sa.String(64), nullable=True),
         sa.Column("initiated_by", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("blocked_by", sa.String(32), nullable=True),
@@ -86,6 +88,7 @@ def upgrade() -> None:
     op.create_index("ix_message_tenant_created", "message", ["tenant_id", "created_at"])
     op.create_index("ix_message_tenant_loan", "message", ["tenant_id", "loan_id"])
     op.create_index("ix_message_tenant_provider_id", "message", ["tenant_id", "provider_message_id"])
+    op.create_index("ix_message_tenant_recipient", "message", ["tenant_id", "recipient_hash", "created_at"])
     op.create_table(
         "message_status",
         *_common("message_status"),
