@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from creditdesk.bureaus.demo import seed_bureaus
+from creditdesk.channels.demo import seed_channels
 from creditdesk.config import Settings
 from creditdesk.db import get_database
 from creditdesk.ml.demo import seed_models
@@ -20,7 +21,7 @@ Seeder = Callable[[Session, Settings], None]
 
 def seeders() -> list[Seeder]:
     """Return the seeders in the order they run (later ones may rely on earlier ones)."""
-    return [seed_users, seed_bureaus, seed_payments, seed_models, seed_applications, seed_portfolio]
+    return [seed_users, seed_bureaus, seed_payments, seed_models, seed_applications, seed_portfolio, seed_channels]
 
 
 def seed_demo(settings: Settings) -> None:

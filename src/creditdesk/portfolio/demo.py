@@ -19,6 +19,7 @@ Tests that need a large book fast still use :func:`insert_portfolio` (a bulk ins
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
 from datetime import date, timedelta
@@ -90,9 +91,17 @@ def insert_portfolio(session: Session, *, tenant_id: str, sim: SimulatedPortfoli
     session.flush()
 
 
+def _demo_phone(seed: str) -> str:
+    """A made-up Indian mobile number for a simulated borrower (the channel simulators answer by its last digit)."""
+    digits = int(hashlib.sha256(seed.encode()).hexdigest()[:12], 16) % 1_000_000_000
+    return f"+919{digits:09d}"
+
+
 def _spec(loan: dict[str, Any], customer: dict[str, Any], collateral: list[dict[str, Any]]) -> LoanSpec:
     """The disbursal a simulated loan stands for, as the API would be asked for it."""
-    borrower = CustomerIn(**{k: customer[k] for k in CustomerIn.model_fields if customer.get(k) is not None})
+    fields = {k: customer[k] for k in CustomerIn.model_fields if customer.get(k) is not None}
+    fields.setdefault("phone", _demo_phone(str(loan.get("external_ref") or fields.get("name", ""))))
+    borrower = CustomerIn(**fields)
     return LoanSpec(
         principal=loan["principal"],
         annual_rate_pct=loan["annual_rate_pct"],

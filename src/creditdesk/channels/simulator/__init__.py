@@ -13,6 +13,7 @@ by :func:`mount_simulators`; standalone with :func:`build_channel_simulator_app`
 
 from fastapi import FastAPI
 
+from creditdesk.channels.simulator import sms, whatsapp
 from creditdesk.channels.simulator.app import ChannelSimulators, build_channel_simulator_app, build_router
 from creditdesk.channels.simulator.state import ChannelFaults
 from creditdesk.config import Settings
@@ -34,4 +35,24 @@ def mount_simulators(app: FastAPI, settings: Settings) -> None:
     """
     if not settings.is_dev_like:
         return
-    app.include_router(build_router(ChannelSimulators()))
+    sims = ChannelSimulators()
+    # the sandbox accounts answer the demo tenant: replies and WhatsApp webhooks go to its endpoint
+    hooks = f"{settings.own_base_url}/api/v1/webhooks/channels/{settings.demo_tenant_slug}"
+    sims.sms.configure(
+        sms.SANDBOX_SID,
+        sms.SmsSetup(
+            api_key=sms.SANDBOX_API_KEY,
+            api_token=sms.SANDBOX_API_TOKEN,
+            webhook_secret=sms.SANDBOX_WEBHOOK_SECRET,
+            inbound_url=f"{hooks}/sms",
+        ),
+    )
+    sims.whatsapp.configure(
+        whatsapp.SANDBOX_PHONE_NUMBER_ID,
+        whatsapp.WhatsAppSetup(
+            access_token=whatsapp.SANDBOX_ACCESS_TOKEN,
+            app_secret=whatsapp.SANDBOX_APP_SECRET,
+            webhook_url=f"{hooks}/whatsapp",
+        ),
+    )
+    app.include_router(build_router(sims))
