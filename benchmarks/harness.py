@@ -10,7 +10,10 @@
   percentiles as JSON;
 * a ``GET /healthz`` prober (one request every 200 ms on a new connection, each in its own thread so a
   slow answer does not delay the next probe);
-* the CSV batch (DESIGN.md §5 flat columns) uploaded and polled until the job finishes.
+* the CSV batch (DESIGN.md §5 flat columns) uploaded and polled until the job finishes;
+* for the benchmarks with simulators (``money_bench.py``, ``channels_bench.py``): an ASGI app in its own
+  uvicorn process (:func:`app_server`) and :class:`Meter` — CPU of the server tree, one database's
+  PostgreSQL processes, the simulators and the whole machine over a block.
 """
 
 from __future__ import annotations
@@ -391,6 +394,69 @@ def reference_server(data_dir: Path) -> Server:
         "--no-access-log",
     ]
     return Server("reference", cmd, env, port, data_dir / "reference-server.log", ready_path="/healthz")
+
+
+def app_server(name: str, app: str, log_path: Path, *, ready_path: str = "/healthz", factory: bool = True) -> Server:
+    """An ASGI app (``module:factory``, importable from benchmarks/ or the package) under uvicorn, one process.
+
+    The simulators the benchmarks call run this way, apart from the server: their state is in memory, and
+    a request routed to another server process would not find it. No ``CREDITDESK_*`` setting reaches it.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH), *(["--factory"] if factory else []), app]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return Server(name, cmd, env, port, log_path, ready_path=ready_path)
+
+
+# --------------------------------------------------------------------------------------------- accounting
+
+
+def pg_pids_of(database: str) -> list[int]:
+    """The PostgreSQL processes working for ``database`` (its backends) and the server's shared ones
+    (checkpointer, WAL writer, …) — not other databases' backends (other tests on the same server)."""
+    mine = []
+    for pid in postgres_pids():
+        with contextlib.suppress(OSError):
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "127.0.0.1(" not in title and "[local]" not in title or f" {database} " in title:
+                mine.append(pid)
+    return mine
+
+
+class Meter:
+    """CPU of the server tree, this database's PostgreSQL processes and the whole machine over a block."""
+
+    def __init__(self, server: Server, database: str, extra: list[Server] | None = None) -> None:
+        self.server, self.database, self.extra = server, database, extra or []
+
+    def pids(self) -> set[int]:
+        return set(self.server.pids())
+
+    def _read(self) -> tuple[float, float, float, float, float]:
+        pg = cpu_seconds(pg_pids_of(self.database))
+        extra = sum(s.cpu_seconds() for s in self.extra)
+        return time.perf_counter(), self.server.cpu_seconds(), pg, extra, system_busy_seconds()
+
+    def __enter__(self) -> Meter:
+        self.pids_before = self.pids()
+        self.before = self._read()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = self._read()
+        wall, server, pg, extra, busy = (a - b for a, b in zip(after, self.before, strict=True))
+        self.result = {
+            "wall_s": round(wall, 2),
+            "server_cpu_s": round(server, 2),
+            "postgres_cpu_s": round(pg, 2),
+            "simulators_cpu_s": round(extra, 2),
+            "machine_busy_s": round(busy, 2),
+            "machine_busy_cores": round(busy / wall, 2),
+            # server processes that were not there at the start: a worker uvicorn restarted (it kills a
+            # worker that does not answer its health check within 5 s)
+            "server_processes_started": len(self.pids() - self.pids_before),
+        }
 
 
 # --------------------------------------------------------------------------------------------- load

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -97,56 +96,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.loans = args.loans or (100 if args.quick else 1000)
     args.sagas = args.sagas or (20 if args.quick else 200)
     return args
-
-
-# --------------------------------------------------------------------------------------------- accounting
-
-
-def pg_pids_of(database: str) -> list[int]:
-    """The PostgreSQL processes working for ``database`` (its backends) and the server's shared ones
-    (checkpointer, WAL writer, …) — not other databases' backends (other tests on the same server)."""
-    mine = []
-    for pid in harness.postgres_pids():
-        with contextlib.suppress(OSError):
-            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if "127.0.0.1(" not in title and "[local]" not in title or f" {database} " in title:
-                mine.append(pid)
-    return mine
-
-
-class Meter:
-    """CPU of the server tree, this database's PostgreSQL processes and the whole machine over a block."""
-
-    def __init__(self, server: harness.Server, database: str, extra: list[harness.Server] | None = None) -> None:
-        self.server, self.database, self.extra = server, database, extra or []
-
-    def pids(self) -> set[int]:
-        return set(self.server.pids())
-
-    def _read(self) -> tuple[float, float, float, float, float]:
-        pg = harness.cpu_seconds(pg_pids_of(self.database))
-        extra = sum(s.cpu_seconds() for s in self.extra)
-        return time.perf_counter(), self.server.cpu_seconds(), pg, extra, harness.system_busy_seconds()
-
-    def __enter__(self) -> Meter:
-        self.pids_before = self.pids()
-        self.before = self._read()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        after = self._read()
-        wall, server, pg, extra, busy = (a - b for a, b in zip(after, self.before, strict=True))
-        self.result = {
-            "wall_s": round(wall, 2),
-            "server_cpu_s": round(server, 2),
-            "postgres_cpu_s": round(pg, 2),
-            "simulators_cpu_s": round(extra, 2),
-            "machine_busy_s": round(busy, 2),
-            "machine_busy_cores": round(busy / wall, 2),
-            # server processes that were not there at the start: a worker uvicorn restarted (it kills a
-            # worker that does not answer its health check within 5 s)
-            "server_processes_started": len(self.pids() - self.pids_before),
-        }
 
 
 # --------------------------------------------------------------------------------------------- webhooks
@@ -329,7 +278,7 @@ def run_webhooks(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         for name in plans:
             server.settle()
             duration = 2 if name == "warmup" else args.duration
-            with Meter(server, WEBHOOK_DB) as meter:
+            with harness.Meter(server, WEBHOOK_DB) as meter:
                 run = harness.run_wrk(
                     server.base + path,
                     connections=args.connections,
@@ -412,11 +361,7 @@ def simulators_app() -> FastAPI:
 
 
 def simulators_server(data_dir: Path) -> harness.Server:
-    port = harness.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITDESK_")}
-    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(harness.BENCH), "--factory", "money_bench:simulators_app"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    return harness.Server("simulators", cmd, env, port, data_dir / "simulators.log", ready_path="/healthz")
+    return harness.app_server("simulators", "money_bench:simulators_app", data_dir / "simulators.log")
 
 
 _PREPARE_SAGAS = r"""
@@ -665,7 +610,7 @@ def run_sagas(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             "webhook_url": f"{server.base}/api/v1/webhooks/payments/{info['tenant']}",
         }
         httpx.put(f"{sims.base}/simulators/payments/accounts/{SANDBOX_KEY_ID}", json=hooks).raise_for_status()
-        with Meter(server, SAGA_DB, extra=[sims]) as meter:
+        with harness.Meter(server, SAGA_DB, extra=[sims]) as meter:
             driven = asyncio.run(drive_sagas(api, f"{sims.base}/simulators/esign", info, args.saga_concurrency))
         result.update(driven)
         result["meter"] = meter.result
