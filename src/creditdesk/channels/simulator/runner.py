@@ -114,18 +114,34 @@ async def json_body(request: Request, errors: ErrorShape) -> Json:
     return body
 
 
+#: like the providers, a callback the receiver did not take (no answer, 408, 409, 429, 5xx) is tried again,
+#: after 0.5 s, 1 s, 2 s, 4 s (Meta retries for days; the demo's receiver is back within seconds)
+CALLBACK_RETRIES = 4
+CALLBACK_RETRY_S = 0.5
+
+
+def _taken(status: int | None) -> bool:
+    return status is not None and status < 500 and status not in (408, 409, 429)
+
+
 def deliver(account: SimAccount, callbacks: list[Callback], delay_s: float) -> None:
-    """POST each callback (signed already) to its URL, one after the other; record every attempt."""
+    """POST each callback (signed already) to its URL, one after the other, retrying one the receiver did
+    not take; record every attempt."""
     with httpx.Client(timeout=CALLBACK_TIMEOUT_S, follow_redirects=False) as client:
         for callback in callbacks:
             if delay_s:
                 time.sleep(delay_s)
-            try:
-                response = client.post(callback.url, content=callback.body, headers=callback.headers)
-            except httpx.HTTPError as exc:
-                account.record_delivery(callback, None, type(exc).__name__)
-            else:
+            for attempt in range(CALLBACK_RETRIES + 1):
+                if attempt:
+                    time.sleep(CALLBACK_RETRY_S * 2 ** (attempt - 1))
+                try:
+                    response = client.post(callback.url, content=callback.body, headers=callback.headers)
+                except httpx.HTTPError as exc:
+                    account.record_delivery(callback, None, type(exc).__name__)
+                    continue
                 account.record_delivery(callback, response.status_code, None)
+                if _taken(response.status_code):
+                    break
 
 
 def send_later(
