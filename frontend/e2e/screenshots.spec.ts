@@ -216,3 +216,125 @@ test('@screens contact policy, also at phone width', async ({ page, browser }) =
   await shot(phone, '31-contact-policy-phone');
   await phone.close();
 });
+
+test('@screens channels: templates, messages, channel settings and a borrower, also at phone width', async ({ page, browser, request }) => {
+  const api = `${baseURL()}/api/v1/tenants/demo-nbfc`;
+  const analyst = { Authorization: `Bearer ${await apiToken(request, USERS.platformAnalyst)}` };
+  const admin = { Authorization: `Bearer ${await apiToken(request, USERS.tenantAdmin)}` };
+  const variables = { amount: { type: 'amount', max_length: 20 }, due_date: { type: 'date', max_length: 30 } };
+  const texts: Record<string, string> = {
+    en: 'Dear customer, your EMI of {{amount}} is due on {{due_date}}. Pay on time to keep your record clean. - Demo NBFC',
+    hi: 'प्रिय ग्राहक, आपकी {{amount}} की EMI {{due_date}} को देय है। समय पर भुगतान करें। - Demo NBFC',
+  };
+  const ids: Record<string, string> = {};
+  for (const [language, body] of Object.entries(texts)) {
+    const r = await request.post(`${api}/templates`, {
+      headers: analyst,
+      data: {
+        name: `emi_due_sms_${language}`,
+        channel: 'sms',
+        purpose: 'reminder',
+        language,
+        body,
+        variables,
+        dlt_template_id: '1107161234567890123',
+      },
+    });
+    expect(r.ok(), await r.text()).toBeTruthy();
+    ids[language] = String(((await r.json()) as { id: string }).id);
+    const approved = await request.post(`${api}/templates/${ids[language]}/approve`, { headers: admin });
+    expect(approved.ok(), await approved.text()).toBeTruthy();
+  }
+  const booked = await request.post(`${api}/portfolio/loans`, {
+    headers: admin,
+    data: {
+      external_ref: `SCREENS-MSG-${Date.now()}`,
+      customer: { name: 'Kavya Rao', phone: '+919812345678', state: 'Karnataka' },
+      principal: '50000',
+      annual_rate_pct: '18',
+      tenure_months: 12,
+      disbursed_on: new Date().toISOString().slice(0, 10),
+      purpose: 'consumer_durable',
+    },
+  });
+  expect(booked.ok(), await booked.text()).toBeTruthy();
+  const loan = (await booked.json()) as { id: string };
+  const sent = await request.post(`${api}/messages`, {
+    headers: { ...admin, 'Idempotency-Key': `screens-${Date.now()}` },
+    data: { loan_id: loan.id, channel: 'sms', template: ids.en, variables: { amount: '12500', due_date: '2026-12-05' } },
+  });
+  expect(sent.ok(), await sent.text()).toBeTruthy();
+  const message = (await sent.json()) as { id: string; borrower_id: string };
+
+  await login(page, USERS.tenantAdmin);
+  await go(page, '/templates');
+  // the starter set's reminder, and its Hindi version
+  await page.getByRole('form', { name: 'Filter templates' }).getByLabel('Name').fill('reminder_formal_sms_en');
+  await page.getByRole('row', { name: 'reminder_formal_sms_en v1' }).click();
+  await page.getByTestId('language-switch').getByText('Hindi', { exact: true }).click();
+  await expect(page.getByTestId('preview-text')).toContainText('₹');
+  await shot(page, '32-templates-preview-hindi', false);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'New template' }).click();
+  const editor = page.getByRole('dialog');
+  await editor.getByRole('textbox', { name: /^Name/ }).fill('emi_due_whatsapp_ta');
+  await editor.getByRole('textbox', { name: 'Channel' }).click();
+  await page.getByRole('option', { name: 'WhatsApp' }).click();
+  await editor.getByRole('textbox', { name: 'Language' }).click();
+  await page.getByRole('option', { name: /Tamil/ }).click();
+  await editor.getByRole('textbox', { name: /^Text/ }).fill('வணக்கம்! உங்கள் {{amount}} EMI {{due_date}} அன்று வருகிறது. - Demo NBFC');
+  await editor.getByTestId('add-missing-variables').click();
+  await expect(editor.getByTestId('preview-text')).toBeVisible();
+  await shot(page, '33-template-editor', false);
+  await page.keyboard.press('Escape');
+
+  await go(page, '/messages');
+  await expect(page.getByTestId(`message-${message.id}`)).toBeVisible();
+  await shot(page, '34-messages');
+  await page.getByTestId(`message-${message.id}`).click();
+  await expect(page.getByTestId('message-timeline')).toBeVisible();
+  await shot(page, '35-message-history', false);
+  await page.keyboard.press('Escape');
+  // the SMS account pointed at the built-in simulator with its sandbox kit, as an admin would type it
+  const kit = (await (await request.get(`${baseURL()}/simulators/sms/sandbox-credentials`)).json()) as Record<string, string>;
+  const configured = await request.put(`${api}/channels/sms`, {
+    headers: admin,
+    data: {
+      base_url: kit.base_url,
+      account_sid: kit.account_sid,
+      api_key: kit.api_key,
+      api_token: kit.api_token,
+      webhook_secret: kit.webhook_secret,
+      sender: 'DEMONB',
+      entity_id: '1101234567890',
+      sms_type: 'transactional',
+      timeout_ms: 5000,
+      unit_cost: '0.18',
+    },
+  });
+  expect(configured.ok(), await configured.text()).toBeTruthy();
+  await go(page, '/channels');
+  await expect(page.getByTestId('configured-sms')).toContainText('Configured');
+  await page.getByRole('button', { name: 'Test SMS' }).click();
+  await expect(page.getByTestId('channel-test-result')).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, '36-channels');
+  await go(page, `/borrowers/${message.borrower_id}`);
+  await expect(page.getByTestId('standing-sms')).toBeVisible();
+  await shot(page, '37-borrower');
+
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await login(phone, USERS.tenantAdmin);
+  await go(phone, '/messages');
+  await expect(phone.getByTestId(`message-${message.id}`)).toBeVisible();
+  await shot(phone, '38-messages-phone', false);
+  await go(phone, `/borrowers/${message.borrower_id}`);
+  await expect(phone.getByTestId('standing-sms')).toBeVisible();
+  await shot(phone, '39-borrower-phone', false);
+  await go(phone, '/templates');
+  await phone.getByRole('form', { name: 'Filter templates' }).getByLabel('Name').fill('emi_due_sms_en');
+  await phone.getByRole('row', { name: 'emi_due_sms_en v1' }).click();
+  await expect(phone.getByTestId('preview-text')).toBeVisible();
+  await shot(phone, '40-template-phone', false);
+  await phone.close();
+});

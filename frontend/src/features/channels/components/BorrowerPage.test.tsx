@@ -117,7 +117,7 @@ describe('BorrowerPage', { timeout: 20_000 }, () => {
     const server = borrowerServer();
     renderPage();
     expect(within(await screen.findByTestId('standing-sms')).getByText('Opted out')).toBeInTheDocument();
-    expect(within(screen.getByTestId('standing-whatsapp')).getByText('Reminder')).toBeInTheDocument();
+    expect(within(screen.getByTestId('standing-whatsapp')).getByText('Agreed to: Reminder')).toBeInTheDocument();
     const ledger = screen.getByTestId('consent-ledger');
     expect(within(ledger).getByText('Opted out of SMS')).toBeInTheDocument();
     expect(within(ledger).getByText('Evidence: SM-991 "STOP"')).toBeInTheDocument();

@@ -175,76 +175,67 @@ function Standing({ consents, onDialog }: { consents: Consents; onDialog: (d: Di
           The borrower opted out of every channel: nothing is sent to them, whatever the purpose.
         </Alert>
       )}
-      <Table.ScrollContainer minWidth={420}>
-        <Table verticalSpacing="xs" aria-label="Consent by channel">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Channel</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Agreed to</Table.Th>
-              {can('channels:consent') && <Table.Th aria-label="Actions" />}
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rows.map((r) => (
-              <Table.Tr key={r.channel} data-testid={`standing-${r.channel}`}>
-                <Table.Td fw={500}>{CHANNEL_NAMES[r.channel]}</Table.Td>
-                <Table.Td>
-                  {r.optedOut ? (
-                    <Badge color="red" variant="light">
-                      Opted out
-                    </Badge>
-                  ) : (
-                    <Badge color="teal" variant="light">
-                      May be contacted
-                    </Badge>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  {r.purposes.length ? (
-                    <Group gap={4}>
-                      {r.purposes.map((p) => (
-                        <Badge key={p} variant="outline" color="gray" tt="none">
-                          {label(PURPOSE_NAMES, p)}
-                        </Badge>
-                      ))}
-                    </Group>
-                  ) : (
-                    <Text size="sm" c="dimmed">
-                      —
-                    </Text>
-                  )}
-                </Table.Td>
-                {can('channels:consent') && (
-                  <Table.Td ta="right">
-                    {r.optedOut ? (
-                      <Button
-                        size="compact-xs"
-                        variant="subtle"
-                        leftSection={<IconBellRinging size={12} />}
-                        onClick={() => onDialog({ kind: 'opt-in', channel: r.optedOutOfAll ? 'all' : r.channel })}
-                      >
-                        Opt in
-                      </Button>
-                    ) : (
-                      <Button
-                        size="compact-xs"
-                        variant="subtle"
-                        color="red"
-                        leftSection={<IconBellOff size={12} />}
-                        onClick={() => onDialog({ kind: 'opt-out', channel: r.channel })}
-                        aria-label={`Opt out of ${CHANNEL_NAMES[r.channel]}`}
-                      >
-                        Opt out
-                      </Button>
-                    )}
-                  </Table.Td>
+      <Table verticalSpacing="xs" aria-label="Consent by channel">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Channel</Table.Th>
+            <Table.Th>Status</Table.Th>
+            {can('channels:consent') && <Table.Th aria-label="Actions" />}
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rows.map((r) => (
+            <Table.Tr key={r.channel} data-testid={`standing-${r.channel}`}>
+              <Table.Td>
+                <Text size="sm" fw={500}>
+                  {CHANNEL_NAMES[r.channel]}
+                </Text>
+                {r.purposes.length > 0 && (
+                  <Text size="xs" c="dimmed">
+                    Agreed to: {r.purposes.map((p) => label(PURPOSE_NAMES, p)).join(', ')}
+                  </Text>
                 )}
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+              </Table.Td>
+              <Table.Td>
+                {r.optedOut ? (
+                  <Badge color="red" variant="light" tt="none">
+                    Opted out
+                  </Badge>
+                ) : (
+                  <Badge color="teal" variant="light" tt="none">
+                    May contact
+                  </Badge>
+                )}
+              </Table.Td>
+              {can('channels:consent') && (
+                <Table.Td ta="right">
+                  {r.optedOut ? (
+                    <Button
+                      size="compact-xs"
+                      variant="subtle"
+                      leftSection={<IconBellRinging size={12} />}
+                      onClick={() => onDialog({ kind: 'opt-in', channel: r.optedOutOfAll ? 'all' : r.channel })}
+                    >
+                      Opt in
+                    </Button>
+                  ) : (
+                    <Button
+                      size="compact-xs"
+                      variant="subtle"
+                      color="red"
+                      leftSection={<IconBellOff size={12} />}
+                      onClick={() => onDialog({ kind: 'opt-out', channel: r.channel })}
+                      aria-label={`Opt out of ${CHANNEL_NAMES[r.channel]}`}
+                    >
+                      Opt out
+                    </Button>
+                  )}
+                </Table.Td>
+              )}
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
     </Paper>
   );
 }

@@ -77,7 +77,7 @@ function Facts({ message }: { message: Message }) {
       <Table.Tbody>
         {rows.map(([k, v]) => (
           <Table.Tr key={k}>
-            <Table.Th w={120}>{k}</Table.Th>
+            <Table.Th w={110}>{k}</Table.Th>
             <Table.Td style={{ overflowWrap: 'anywhere' }}>{v}</Table.Td>
           </Table.Tr>
         ))}

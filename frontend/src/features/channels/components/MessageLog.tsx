@@ -62,13 +62,18 @@ function columns(window: ContactWindow | undefined, withBorrower: boolean): Colu
             header: 'Borrower',
             cell: (m: Message) => (
               <Anchor component={Link} to={`/borrowers/${m.borrower_id}`} size="sm" onClick={(e) => e.stopPropagation()}>
-                {m.borrower_id.slice(0, 12)}
+                {m.borrower_id.slice(0, 8)}
               </Anchor>
             ),
+            td: { style: { whiteSpace: 'nowrap' as const } },
           },
         ]
       : []),
-    { header: 'Loan', cell: (m) => (m.loan_id ? m.loan_id.slice(0, 12) : '—') },
+    {
+      header: 'Loan',
+      cell: (m) => (m.loan_id ? <span title={m.loan_id}>{m.loan_id.slice(0, 8)}</span> : '—'),
+      td: { style: { whiteSpace: 'nowrap' } },
+    },
     { header: 'To', cell: (m) => m.recipient ?? '—', td: { style: { whiteSpace: 'nowrap' } } },
     { header: 'Cost', cell: (m) => (m.cost != null ? formatMoney(m.cost, true) : '—'), th: { ta: 'right' }, td: { ta: 'right' } },
   ];

@@ -48,7 +48,7 @@ function Facts({ template }: { template: Template }) {
       <Table.Tbody>
         {rows.map(([k, value]) => (
           <Table.Tr key={k}>
-            <Table.Th w={150}>{k}</Table.Th>
+            <Table.Th w={{ base: 110, sm: 150 }}>{k}</Table.Th>
             <Table.Td style={{ overflowWrap: 'anywhere' }}>{value}</Table.Td>
           </Table.Tr>
         ))}

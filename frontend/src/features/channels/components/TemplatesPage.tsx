@@ -43,6 +43,7 @@ const COLUMNS: Column<Template>[] = [
         {t.name}
       </Text>
     ),
+    td: { miw: 190 },
   },
   { header: 'Version', cell: (t) => `v${t.version}` },
   {
@@ -52,6 +53,7 @@ const COLUMNS: Column<Template>[] = [
         {t.status}
       </Badge>
     ),
+    td: { miw: 110 },
   },
   { header: 'Channel', cell: (t) => label(CHANNEL_NAMES, t.channel) },
   { header: 'Language', cell: (t) => label(LANGUAGE_NAMES, t.language).split(' · ')[0] },
