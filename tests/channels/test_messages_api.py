@@ -483,3 +483,23 @@ def test_whatsapp_collections_go_out_once_the_tenant_turns_them_on(desk, session
     )
     message = _at(desk, session, 10, channel="whatsapp", template=desk["templates"]["collections_wa"])
     assert message.status == "queued", message.blocked_by
+
+
+def test_the_borrowers_own_hours_and_a_bereavement_hold_are_honoured(desk, session):
+    url = f"{desk['api']}/borrowers/{desk['customer_id']}/contact-preferences"
+    assert httpx.get(url, headers=desk["admin_h"]).json()["version"] == 0
+    body = {"preferred_windows": [{"start": "17:00", "end": "18:30"}], "holds": [], "version": 0}
+    saved = httpx.put(url, json=body, headers=desk["analyst_h"])
+    assert saved.status_code == 200 and saved.json()["version"] == 1, saved.text
+    stale = httpx.put(url, json=body, headers=desk["analyst_h"])
+    assert stale.status_code == 409
+    bad = httpx.put(url, json={"preferred_windows": [{"start": "18:00", "end": "17:00"}]}, headers=desk["admin_h"])
+    assert bad.status_code == 422 and "preferred_windows" in bad.text
+    session.expire_all()
+    assert _at(desk, session, 10).blocked_by == "borrower_preference"
+    assert _at(desk, session, 17, 30).status == "queued"
+    session.rollback()
+    hold = {"preferred_windows": [], "holds": [{"kind": "bereavement", "until": "2026-12-10"}], "version": 1}
+    assert httpx.put(url, json=hold, headers=desk["analyst_h"]).status_code == 200
+    session.expire_all()
+    assert _at(desk, session, 10).blocked_by == "hold"

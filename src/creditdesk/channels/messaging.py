@@ -39,8 +39,10 @@ from creditdesk.channels.models import (
 )
 from creditdesk.channels.policy import (
     ContactContext,
+    Hold,
     Initiator,
     PolicyDecision,
+    PreferredWindow,
     SendRequest,
     evaluate,
 )
@@ -208,6 +210,12 @@ def _decide(
     local_now = clock.local(now, tenant)
     opted_out, consents = channel_service.contact_state(session, tenant_id=tenant.id, customer_id=recipient.customer.id)
     today, week = _counts(session, tenant, recipient.customer.id, recipient.role, local_now)
+    windows: tuple[PreferredWindow, ...] = ()
+    holds: tuple[Hold, ...] = ()
+    if recipient.role == "borrower":  # the preferences and holds on file are the borrower's own
+        windows, holds = channel_service.contact_preferences(
+            session, tenant_id=tenant.id, customer_id=recipient.customer.id
+        )
     context = ContactContext.model_validate(
         {
             "now": local_now,
@@ -215,6 +223,8 @@ def _decide(
             "sent_last_7_days": week,
             "opted_out": opted_out,
             "consents": consents,
+            "preferred_windows": windows,
+            "holds": holds,
         }
     )
     request = SendRequest.model_validate(

@@ -209,3 +209,21 @@ class InboundMessage(IdMixin, CreatedMixin, Base):
 
 
 sealed_field(InboundMessage, "text", shape="typed")
+
+
+class ContactPreference(IdMixin, CreatedMixin, Base):
+    """A borrower's own contact rules: the times they asked to be reached in, and holds (a bereavement,
+    a disaster) during which nobody contacts them. The contact policy reads them at every send."""
+
+    __tablename__ = "contact_preference"
+    __table_args__ = (UniqueConstraint("tenant_id", "customer_id", name="uq_contact_preference_customer"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
+    #: [{"start": "HH:MM", "end": "HH:MM", "channel": null | "sms" | …}]
+    preferred_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: [{"kind": "bereavement" | "disaster" | "other", "until": "YYYY-MM-DD" | null}]
+    holds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(254), default=None)

@@ -18,6 +18,8 @@ from creditdesk.channels.schemas import (
     ConsentsRead,
     ContactPolicyRead,
     ContactPolicyUpdate,
+    ContactPreferencesRead,
+    ContactPreferencesUpdate,
     MessageCreate,
     MessagePage,
     MessageRead,
@@ -284,3 +286,26 @@ async def receive_channel_webhook(
     """A provider reports delivery receipts, replies or a call's outcome: verified (401), then applied once."""
     signature = x_hub_signature_256 if channel == "whatsapp" else x_callback_signature
     return await messaging.deliver(ref.id, channel, body, signature)
+
+
+@router.get(
+    f"{CONSENTS}/contact-preferences", response_model=ContactPreferencesRead, operation_id="getContactPreferences"
+)
+def get_contact_preferences(
+    customer_id: BorrowerId, session: SessionDep, ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_READ)]
+) -> ContactPreferencesRead:
+    """The times the borrower asked to be reached in, and the holds on contacting them."""
+    return service.get_preferences(session, tenant=ctx.tenant, customer_id=customer_id)
+
+
+@router.put(
+    f"{CONSENTS}/contact-preferences", response_model=ContactPreferencesRead, operation_id="updateContactPreferences"
+)
+def update_contact_preferences(
+    customer_id: BorrowerId,
+    data: ContactPreferencesUpdate,
+    session: SessionDep,
+    ctx: Annotated[TenantContext, TenantAccess(P.CHANNELS_CONSENT)],
+) -> ContactPreferencesRead:
+    """Replace the borrower's contact times and holds (a bereavement, a disaster); every send honours them."""
+    return service.update_preferences(session, tenant=ctx.tenant, customer_id=customer_id, data=data, actor=ctx.caller)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from creditdesk.channels.formatting import Language
-from creditdesk.channels.policy import Channel, ContactPolicy, Purpose
+from creditdesk.channels.policy import Channel, ContactPolicy, Hold, PreferredWindow, Purpose
 from creditdesk.channels.templates import MAX_VARIABLE_LENGTH, Encoding, VariableType
 
 #: what a tenant admin reads before letting WhatsApp carry collections content
@@ -352,3 +352,26 @@ class TemplatePreviewRead(BaseModel):
 class WebhookAck(BaseModel):
     received: int = Field(description="receipts and replies in the delivery")
     applied: int = Field(description="those that changed something (duplicates and stale receipts do not)")
+
+
+class ContactPreferencesUpdate(BaseModel):
+    """``PUT …/borrowers/{id}/contact-preferences``: the borrower's own contact times and holds (the whole set)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preferred_windows: list[PreferredWindow] = Field(
+        default_factory=list, max_length=10, description="the times the borrower asked to be reached in (local)"
+    )
+    holds: list[Hold] = Field(
+        default_factory=list, max_length=10, description="no contact while a hold lasts (bereavement, disaster)"
+    )
+    version: int | None = Field(default=None, ge=0, description="the version you read: 409 when it changed since")
+
+
+class ContactPreferencesRead(BaseModel):
+    customer_id: str
+    preferred_windows: list[PreferredWindow]
+    holds: list[Hold]
+    version: int = Field(description="0 while none are stored")
+    updated_at: datetime | None
+    updated_by: str | None

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
 from creditdesk.audit.service import Actor
-from creditdesk.channels.models import ConsentEvent, ContactPolicyRecord, MessageTemplate
-from creditdesk.channels.policy import DEFAULT_POLICY, LIMITS, ContactPolicy, checked
+from creditdesk.channels.models import ConsentEvent, ContactPolicyRecord, ContactPreference, MessageTemplate
+from creditdesk.channels.policy import DEFAULT_POLICY, LIMITS, ContactPolicy, Hold, PreferredWindow, checked
 from creditdesk.channels.schemas import (
     WHATSAPP_COLLECTIONS_WARNING,
     ConsentCreate,
@@ -37,6 +37,8 @@ from creditdesk.channels.schemas import (
     ConsentsRead,
     ContactPolicyRead,
     ContactPolicyUpdate,
+    ContactPreferencesRead,
+    ContactPreferencesUpdate,
     OptIn,
     OptOut,
     TemplateContent,
@@ -533,3 +535,78 @@ def preview_template(data: TemplatePreview) -> TemplatePreviewRead:
         encoding=rendered.encoding if sms else None,
         errors=[],
     )
+
+
+# -- a borrower's own contact preferences and holds ---------------------------------------------------
+
+
+def _preference_row(session: Session, tenant_id: str, customer_id: str, *, lock: bool = False) -> Any:
+    stmt = select_owned(ContactPreference, tenant_id).where(ContactPreference.customer_id == customer_id)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+
+
+def contact_preferences(
+    session: Session, *, tenant_id: str, customer_id: str
+) -> tuple[tuple[PreferredWindow, ...], tuple[Hold, ...]]:
+    """What the contact policy needs of a borrower's preferences: their windows and holds."""
+    row = _preference_row(session, tenant_id, customer_id)
+    if row is None:
+        return (), ()
+    windows = tuple(PreferredWindow.model_validate(w) for w in row.preferred_windows)
+    return windows, tuple(Hold.model_validate(h) for h in row.holds)
+
+
+def _preferences_read(customer_id: str, row: ContactPreference | None) -> ContactPreferencesRead:
+    if row is None:
+        return ContactPreferencesRead(
+            customer_id=customer_id, preferred_windows=[], holds=[], version=0, updated_at=None, updated_by=None
+        )
+    return ContactPreferencesRead.model_validate(
+        {
+            "customer_id": customer_id,
+            "preferred_windows": row.preferred_windows,
+            "holds": row.holds,
+            "version": row.version,
+            "updated_at": row.updated_at,
+            "updated_by": row.updated_by,
+        }
+    )
+
+
+def get_preferences(session: Session, *, tenant: Tenant, customer_id: str) -> ContactPreferencesRead:
+    """A borrower's contact times and holds (404 for another tenant's borrower)."""
+    get_owned(session, Customer, customer_id, tenant.id, what="Borrower")
+    return _preferences_read(customer_id, _preference_row(session, tenant.id, customer_id))
+
+
+def update_preferences(
+    session: Session, *, tenant: Tenant, customer_id: str, data: ContactPreferencesUpdate, actor: Actor
+) -> ContactPreferencesRead:
+    """Replace a borrower's contact times and holds (409 when ``version`` is stale); audited."""
+    get_owned(session, Customer, customer_id, tenant.id, what="Borrower")
+    row = _preference_row(session, tenant.id, customer_id, lock=True)
+    if data.version is not None and data.version != (row.version if row else 0):
+        raise Conflict("the borrower's contact preferences changed since you read them; reload and try again")
+    if row is None:
+        row = ContactPreference(tenant_id=tenant.id, customer_id=customer_id, version=0)
+        session.add(row)
+    row.preferred_windows = [w.model_dump(mode="json") for w in data.preferred_windows]
+    row.holds = [h.model_dump(mode="json") for h in data.holds]
+    row.version += 1
+    row.updated_at = utcnow()
+    row.updated_by = actor.email or getattr(actor, "name", None) or actor.actor_type
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("the borrower's contact preferences were saved by another request; try again") from None
+    audit.record(
+        session,
+        actor=actor,
+        action="channels.contact_preferences_updated",
+        tenant_id=tenant.id,
+        resource_type="customer",
+        resource_id=customer_id,
+        details={"windows": len(row.preferred_windows), "holds": [h["kind"] for h in row.holds]},
+        shard_key=customer_id,
+    )
+    return _preferences_read(customer_id, row)

@@ -1,8 +1,9 @@
-"""Channels: provider accounts, the message log, status history and replies
+"""Channels: provider accounts, the message log, status history, replies and contact preferences
 
 ``channel_provider`` holds a tenant's account per channel (settings and sealed secrets); ``message`` every
 message and call, queued, sent, blocked or failed, with sealed variables; ``message_status`` each message's
-status history; ``inbound_message`` the borrowers' replies and the intents read from them. Tenant-owned:
+status history; ``inbound_message`` the borrowers' replies and the intents read from them;
+``contact_preference`` each borrower's preferred contact times and holds. Tenant-owned:
 row-level security.
 
 Revision ID: 0018
@@ -113,11 +114,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "channel", "provider_message_id", name="uq_inbound_provider_id"),
     )
     op.create_index("ix_inbound_tenant_customer", "inbound_message", ["tenant_id", "customer_id"])
-    for table in ("channel_provider", "message", "message_status", "inbound_message"):
+    op.create_table(
+        "contact_preference",
+        *_common("contact_preference"),
+        sa.Column("customer_id", sa.String(36), nullable=False),
+        sa.Column("preferred_windows", sa.JSON(), nullable=False),
+        sa.Column("holds", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.Column("updated_by", sa.String(254), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["customer.id"], name="fk_contact_preference_customer_id_customer"),
+        sa.UniqueConstraint("tenant_id", "customer_id", name="uq_contact_preference_customer"),
+    )
+    for table in ("channel_provider", "message", "message_status", "inbound_message", "contact_preference"):
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("contact_preference")
     op.drop_table("inbound_message")
     op.drop_table("message_status")
     op.drop_table("message")
