@@ -13,11 +13,8 @@ import { CHANNEL_NAMES, CHANNEL_OPTIONS, LANGUAGE_NAMES, STATUS_OPTIONS, blocked
 import { MessageDetail, StatusBadge } from './MessageDetail';
 import { SendMessageDrawer } from './SendMessageDrawer';
 
-/**
- * Who may send from the portal. The server decides (403 otherwise); until it names a permission of its
- * own for sending, the button follows recording a borrower's consent — analysts and admins, not auditors.
- */
-export const SEND_PERMISSION = 'channels:consent' as const;
+/** Who may send from the portal (the server checks it too: 403 otherwise). */
+export const SEND_PERMISSION = 'messages:send' as const;
 
 type Status = NonNullable<MessageFilters['status']>;
 type Channel = NonNullable<MessageFilters['channel']>;

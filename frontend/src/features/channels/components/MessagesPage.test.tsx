@@ -13,7 +13,7 @@ const ANALYST = {
   name: 'Risk Analyst',
   role: 'risk_analyst',
   tenant: 'demo-nbfc',
-  permissions: ['channels:read', 'channels:consent', 'templates:write'],
+  permissions: ['channels:read', 'channels:consent', 'templates:write', 'messages:send'],
 };
 
 const message = (over: Record<string, unknown>) => ({
