@@ -282,13 +282,23 @@ def test_a_hindi_email_arrives_over_starttls_with_indian_rupee_formatting(desk):
     assert _wait(desk, r.json()["id"], "sent")["status"] == "sent"
 
 
-def test_a_voice_call_is_placed_once_and_its_answer_delivers_the_message(desk):
+def test_a_voice_call_is_placed_once_and_a_key_press_becomes_a_promise(desk, session):
     r = _send(desk, "voice", "voice")
     assert r.status_code == 202, r.text
     done = _wait(desk, r.json()["id"], "delivered")
     assert done["status"] == "delivered", done
     calls = httpx.get(f"{desk['sim']}/voice/accounts/{voice_sim.SANDBOX_SID}/calls").json()["items"]
     assert len([c for c in calls if c.get("CustomField") == r.json()["id"]]) == 1
+    # the borrower (number ending 0) pressed 1: a promise to pay, as a reply to the call
+    pressed = select(InboundMessage.intent, InboundMessage.in_reply_to).where(
+        InboundMessage.tenant_id == desk["tenant_id"], InboundMessage.channel == "voice"
+    )
+    deadline = time.monotonic() + 20
+    while not (found := session.execute(pressed).all()) and time.monotonic() < deadline:
+        session.rollback()
+        time.sleep(0.05)
+    session.rollback()
+    assert [(row.intent, row.in_reply_to) for row in found] == [("promise", r.json()["id"])]
 
 
 def test_a_retried_send_after_a_lost_answer_makes_one_provider_message(desk):
