@@ -36,15 +36,16 @@ from creditdesk.channels.simulator import voice as voice_sim
 from creditdesk.channels.simulator import whatsapp as wa_sim
 from creditdesk.portfolio import service as portfolio
 from creditdesk.portfolio.schemas import CustomerIn
+from creditdesk.worker.context import JobContext
 from creditdesk.worker.models import OutboxEvent
 
 PHONE = "+919876543210"  # last digit 0: delivered (and read on WhatsApp)
 DLT = "1107161234567890123"
 
 
-def _zone_at_noon() -> str:
-    """A fixed-offset zone where it is now about midday: the contact window is open there."""
-    offset = (12 - datetime.now(UTC).hour) % 24
+def _zone_at(hour: int) -> str:
+    """A fixed-offset zone where it is now about ``hour`` o'clock (at noon the contact window is open)."""
+    offset = (hour - datetime.now(UTC).hour) % 24
     offset = offset - 24 if offset > 14 else offset
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
@@ -85,7 +86,7 @@ def desk(session: Any, live_app: str, settings: Any, monkeypatch: pytest.MonkeyP
     """A lender with a borrower's loan, approved templates and all four channels on local providers."""
     monkeypatch.setattr(settings, "public_base_url", live_app)
     tenant = make_tenant(session)
-    tenant.timezone = _zone_at_noon()
+    tenant.timezone = _zone_at(12)
     admin = make_user(session, tenant, "tenant_admin")
     analyst = make_user(session, tenant, "risk_analyst")
     spec = portfolio.LoanSpec(
@@ -513,3 +514,36 @@ def test_the_borrowers_own_hours_and_a_bereavement_hold_are_honoured(desk, sessi
     assert httpx.put(url, json=hold, headers=desk["analyst_h"]).status_code == 200
     session.expire_all()
     assert _at(desk, session, 10).blocked_by == "hold"
+
+
+def test_a_queue_that_falls_behind_does_not_send_after_hours(desk, session, db):
+    tenant = desk["tenant"]
+    tenant.timezone = _zone_at(12)
+    data = MessageCreate.model_validate(
+        {
+            "loan_id": desk["loan_id"],
+            "channel": "sms",
+            "template": desk["templates"]["sms"],
+            "variables": {"customer_name": "Asha", "amount": "100"},
+        }
+    )
+    message = messaging.queue_message(session, tenant=tenant, data=data, actor=actor(desk["analyst"]))
+    assert message.status == "queued"
+    message_id = message.id
+    tenant.timezone = _zone_at(2)  # by the time the job runs it is 02:00 where the borrower is
+    session.flush()
+    ctx = JobContext(
+        job_id="late",
+        kind=messaging.SEND_JOB,
+        tenant_id=desk["tenant_id"],
+        payload={"message_id": message_id},
+        attempt=1,
+        session=session,
+        db=db,
+        lease_seconds=60,
+    )
+    assert messaging.send(ctx) == {"status": "blocked", "blocked_by": "contact_window"}
+    read = messaging.get_message(session, tenant=tenant, message_id=message_id)
+    session.rollback()
+    assert read.status == "blocked" and [s.status for s in read.history] == ["queued", "blocked"]
+    assert read.provider_message_id is None

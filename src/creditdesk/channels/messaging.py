@@ -175,9 +175,10 @@ def address_hashes(tenant_id: str, address: str) -> list[str]:
 
 
 def _counts(
-    session: Session, tenant: Tenant, customer_id: str, role: str, local_now: datetime
+    session: Session, tenant: Tenant, customer_id: str, role: str, local_now: datetime, exclude: str | None = None
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Counted sends to this recipient today and in the last 7 local days, per channel."""
+    """Counted sends to this recipient today and in the last 7 local days, per channel (``exclude``: a
+    message not to count, the one being checked again)."""
     today = local_now.date()
     first_day = today - timedelta(days=6)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=local_now.tzinfo)
@@ -189,6 +190,8 @@ def _counts(
         Message.status != "blocked",
         Message.created_at >= since,
     )
+    if exclude is not None:
+        stmt = stmt.where(Message.id != exclude)
     day: Counter[str] = Counter()
     week: Counter[str] = Counter()
     for channel, created_at in session.execute(stmt):
@@ -206,10 +209,11 @@ def _decide(
     purpose: str,
     initiated_by: Initiator,
     now: datetime,
+    exclude: str | None = None,
 ) -> PolicyDecision:
     local_now = clock.local(now, tenant)
     opted_out, consents = channel_service.contact_state(session, tenant_id=tenant.id, customer_id=recipient.customer.id)
-    today, week = _counts(session, tenant, recipient.customer.id, recipient.role, local_now)
+    today, week = _counts(session, tenant, recipient.customer.id, recipient.role, local_now, exclude)
     windows: tuple[PreferredWindow, ...] = ()
     holds: tuple[Hold, ...] = ()
     if recipient.role == "borrower":  # the preferences and holds on file are the borrower's own
@@ -556,6 +560,8 @@ def send(ctx: JobContext) -> dict[str, Any]:
     if record is None:
         _fail(session, message, "not_configured", f"no {message.channel} account is configured", refused=True)
         return {"status": "failed"}
+    if message.attempts == 0 and not _still_allowed(session, tenant, message):
+        return {"status": "blocked", "blocked_by": message.blocked_by}
     try:
         prepared = _prepare(session, tenant, record, message)
     except ChannelError as exc:
@@ -576,6 +582,36 @@ def send(ctx: JobContext) -> dict[str, Any]:
     return _sent(session, ctx.tenant_id, message_id, result, unit_cost)
 
 
+def _recipient_of(session: Session, tenant_id: str, message: Message) -> Recipient:
+    data = MessageCreate.model_validate(
+        {
+            "borrower_id": message.customer_id,
+            "loan_id": message.loan_id,
+            "channel": message.channel,
+            "template": message.template_id,
+            "recipient_role": message.recipient_role,
+        }
+    )
+    return _recipient(session, tenant_id, data)
+
+
+def _still_allowed(session: Session, tenant: Tenant, message: Message) -> bool:
+    """The gate again at the moment of sending (a queue that fell behind must not send at 19:05, nor to
+    someone who opted out meanwhile); a message it stops now is blocked with the rule, and never sent."""
+    recipient = _recipient_of(session, tenant.id, message)
+    initiated_by = cast(Initiator, message.initiated_by)
+    decision = _decide(
+        session, tenant, recipient, message.channel, message.purpose, initiated_by, utcnow(), exclude=message.id
+    )
+    if decision.allowed:
+        return True
+    message.status, message.blocked_by, message.counts_toward_caps = "blocked", decision.blocked_by, False
+    message.updated_at = utcnow()
+    _history(session, message, "blocked", f"at sending: {decision.detail}", message.updated_at)
+    _changed(session, message, "queued")
+    return False
+
+
 def _prepare(session: Session, tenant: Tenant, record: ChannelProviderRecord, message: Message) -> Prepared:
     try:
         config = accounts.opened(record, tenant.slug)
@@ -590,18 +626,7 @@ def _prepare(session: Session, tenant: Tenant, record: ChannelProviderRecord, me
         channel=message.channel,
         subject=template.subject,
     )
-    customer = session.get(Customer, message.customer_id)
-    assert customer is not None
-    data = MessageCreate.model_validate(
-        {
-            "borrower_id": customer.id,
-            "loan_id": message.loan_id,
-            "channel": message.channel,
-            "template": template.id,
-            "recipient_role": message.recipient_role,
-        }
-    )
-    recipient = _recipient(session, tenant.id, data)
+    recipient = _recipient_of(session, tenant.id, message)
     if recipient.address is None:
         raise ChannelError("the recipient has no address on record", provider=message.channel)
     return Prepared(
