@@ -22,6 +22,7 @@ from tests.payments.conftest import running
 from creditdesk.audit.service import SYSTEM, SystemActor
 from creditdesk.channels import messaging
 from creditdesk.channels import service as channels
+from creditdesk.channels.demo import sandbox_accounts
 from creditdesk.channels.mail import LocalSmtpServer
 from creditdesk.channels.models import InboundMessage, Message
 from creditdesk.channels.schemas import (
@@ -161,31 +162,6 @@ def desk(session: Any, live_app: str, settings: Any, monkeypatch: pytest.MonkeyP
     api = f"{live_app}/api/v1/tenants/{tenant.slug}"
     hook = f"{live_app}/api/v1/webhooks/channels/{tenant.slug}"
     sim = f"{live_app}/simulators"
-    sms = {
-        "base_url": f"{sim}/sms",
-        "account_sid": sms_sim.SANDBOX_SID,
-        "api_key": sms_sim.SANDBOX_API_KEY,
-        "api_token": sms_sim.SANDBOX_API_TOKEN,
-        "webhook_secret": sms_sim.SANDBOX_WEBHOOK_SECRET,
-        "sender": "CRDESK",
-        "entity_id": "1201159543060917386",
-        "unit_cost": "0.18",
-    }
-    wa = {
-        "base_url": f"{sim}/whatsapp",
-        "phone_number_id": wa_sim.SANDBOX_PHONE_NUMBER_ID,
-        "access_token": wa_sim.SANDBOX_ACCESS_TOKEN,
-        "app_secret": wa_sim.SANDBOX_APP_SECRET,
-        "unit_cost": "0.11",
-    }
-    voice = {
-        "base_url": f"{sim}/voice",
-        "account_sid": voice_sim.SANDBOX_SID,
-        "api_key": voice_sim.SANDBOX_API_KEY,
-        "api_token": voice_sim.SANDBOX_API_TOKEN,
-        "webhook_secret": voice_sim.SANDBOX_WEBHOOK_SECRET,
-        "caller_id": voice_sim.SANDBOX_CALLER_ID,
-    }
     smtp = LocalSmtpServer().start()
     assert smtp._certificate is not None
     mail = {
@@ -194,7 +170,7 @@ def desk(session: Any, live_app: str, settings: Any, monkeypatch: pytest.MonkeyP
         "from_address": "collections@lender.example",
         "tls_ca_pem": smtp._certificate.decode(),
     }
-    for channel, body in (("sms", sms), ("whatsapp", wa), ("voice", voice), ("email", mail)):
+    for channel, body in (*sandbox_accounts(live_app).items(), ("email", mail)):
         r = httpx.put(f"{api}/channels/{channel}", json=body, headers=admin_h)
         assert r.status_code == 200, r.text
     setup = {

@@ -33,8 +33,8 @@ STARTER_AUTHOR = "CreditDesk starter set"
 STARTER_APPROVER = "demo seeding"
 
 
-def _sandbox(settings: Settings) -> dict[str, dict[str, Any]]:
-    own = settings.own_base_url
+def sandbox_accounts(own: str) -> dict[str, dict[str, Any]]:
+    """The SMS, WhatsApp and voice accounts on the simulators served at ``own`` (``PUT …/channels/…`` bodies)."""
     return {
         "sms": {
             "base_url": f"{own}/simulators/sms",
@@ -70,7 +70,7 @@ def seed_channels(session: Session, settings: Settings) -> None:
     tenant = session.execute(select(Tenant).where(Tenant.slug == settings.demo_tenant_slug)).scalar_one_or_none()
     if tenant is None:
         return
-    for channel, values in _sandbox(settings).items():
+    for channel, values in sandbox_accounts(settings.own_base_url).items():
         record = accounts.find(session, tenant_id=tenant.id, channel=channel)
         path = f"/simulators/{channel}"
         if record is None:
