@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 from creditdesk.migrations.rls import enable_tenant_rls
 
@@ -25,7 +26,7 @@ depends_on = None
 TS = sa.DateTime(timezone=True)
 
 
-def _common(table: str) -> list[sa.SchemaItem]:
+def _common(table: str) -> list[SchemaItem]:
     return [
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("tenant_id", sa.String(36), nullable=False),
