@@ -1,0 +1,2 @@
+"""Fraud: identifier checks, KYC verification, velocity and ring features, the anomaly model and fraud
+cases (RISK-OPS.md, Fraud)."""
