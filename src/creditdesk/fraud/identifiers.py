@@ -65,7 +65,7 @@ def check_pan(value: str) -> Check:
     try:
         std_pan.validate(number)
     except ValidationError as exc:
-        return Check("pan_format", False, f"not a valid PAN ({exc.message.rstrip('.').lower()})")
+        return Check("pan_format", False, f"not a valid PAN ({str(exc).rstrip('.').lower()})")
     holder = std_pan.info(number)["holder_type"]
     return Check("pan_format", True, f"a valid PAN of a holder of type {holder.lower()}")
 
@@ -100,7 +100,7 @@ def check_gstin(value: str, pan: str | None = None) -> Check:
     try:
         std_gstin.validate(number)
     except ValidationError as exc:
-        return Check("gstin_format", False, f"not a valid GSTIN ({exc.message.rstrip('.').lower()})")
+        return Check("gstin_format", False, f"not a valid GSTIN ({str(exc).rstrip('.').lower()})")
     info = std_gstin.info(number)
     if pan is not None and info["pan"] != _clean(pan):
         return Check("gstin_format", False, "the GSTIN is valid but belongs to another PAN than the applicant's")
