@@ -35,6 +35,7 @@ from creditdesk.channels.simulator import mount_simulators as mount_channel_simu
 from creditdesk.config import Settings, get_settings
 from creditdesk.db import before_commit_hooks, get_database, init_database
 from creditdesk.errors import AppError, NotFound, Unauthorized
+from creditdesk.fraud.kyc_simulator import mount_kyc_simulator
 from creditdesk.kit import groupcommit, openapi
 from creditdesk.kit.health import HealthServer
 from creditdesk.kit.load import AdmissionMiddleware
@@ -341,5 +342,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_esign_simulator(app, settings)  # the simulated e-sign service under /simulators/esign, dev/demo
     mount_payment_simulator(app, settings)  # the simulated payment gateway under /simulators/payments, dev/demo
     mount_channel_simulators(app, settings)  # the simulated SMS, WhatsApp and voice providers, dev/demo
+    mount_kyc_simulator(app, settings)  # the simulated KYC provider (PAN verification, Aadhaar e-KYC), dev/demo
     __import__("creditdesk.web").web.mount_web(app)  # the web portal: built bundle at / with SPA fallback
     return app
