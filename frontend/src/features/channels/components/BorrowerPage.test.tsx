@@ -1,10 +1,13 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi } from '@/testing/api-mock';
 import { renderRoutes, SignedIn } from '@/testing/render';
 import BorrowerPage from './BorrowerPage';
 import { ledgerSentence, standing } from './consent-words';
+
+// Pages load lazily behind a session restore: on a busy machine the first find may take more than a second.
+configure({ asyncUtilTimeout: 5_000 });
 
 const B = '/api/v1/tenants/demo-nbfc/borrowers/cust-1';
 const ANALYST = {

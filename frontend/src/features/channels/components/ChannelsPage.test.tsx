@@ -1,10 +1,13 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi } from '@/testing/api-mock';
 import { renderWithApp } from '@/testing/render';
 import { redacted, toChannelBody } from './channel-form';
 import ChannelsPage from './ChannelsPage';
+
+// Pages load lazily behind a session restore: on a busy machine the first find may take more than a second.
+configure({ asyncUtilTimeout: 5_000 });
 
 const T = '/api/v1/tenants/demo-nbfc/channels';
 const me = (permissions: string[]) => ({

@@ -9,7 +9,7 @@ export type LanguageCode = TemplateCreate['language'];
 export type PurposeCode = TemplateCreate['purpose'];
 export type ToneCode = NonNullable<TemplateCreate['tone']>;
 export type VariableKind = Schemas['VariableSpec']['type'];
-export type MessageStatus = Schemas['ContractMessage']['status'];
+export type MessageStatus = Schemas['MessageRead']['status'];
 
 export const CHANNEL_NAMES: Record<ChannelCode, string> = { sms: 'SMS', whatsapp: 'WhatsApp', email: 'E-mail', voice: 'Voice call' };
 export const LANGUAGE_NAMES: Record<LanguageCode, string> = {
