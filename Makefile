@@ -71,6 +71,10 @@ bench-money: setup ## payment webhooks applied per second (PostgreSQL, 2 process
 	$(WRK)
 	$(BIN)/python benchmarks/money_bench.py $(MONEY_ARGS)
 
+bench-channels: setup ## messages accepted, sent and delivered per second through the queue (PostgreSQL, 2 processes, wrk; the SMS simulator at zero latency) (CHANNELS_ARGS=--quick for a smoke check; see benchmarks/README.md)
+	$(WRK)
+	$(BIN)/python benchmarks/channels_bench.py $(CHANNELS_ARGS)
+
 soak: setup ## 20 minutes at 50 connections on the full decision path (PostgreSQL, 2 processes), server memory every 10 s (SOAK_ARGS="--embedded", "--minutes 5", "--quick")
 	$(WRK)
 	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
