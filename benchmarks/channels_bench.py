@@ -326,6 +326,15 @@ def admin_engine(url: str) -> Engine:
     return create_engine(make_url(harness.PG_ADMIN).set(database=make_url(url).database), pool_size=1)
 
 
+def sessions_opened(engine: Engine) -> int | None:
+    """Connections ever opened to the benchmark database (``pg_stat_database.sessions``, PostgreSQL 14+)."""
+    with contextlib.suppress(Exception), engine.connect() as conn:
+        return int(
+            conn.execute(text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")).scalar_one()
+        )
+    return None
+
+
 def status_counts(engine: Engine, since: datetime) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -337,7 +346,7 @@ def status_counts(engine: Engine, since: datetime) -> dict[str, int]:
 class Sampler:
     """The messages by status every ``interval`` seconds in a thread (the timeline of the run and the drain)."""
 
-    def __init__(self, engine: Engine, since: datetime, interval: float = 1.0) -> None:
+    def __init__(self, engine: Engine, since: datetime, interval: float = 2.0) -> None:
         self.engine, self.since, self.interval = engine, since, interval
         self.samples: list[dict[str, Any]] = []
         self._stop = threading.Event()
@@ -374,7 +383,7 @@ def wait_drained(engine: Engine, since: datetime, timeout: float) -> dict[str, A
             last, last_change = counts, time.perf_counter()
         elif time.perf_counter() - last_change > 30:
             break
-        time.sleep(0.2)
+        time.sleep(0.5)  # the polls' PostgreSQL CPU is counted in the run's: keep them few
     return {"waited_s": round(time.perf_counter() - started, 2), "counts": counts}
 
 
@@ -443,19 +452,56 @@ def count_run(engine: Engine, since: datetime) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- profile
 
 
+#: leaves of a stack where a thread waits (for PostgreSQL, a lock, a queue, a socket, uvloop's epoll):
+#: left out of the on-CPU profile
+WAITING = frozenset(
+    {
+        "Connection.wait (connection.py)",
+        "Condition.wait (threading.py)",
+        "Queue.get (queue.py)",
+        "Event.wait (threading.py)",
+        "EpollSelector.select (selectors.py)",
+        "_PollLikeSelector.select (selectors.py)",
+        "Thread._wait_for_tstate_lock (threading.py)",
+        "SyncStream.read (sync.py)",
+        "Runner.run (runners.py)",
+    }
+)
+#: what a sample is working on: the first of these frames found on its stack, outermost first
+ACTIVITIES = (
+    ("send_message (router.py)", "POST /messages (route, idempotency, gate, insert)"),
+    ("receive_webhooks (messaging.py)", "receipts applied (webhook writer)"),
+    ("receive_channel_webhook (router.py)", "receipt webhook route"),
+    ("connector (accounts.py)", "send job: a new httpx.Client per send (TLS context)"),
+    ("_deliver (messaging.py)", "send job: the call to the provider"),
+    ("send (messaging.py)", "send job: read, render, record"),
+    ("_run_job", "job wrapper (claim, session, commit)"),
+    ("process_message (worker.py)", "dramatiq worker"),
+    ("OutboxRelay", "outbox relay"),
+    ("GroupCommitWriter", "group-commit writers"),
+    ("run_asgi (httptools_impl.py)", "ASGI stack (middleware, routing, auth)"),
+    ("httptools_impl.py", "uvicorn protocol"),
+)
+
+
 @contextlib.contextmanager
-def profiled(server: harness.Server, out_dir: Path, seconds: float) -> Any:
-    """py-spy each of the server's worker processes (collapsed stacks, GIL-holding samples) during the block."""
+def profiled(server: harness.Server, out_dir: Path, seconds: float, tag: str) -> Any:
+    """py-spy each of the server's worker processes (collapsed stacks, every running thread) during the block.
+
+    Not ``--gil``: the send job's TLS set-up (CA certificates loaded by OpenSSL) runs without the GIL and
+    would not be seen. Waiting threads are dropped afterwards by their leaf frame (:data:`WAITING`).
+    """
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     master = server.proc.pid if server.proc else -1
     pids = [p for p in server.pids() if p != master] or [master]
+    files = [out_dir / f"py-spy-{tag}-{pid}.txt" for pid in pids]
     procs = []
-    for pid in pids:
+    for pid, path in zip(pids, files, strict=True):
         cmd = [spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", "100"]
-        cmd += ["--format", "raw", "--output", str(out_dir / f"py-spy-{pid}.txt"), "--nonblocking", "--gil"]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))  # noqa: S603
+        cmd += ["--format", "raw", "--output", str(path), "--nonblocking"]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # noqa: S603
     try:
-        yield [out_dir / f"py-spy-{pid}.txt" for pid in pids]
+        yield files
     finally:
         for proc in procs:
             try:
@@ -464,35 +510,56 @@ def profiled(server: harness.Server, out_dir: Path, seconds: float) -> Any:
                 proc.terminate()
 
 
-def top_frames(paths: list[Path], limit: int = 25) -> dict[str, Any]:
-    """The functions most often on the stack (inclusive) and on top (self) in py-spy's collapsed output."""
-    inclusive: dict[str, int] = {}
+def frame_name(frame: str) -> str:
+    """``func (path/to/file.py:123)`` → ``func (file.py)``."""
+    func, _, where = frame.partition(" (")
+    return f"{func} ({where.rsplit(':', 1)[0].split('/')[-1].rstrip(')')})"
+
+
+def profile_summary(paths: list[Path], limit: int = 25) -> dict[str, Any]:
+    """On-CPU samples by activity (:data:`ACTIVITIES`), and the functions most often on top (self)."""
+    activity: dict[str, int] = {}
     own: dict[str, int] = {}
-    total = 0
+    total = waiting = 0
     for path in paths:
         with contextlib.suppress(OSError):
             for line in path.read_text(errors="replace").splitlines():
                 stack, _, count = line.rpartition(" ")
                 if not count.isdigit():
                     continue
+                frames = [frame_name(f) for f in stack.split(";")]
                 n = int(count)
+                if not frames or frames[-1] in WAITING:
+                    waiting += n
+                    continue
                 total += n
-                frames = [
-                    f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/")[-1] + ")"
-                    for f in stack.split(";")
-                ]
-                for f in set(frames):
-                    inclusive[f] = inclusive.get(f, 0) + n
-                if frames:
-                    own[frames[-1]] = own.get(frames[-1], 0) + n
+                joined = ";".join(frames)
+                label = next((name for key, name in ACTIVITIES if key in joined), "other")
+                activity[label] = activity.get(label, 0) + n
+                own[frames[-1]] = own.get(frames[-1], 0) + n
 
-    def top(d: dict[str, int]) -> list[tuple[str, float]]:
-        return [(k, round(100 * v / total, 1)) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:limit]]
+    def pct(d: dict[str, int], top: int) -> list[tuple[str, float]]:
+        return [(k, round(100 * v / total, 1)) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]]
 
-    return {"samples": total, "inclusive_pct": top(inclusive), "self_pct": top(own)} if total else {"samples": 0}
+    if not total:
+        return {"on_cpu_samples": 0, "waiting_samples": waiting}
+    return {
+        "on_cpu_samples": total,
+        "waiting_samples": waiting,
+        "by_activity_pct": pct(activity, len(ACTIVITIES) + 1),
+        "self_pct": pct(own, limit),
+    }
 
 
 # --------------------------------------------------------------------------------------------- the run
+
+
+def client_setup_cpu_ms(rounds: int = 20) -> float:
+    """CPU of one ``httpx.Client()`` with its default TLS context, as the send job builds one per message."""
+    started = time.process_time()
+    for _ in range(rounds):
+        httpx.Client(follow_redirects=False).close()
+    return round((time.process_time() - started) * 1000 / rounds, 2)
 
 
 def warm_up(api: str, key: str, messages: Messages, count: int) -> dict[str, int]:
@@ -556,14 +623,15 @@ def run_channels(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         result["messages_in_file"] = written
         log(f"channels: {written} distinct messages in the file; wrk c={args.connections} for {args.duration} s")
         since = datetime.now(UTC)
-        profile_files: list[Path] = []
+        sessions_before = sessions_opened(engine)
+        nothing: contextlib.nullcontext[list[Path]] = contextlib.nullcontext([])
         with (
             harness.Meter(server, DB, extra=[sims]) as whole,
             Sampler(engine, since) as sampler,
         ):
-            with (
+            with (  # the meter inside the profiler: its figures end with wrk, not after py-spy has written
+                profiled(server, data_dir, args.duration, "accepting") if args.profile else nothing as accept_files,
                 harness.Meter(server, DB, extra=[sims]) as accepting,
-                profiled(server, data_dir, args.duration) if args.profile else contextlib.nullcontext([]) as files,
             ):
                 run = harness.run_wrk(
                     f"{api}/messages",
@@ -577,15 +645,25 @@ def run_channels(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
                     script_env={"BENCH_MESSAGES_FILE": str(path), "BENCH_THREADS": str(THREADS)},
                 )
                 at_stop = status_counts(engine, since)
-            profile_files = list(files)
-            drained = wait_drained(engine, since, args.drain_timeout)
+            # the drain alone: sending and receipts, no new messages (profiled for up to 15 s of it)
+            with (
+                profiled(server, data_dir, 15, "draining") if args.profile else nothing as drain_files,
+                harness.Meter(server, DB, extra=[sims]) as draining,
+            ):
+                drained = wait_drained(engine, since, args.drain_timeout)
         result["run"] = run
         result["meter_accepting"] = accepting.result
+        result["meter_draining"] = draining.result
         result["meter_whole"] = whole.result
         result["at_wrk_stop"] = at_stop
         result["drain"] = drained
         result["timeline"] = sampler.samples
         db = count_run(engine, since)
+        sessions_after = sessions_opened(engine)
+        if sessions_before is not None and sessions_after is not None:
+            # new PostgreSQL connections during the run and the drain: each is a backend started (and its caches
+            # filled); the statistics are flushed when sessions end, so the figure may lag by a few
+            db["postgres_sessions_opened"] = sessions_after - sessions_before
         result["database"] = db
         deliveries = httpx.get(
             f"{sims.base}/simulators/sms/accounts/{sms_sim.SANDBOX_SID}/deliveries", timeout=60
@@ -596,9 +674,33 @@ def run_channels(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             by_status[label] = by_status.get(label, 0) + 1
         result["receipt_deliveries"] = by_status
         result["figures"] = figures(run, db, whole.result, accepting.result)
+        sent_in_drain = db["delivered"] - at_stop.get("delivered", 0)
+        if sent_in_drain > 0:  # what sending one message and applying its receipts costs, without new messages
+            d = draining.result
+            result["figures"]["drain_server_cpu_ms_per_message"] = round(d["server_cpu_s"] * 1000 / sent_in_drain, 2)
+            result["figures"]["drain_postgres_cpu_ms_per_message"] = round(
+                d["postgres_cpu_s"] * 1000 / sent_in_drain, 2
+            )
+            result["figures"]["drain_simulators_cpu_ms_per_message"] = round(
+                d["simulators_cpu_s"] * 1000 / sent_in_drain, 2
+            )
+            result["figures"]["drain_delivered_per_s"] = round(sent_in_drain / d["wall_s"], 1)
+            # the accept path alone: the accepting phase's server CPU less the sends finished in it, priced as in
+            # the drain (an estimate: the drain's price per send, applied to the sends during wrk)
+            accepted = run.get("outcomes", {}).get("queued", 0)
+            sends_meanwhile = at_stop.get("delivered", 0) + at_stop.get("sent", 0)
+            per_send = d["server_cpu_s"] / sent_in_drain
+            if accepted:
+                result["figures"]["accept_server_cpu_ms_per_message_est"] = round(
+                    (accepting.result["server_cpu_s"] - sends_meanwhile * per_send) * 1000 / accepted, 2
+                )
         result["problems"] = problems(run, db, args.connections)
-        if profile_files:
-            result["profile"] = top_frames(profile_files)
+        if args.profile:
+            result["profile"] = {
+                "tool": "py-spy record --rate 100 --nonblocking (every running thread of each server process)",
+                "accepting": profile_summary(list(accept_files)),
+                "draining": profile_summary(list(drain_files)),
+            }
         result["server_memory_end"] = server.memory()
         f = result["figures"]
         log(
@@ -715,6 +817,8 @@ def main(argv: list[str] | None = None) -> Path:
             cwd=harness.ROOT,
         ).stdout.strip(),
         "machine": harness.machine(),
+        # what the send job pays per message for its HTTP client (accounts.connector → httpx.Client()), here
+        "httpx_client_setup_cpu_ms": client_setup_cpu_ms(),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
     busy0, wall0 = harness.system_busy_seconds(), time.perf_counter()
