@@ -1,4 +1,4 @@
-import { lazy, type ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate, Outlet, useLocation } from 'react-router';
 import { RequirePermission } from '@/components/Guards';
 import { Loading } from '@/components/StatusPanels';
@@ -29,6 +29,8 @@ const BorrowerPage = lazy(() => import('@/features/channels/components/BorrowerP
 const MonitoringPage = lazy(() => import('@/features/monitoring/components/MonitoringPage'));
 const PortfolioPage = lazy(() => import('@/features/portfolio/components/PortfolioPage'));
 const LoanPage = lazy(() => import('@/features/portfolio/components/LoanPage'));
+const BorrowerSignInPage = lazy(() => import('@/features/borrowers/components/BorrowerSignInPage'));
+const BorrowerAccountsPage = lazy(() => import('@/features/borrowers/components/BorrowerAccountsPage'));
 
 function RequireSession() {
   const { status } = useAuth();
@@ -61,6 +63,9 @@ function guarded(need: Permission | readonly Permission[], what: string, page: R
 
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
+  // The borrower's own pages: a realm of their own (sign-in by code), outside the staff layout.
+  { path: '/borrower/sign-in', element: <Suspense fallback={<Loading />}>{<BorrowerSignInPage />}</Suspense> },
+  { path: '/borrower', element: <Suspense fallback={<Loading />}>{<BorrowerAccountsPage />}</Suspense> },
   {
     element: <RequireSession />,
     children: [
