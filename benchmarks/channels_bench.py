@@ -182,6 +182,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=40, help="messages sent one by one before the run (40)")
     p.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for every message delivered")
     p.add_argument("--profile", action="store_true", help="py-spy each server process during the run (needs py-spy)")
+    p.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="with --profile: sample only the thread holding the GIL (Python's CPU; misses C work without the GIL)",
+    )
     p.add_argument("--skip-reference", action="store_true")
     p.add_argument("--quick", action="store_true", help="smoke check: 3 s, 300 loans")
     p.add_argument("--out", type=Path, default=None, help="results JSON (default results/channels-<date>.json)")
@@ -485,7 +490,7 @@ ACTIVITIES = (
 
 
 @contextlib.contextmanager
-def profiled(server: harness.Server, out_dir: Path, seconds: float, tag: str) -> Any:
+def profiled(server: harness.Server, out_dir: Path, seconds: float, tag: str, *, gil: bool = False) -> Any:
     """py-spy each of the server's worker processes (collapsed stacks, every running thread) during the block.
 
     Not ``--gil``: the send job's TLS set-up (CA certificates loaded by OpenSSL) runs without the GIL and
@@ -498,7 +503,7 @@ def profiled(server: harness.Server, out_dir: Path, seconds: float, tag: str) ->
     procs = []
     for pid, path in zip(pids, files, strict=True):
         cmd = [spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", "100"]
-        cmd += ["--format", "raw", "--output", str(path), "--nonblocking"]
+        cmd += ["--format", "raw", "--output", str(path), "--nonblocking", *(["--gil"] if gil else [])]
         procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # noqa: S603
     try:
         yield files
@@ -520,14 +525,16 @@ def profile_summary(paths: list[Path], limit: int = 25) -> dict[str, Any]:
     """On-CPU samples by activity (:data:`ACTIVITIES`), and the functions most often on top (self)."""
     activity: dict[str, int] = {}
     own: dict[str, int] = {}
-    total = waiting = 0
+    in_post: dict[str, int] = {}
+    total = waiting = post = 0
     for path in paths:
         with contextlib.suppress(OSError):
             for line in path.read_text(errors="replace").splitlines():
                 stack, _, count = line.rpartition(" ")
                 if not count.isdigit():
                     continue
-                frames = [frame_name(f) for f in stack.split(";")]
+                raw = stack.split(";")
+                frames = [frame_name(f) for f in raw]
                 n = int(count)
                 if not frames or frames[-1] in WAITING:
                     waiting += n
@@ -537,6 +544,10 @@ def profile_summary(paths: list[Path], limit: int = 25) -> dict[str, Any]:
                 label = next((name for key, name in ACTIVITIES if key in joined), "other")
                 activity[label] = activity.get(label, 0) + n
                 own[frames[-1]] = own.get(frames[-1], 0) + n
+                if label.startswith("POST /messages"):  # where the accept path spends: our own functions in it
+                    post += n
+                    for f in {frame_name(f) for f in raw if "creditdesk/" in f}:
+                        in_post[f] = in_post.get(f, 0) + n
 
     def pct(d: dict[str, int], top: int) -> list[tuple[str, float]]:
         return [(k, round(100 * v / total, 1)) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]]
@@ -548,6 +559,12 @@ def profile_summary(paths: list[Path], limit: int = 25) -> dict[str, Any]:
         "waiting_samples": waiting,
         "by_activity_pct": pct(activity, len(ACTIVITIES) + 1),
         "self_pct": pct(own, limit),
+        "post_messages_samples": post,
+        "post_messages_inclusive_pct_of_post": [
+            (k, round(100 * v / post, 1)) for k, v in sorted(in_post.items(), key=lambda kv: -kv[1])[:limit]
+        ]
+        if post
+        else [],
     }
 
 
@@ -630,7 +647,9 @@ def run_channels(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             Sampler(engine, since) as sampler,
         ):
             with (  # the meter inside the profiler: its figures end with wrk, not after py-spy has written
-                profiled(server, data_dir, args.duration, "accepting") if args.profile else nothing as accept_files,
+                profiled(server, data_dir, args.duration, "accepting", gil=args.profile_gil)
+                if args.profile
+                else nothing as accept_files,
                 harness.Meter(server, DB, extra=[sims]) as accepting,
             ):
                 run = harness.run_wrk(
@@ -647,7 +666,9 @@ def run_channels(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
                 at_stop = status_counts(engine, since)
             # the drain alone: sending and receipts, no new messages (profiled for up to 15 s of it)
             with (
-                profiled(server, data_dir, 15, "draining") if args.profile else nothing as drain_files,
+                profiled(server, data_dir, 15, "draining", gil=args.profile_gil)
+                if args.profile
+                else nothing as drain_files,
                 harness.Meter(server, DB, extra=[sims]) as draining,
             ):
                 drained = wait_drained(engine, since, args.drain_timeout)
@@ -697,7 +718,8 @@ def run_channels(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         result["problems"] = problems(run, db, args.connections)
         if args.profile:
             result["profile"] = {
-                "tool": "py-spy record --rate 100 --nonblocking (every running thread of each server process)",
+                "tool": "py-spy record --rate 100 --nonblocking"
+                + (" --gil (the thread holding the GIL)" if args.profile_gil else " (every running thread)"),
                 "accepting": profile_summary(list(accept_files)),
                 "draining": profile_summary(list(drain_files)),
             }
@@ -816,6 +838,14 @@ def main(argv: list[str] | None = None) -> Path:
             check=False,
             cwd=harness.ROOT,
         ).stdout.strip(),
+        # files of the product changed in the working tree but not committed (other work in progress) are measured too
+        "uncommitted_src": subprocess.run(  # noqa: S603
+            ["git", "status", "--short", "--", "src"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=harness.ROOT,
+        ).stdout.split("\n")[:-1],
         "machine": harness.machine(),
         # what the send job pays per message for its HTTP client (accounts.connector → httpx.Client()), here
         "httpx_client_setup_cpu_ms": client_setup_cpu_ms(),
