@@ -444,6 +444,15 @@ def count_run(engine: Engine, since: datetime) -> dict[str, Any]:
             text("SELECT error_code, count(*) FROM message WHERE created_at >= :t AND status = 'failed' GROUP BY 1"),
             {"t": since},
         ).all()
+        # a status recorded twice in one message's history (a receipt and the job's answer racing)
+        twice = conn.execute(
+            text(
+                "SELECT s.status, count(*) FROM (SELECT s.message_id, s.status FROM message_status s"
+                " JOIN message m ON m.id = s.message_id WHERE m.created_at >= :t"
+                " GROUP BY s.message_id, s.status HAVING count(*) > 1) s GROUP BY s.status"
+            ),
+            {"t": since},
+        ).all()
         unpublished = conn.execute(text("SELECT count(*) FROM outbox_event WHERE published_at IS NULL")).scalar_one()
     out: dict[str, Any] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items()}
     out["history"] = {s: n for s, n in history}
@@ -451,6 +460,7 @@ def count_run(engine: Engine, since: datetime) -> dict[str, Any]:
     out["blocked_by"] = {str(r): n for r, n in blocked_by}
     out["failed_by"] = {str(r): n for r, n in errors}
     out["outbox_unpublished"] = unpublished
+    out["messages_with_a_status_twice"] = {st: n for st, n in twice}
     return out
 
 
@@ -795,6 +805,8 @@ def problems(run: dict[str, Any], db: dict[str, Any], connections: int) -> list[
         )
     if db["provider_ids"] != db["sent"]:
         found.append(f"{db['sent']} sent but {db['provider_ids']} provider message ids")
+    if db["messages_with_a_status_twice"]:
+        found.append(f"a status twice in a message's history: {db['messages_with_a_status_twice']}")
     if set(db["jobs"]) - {"succeeded"}:
         found.append(f"send jobs not all succeeded: {db['jobs']}")
     return found
