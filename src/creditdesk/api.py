@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from creditdesk.altdata.router import router as altdata_router
 from creditdesk.audit.router import router as audit_router
 from creditdesk.auth.router import router as auth_router
+from creditdesk.borrowers.router import router as borrowers_router
 from creditdesk.bureaus.router import router as bureaus_router
 from creditdesk.channels.router import router as channels_router
 from creditdesk.lending.router import router as lending_router
@@ -37,5 +38,6 @@ for domain_router in (
     monitoring_router,
     webhooks_router,
     channels_router,
+    borrowers_router,
 ):
     api_router.include_router(domain_router)

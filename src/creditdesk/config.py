@@ -133,6 +133,15 @@ class Settings(BaseSettings):
     # failed sign-ins for this many distinct accounts from one address within lockout_minutes = spraying
     login_spraying_accounts: int = Field(default=5, gt=0)
 
+    # borrower sign-in by one-time code (docs/borrowers.md): codes asked for per phone number (all tenants
+    # together: nobody can flood one phone) and per client address (429 + Retry-After beyond them), code checks
+    # per client address, and the least time a code request takes — the same for a phone number, or a lender,
+    # that is not known, so the answer's timing does not tell either (0 turns it off)
+    borrower_otp_rate_limit_per_phone: str = "3/10 minutes"
+    borrower_otp_rate_limit_per_ip: str = "20/hour"
+    borrower_verify_rate_limit_per_ip: str = "100/hour"
+    borrower_otp_min_response_ms: int = Field(default=250, ge=0, le=5000)
+
     # knock-out rule cost bounds (issue 12): checked when a policy is saved — one rule / all rules on the sample
     # applications, in CPU milliseconds (a whole decision costs about 1.2 ms of server CPU;
     # benchmarks/noisy_neighbour.py measures what these bounds let one tenant do to another) — and, on every

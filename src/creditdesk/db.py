@@ -182,7 +182,7 @@ REGIONAL_TABLES = frozenset(
         "policy", "processed_event", "webhook_endpoint", "webhook_delivery", "loan", "collateral", "guarantor",
         "instalment", "payment", "payment_link", "mandate", "mandate_debit", "charge", "loan_day_end",
         "schedule_firing", "contact_policy", "consent_event", "message_template", "channel_provider", "message",
-        "message_status", "inbound_message", "contact_preference",
+        "message_status", "inbound_message", "contact_preference", "borrower_otp", "borrower_refresh_token",
     }
 )  # fmt: skip
 

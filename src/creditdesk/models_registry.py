@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from creditdesk.audit import models as _audit  # noqa: F401
 from creditdesk.auth import models as _auth  # noqa: F401
+from creditdesk.borrowers import models as _borrowers  # noqa: F401
 from creditdesk.bureaus import models as _bureaus  # noqa: F401
 from creditdesk.channels import models as _channels  # noqa: F401
 from creditdesk.db import Base

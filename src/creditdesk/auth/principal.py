@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from creditdesk.auth import tokens
 from creditdesk.auth.models import ApiKey, RefreshToken
 from creditdesk.db import get_database, utcnow
-from creditdesk.errors import Unauthorized
+from creditdesk.errors import Forbidden, Unauthorized
 from creditdesk.kit import singleflight
 from creditdesk.kit.crypto import constant_time_equals, sha256_hex
 from creditdesk.kit.load import enforce_rate_limits
 from creditdesk.tenancy.models import Tenant, User
-from creditdesk.tenancy.permissions import Permission, declare, permissions_for, require
+from creditdesk.tenancy.permissions import BORROWER_ROLE, Permission, declare, permissions_for, require
 
 API_KEY_PREFIX = "cdk_"
 
@@ -58,9 +58,16 @@ def request_meta(request: Request) -> dict[str, Any]:
     }
 
 
+#: why a borrower's token opens no staff route, and a staff credential no borrower's route
+BORROWER_REALM_ONLY = "A borrower's sign-in opens only the borrower's own routes (/api/v1/me/…)"
+STAFF_NOT_BORROWER = "These are a borrower's own routes: sign in with the code sent to the borrower's phone"
+
+
 def _from_bearer(token: str, meta: dict[str, Any]) -> Identity:
     """Verify an access token and load its user (its own short read transaction; run off the event loop)."""
     claims = tokens.decode(token, typ="access")
+    if claims.get("role") == BORROWER_ROLE:
+        raise Forbidden(BORROWER_REALM_ONLY)
     with get_database().session(read_only=True) as session:
         return _bearer_identity(session, claims, meta)
 
@@ -192,3 +199,67 @@ def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a type in s
         return principal
 
     return Depends(declare(_require, permission))
+
+
+@dataclass(frozen=True)
+class BorrowerIdentity:
+    """A borrower signed in by one-time code (``creditdesk.borrowers``): a customer of one tenant.
+
+    Security invariant: a realm apart from staff. The token names the customer (``sub``), the tenant
+    (``tid`` and its slug ``ten``) and the role ``borrower``, which holds no permission; staff routes refuse
+    it (403, :func:`get_principal`) and the borrower's routes refuse staff credentials (403, :func:`get_borrower`).
+    Also the actor of audit events (``actor_type`` ``borrower``).
+    """
+
+    customer_id: str
+    tenant_id: str
+    tenant_slug: str
+    family_id: str
+    request_id: str | None = None
+    ip: str | None = None
+    actor_type: str = "borrower"
+    email: None = None
+    role: str = BORROWER_ROLE
+    permissions: frozenset[Permission] = frozenset()
+
+    @property
+    def id(self) -> str:
+        """The customer the borrower signed in as."""
+        return self.customer_id
+
+
+def _bearer_token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() != "bearer ":
+        return None
+    return auth[7:].strip() or None
+
+
+async def get_borrower(request: Request) -> BorrowerIdentity:
+    """Authenticate a borrower's access token: 401 without a valid credential, 403 for a staff one.
+
+    Only the token is checked here (signature, expiry, type, realm); the tenant and whether the session
+    was signed out are ``tenancy.deps.BorrowerAccess``'s and ``borrowers.deps``' to check.
+    """
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, BorrowerIdentity):
+        return cached
+    token = _bearer_token(request)
+    claims = tokens.decode(token, typ="access") if token else None
+    if claims is None or claims.get("role") != BORROWER_ROLE:
+        if claims is None and not request.headers.get("x-api-key"):
+            raise Unauthorized("Not authenticated: sign in with the code sent to your phone")
+        await get_principal(request)  # a staff credential: 401 unless it is a valid one
+        raise Forbidden(STAFF_NOT_BORROWER)
+    if not isinstance(claims.get("tid"), str) or not isinstance(claims.get("ten"), str):
+        raise Unauthorized("Invalid token")
+    borrower = BorrowerIdentity(
+        customer_id=claims["sub"],
+        tenant_id=claims["tid"],
+        tenant_slug=claims["ten"],
+        family_id=claims["fam"],
+        **request_meta(request),
+    )
+    request.state.principal = borrower
+    structlog.contextvars.bind_contextvars(tenant=borrower.tenant_slug, borrower=borrower.customer_id)
+    return borrower

@@ -46,6 +46,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -406,6 +407,39 @@ def pan_hashes(box: SecretBox, tenant_id: str, pan: str) -> list[str]:
 def rehash_pan(box: SecretBox, row: Any, identity: str) -> None:
     """``after_reseal`` of a sealed identity whose row keeps its PAN's keyed hash in ``pan_hash``."""
     row.pan_hash = pan_hash(box, row.tenant_id, json.loads(identity).get("pan"))
+
+
+#: an Indian mobile number as people write it: 10 digits from 6–9, optionally after +91, 91 or 0, spaced or hyphenated
+INDIAN_MOBILE_PATTERN = r"^\s*(?:(?:\+?91|0)[\s-]?)?[6-9](?:[\s-]?[0-9]){9}\s*$"
+_INDIAN_MOBILE = re.compile(INDIAN_MOBILE_PATTERN)
+
+
+def indian_mobile(phone: str | None) -> str | None:
+    """The 10 digits of an Indian mobile number (``+91 98765-43210`` → ``9876543210``); None for anything else."""
+    if not phone or not _INDIAN_MOBILE.match(phone):
+        return None
+    return re.sub(r"\D", "", phone)[-10:]
+
+
+def phone_hash(box: SecretBox, tenant_id: str, phone: str | None) -> str | None:
+    """The lookup hash of an Indian mobile number in one tenant (active key); None without one.
+
+    The number is normalised first (:func:`indian_mobile`), so ``+919876543210`` and ``09876543210`` hash
+    alike; scoped by tenant like :func:`pan_hash`. A borrower signing in by OTP is found by it.
+    """
+    mobile = indian_mobile(phone)
+    return box.keyed_hash(mobile, f"{tenant_id}/phone") if mobile else None
+
+
+def phone_hashes(box: SecretBox, tenant_id: str, phone: str) -> list[str]:
+    """The lookup hashes of a mobile number under every key of the ring (empty for a number that is not one)."""
+    mobile = indian_mobile(phone)
+    return box.keyed_hashes(mobile, f"{tenant_id}/phone") if mobile else []
+
+
+def rehash_phone(box: SecretBox, row: Any, identity: str) -> None:
+    """``after_reseal`` of a sealed identity whose row keeps its mobile number's keyed hash in ``phone_hash``."""
+    row.phone_hash = phone_hash(box, row.tenant_id, json.loads(identity).get("phone"))
 
 
 def redact(secret: str | None) -> str | None:

@@ -8,7 +8,8 @@ recomputed exactly and a back-dated payment corrects history instead of leaving 
 
 Personal data invariant (docs/data-protection.md): a customer's and a guarantor's identifying fields
 (name, PAN, phone, e-mail, date of birth) are one SecretBox ciphertext in ``identity``, bound to
-``<tenant id>/<table>/<id>/identity``; a customer's PAN is found by its keyed hash ``pan_hash``.
+``<tenant id>/<table>/<id>/identity``; a customer's PAN is found by its keyed hash ``pan_hash``, and their
+mobile number by ``phone_hash`` (how a borrower signing in by OTP is found, ``creditdesk.borrowers``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditdesk.db import Base, CreatedMixin, IdMixin, utcnow
-from creditdesk.kit.crypto import SecretBox, pan_hash, rehash_pan, sealed_field
+from creditdesk.kit.crypto import SecretBox, pan_hash, phone_hash, rehash_pan, rehash_phone, sealed_field
 
 Money = Numeric(14, 2)
 
@@ -41,13 +42,14 @@ def seal_identity(
 ) -> dict[str, Any]:
     """Split ``values`` into the row's columns: the identifying ``fields`` sealed, the rest as they are.
 
-    Returns the column values (``identity`` and, for customers, ``pan_hash`` included).
+    Returns the column values (``identity`` and, for customers, ``pan_hash`` and ``phone_hash`` included).
     """
     identity = {k: values[k] for k in fields if values.get(k) is not None}
     columns = {k: v for k, v in values.items() if k not in fields}
     columns["identity"] = box.seal_json(identity, identity_aad(table, tenant_id, row_id))
-    if "pan" in fields and table == "customer":
+    if table == "customer":
         columns["pan_hash"] = pan_hash(box, tenant_id, values.get("pan"))
+        columns["phone_hash"] = phone_hash(box, tenant_id, values.get("phone"))
     return columns
 
 
@@ -63,13 +65,18 @@ class Customer(IdMixin, CreatedMixin, Base):
     """A borrower (one row per PAN per tenant when the PAN is known)."""
 
     __tablename__ = "customer"
-    __table_args__ = (UniqueConstraint("tenant_id", "pan_hash"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "pan_hash"),
+        Index("ix_customer_tenant_phone", "tenant_id", "phone_hash"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), index=True)
     #: SecretBox ciphertext of CUSTOMER_IDENTITY (name, PAN, phone, e-mail, date of birth)
     identity: Mapped[str] = mapped_column(Text)
     #: keyed hash of the PAN (kit.crypto.pan_hash): one customer per PAN per tenant, found without the PAN
     pan_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: keyed hash of the Indian mobile number (kit.crypto.phone_hash), None without one; not unique (a shared phone)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     external_ref: Mapped[str | None] = mapped_column(String(64), default=None)
     employment_type: Mapped[str | None] = mapped_column(String(20), default=None)
     monthly_income: Mapped[Decimal | None] = mapped_column(Money, default=None)
@@ -168,11 +175,17 @@ class Guarantor(IdMixin, CreatedMixin, Base):
     monthly_income: Mapped[Decimal | None] = mapped_column(Money, default=None)
 
 
+def _rehash_customer(box: SecretBox, row: Customer, identity: str) -> None:
+    """After a key rotation: the customer's PAN and phone hashes under the new key."""
+    rehash_pan(box, row, identity)
+    rehash_phone(box, row, identity)
+
+
 CUSTOMER_IDENTITY_FIELD = sealed_field(
     Customer,
     "identity",
     label=lambda row, _: identity_aad("customer", row.tenant_id, row.id),
-    after_reseal=rehash_pan,
+    after_reseal=_rehash_customer,
 )
 GUARANTOR_IDENTITY_FIELD = sealed_field(
     Guarantor, "identity", label=lambda row, _: identity_aad("guarantor", row.tenant_id, row.id)

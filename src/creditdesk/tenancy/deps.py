@@ -19,10 +19,11 @@ from fastapi import Depends, Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from creditdesk.auth.principal import Identity, Principal
+from creditdesk.auth.principal import BorrowerIdentity, Identity, Principal, get_borrower
 from creditdesk.db import SessionDep, enter_region, get_database, set_tenant_scope
-from creditdesk.errors import NotFound
+from creditdesk.errors import NotFound, Unauthorized
 from creditdesk.kit import singleflight
+from creditdesk.kit.load import enforce_rate_limits
 from creditdesk.tenancy.models import Tenant
 from creditdesk.tenancy.permissions import Permission, declare, require
 
@@ -155,3 +156,49 @@ def TenantCaller(permission: Permission) -> Any:  # noqa: N802 - reads as a type
         return TenantContext(ref, principal)
 
     return Depends(declare(_dep, permission))
+
+
+@dataclass
+class BorrowerContext:
+    """A borrower's request: their tenant and who they are (a customer of it), the session narrowed to it."""
+
+    ref: TenantRef
+    borrower: BorrowerIdentity
+    session: Session
+
+    @property
+    def tenant_id(self) -> str:
+        return self.ref.id
+
+    @property
+    def customer_id(self) -> str:
+        return self.borrower.customer_id
+
+    @cached_property
+    def tenant(self) -> Tenant:
+        """The tenant's row, loaded in the request's session on first use."""
+        tenant = self.session.get(Tenant, self.ref.id)
+        if tenant is None:
+            raise Unauthorized("Invalid token")
+        return tenant
+
+
+async def _borrower_access(
+    session: SessionDep, borrower: Annotated[BorrowerIdentity, Depends(get_borrower)]
+) -> BorrowerContext:
+    ref = await tenant_by_slug(borrower.tenant_slug)
+    if ref is None or ref.id != borrower.tenant_id:
+        raise Unauthorized("Invalid token")
+    if ref.status != "active":
+        raise Unauthorized("Your lender's service is suspended")
+    if get_database().regions:
+        enter_region(ref.data_region)
+    set_tenant_scope(session, ref.id)  # before the session's first query: no I/O here
+    enforce_rate_limits(tenant_id=ref.id, api_key_id=None)
+    return BorrowerContext(ref, borrower, session)
+
+
+#: Dependency for a borrower's own routes (``/api/v1/me/…``): a borrower's token (401 without one, 403 for a
+#: staff credential), its tenant active, the request's session narrowed to that tenant (row-level security).
+#: What the borrower may read is then only their own: every query also filters on ``customer_id``.
+BorrowerAccess = Annotated[BorrowerContext, Depends(_borrower_access)]
