@@ -106,14 +106,14 @@ async function approvedTemplate(request: APIRequestContext): Promise<string> {
 }
 
 /** A loan booked now for a borrower with a mobile number (the demo book's borrowers have none on record). */
-async function aLoanWithAPhone(request: APIRequestContext): Promise<string> {
+async function aLoanWithAPhone(request: APIRequestContext, mobile = '+919812345678'): Promise<string> {
   const headers = { Authorization: `Bearer ${await apiToken(request, USERS.tenantAdmin)}` };
   const today = new Date().toISOString().slice(0, 10);
   const r = await request.post(`${baseURL()}${TENANT_API}/portfolio/loans`, {
     headers,
     data: {
       external_ref: `E2E-MSG-${Date.now()}`,
-      customer: { name: 'Meera Iyer', phone: '+919812345678', state: 'Karnataka' },
+      customer: { name: 'Kavya Rao', phone: mobile, state: 'Karnataka' },
       principal: '50000',
       annual_rate_pct: '18',
       tenure_months: 12,
@@ -185,4 +185,79 @@ test("an analyst sends an approved template to a loan's borrower and sees it que
   await expect(page.getByRole('heading', { level: 1, name: 'Borrower' })).toBeVisible();
   await expect(page.getByTestId('standing-sms')).toBeVisible();
   await expect(page.getByRole('row').filter({ hasText: templateName })).toHaveCount(1);
+});
+
+/** A made-up Indian mobile number no earlier run used (the server allows 3 codes per number per 10 minutes). */
+const freshMobile = () => `9${String(Date.now()).slice(-9)}`;
+
+/** The code the lender's WhatsApp or SMS account (the built-in simulators) carried to `mobile`. */
+async function codeSentTo(request: APIRequestContext, mobile: string): Promise<string> {
+  const headers = { Authorization: `Bearer ${await apiToken(request, USERS.tenantAdmin)}` };
+  const account = async (channel: string) =>
+    (await (await request.get(`${baseURL()}${TENANT_API}/channels/${channel}`, { headers })).json()) as Json;
+  const whatsapp = await account('whatsapp');
+  const sms = await account('sms');
+  const inboxes = [
+    whatsapp.phone_number_id && `${baseURL()}/simulators/whatsapp/apps/${String(whatsapp.phone_number_id)}/messages`,
+    sms.account_sid && `${baseURL()}/simulators/sms/accounts/${String(sms.account_sid)}/messages`,
+  ].filter(Boolean) as string[];
+  let code = '';
+  await expect
+    .poll(
+      async () => {
+        for (const inbox of inboxes) {
+          const items = ((await (await request.get(inbox)).json()) as { items?: Json[] }).items ?? [];
+          for (const item of items.reverse()) {
+            const text = JSON.stringify(item);
+            if (!text.includes(mobile)) continue;
+            const found = /"(\d{6})"/.exec(JSON.stringify(item.template ?? '')) ?? /\b(\d{6})\b/.exec(String(item.Body ?? ''));
+            if (found) code = found[1]!;
+            if (code) return code;
+          }
+        }
+        return code;
+      },
+      { timeout: 30_000, message: `no sign-in code reached ${mobile}` },
+    )
+    .toMatch(/^\d{6}$/);
+  return code;
+}
+
+test('a borrower signs in by code on a phone and sees their loan in plain words', async ({ browser, request }) => {
+  // Until the backend fills every variable of the starter OTP templates: messaging.send_otp passes only
+  // {otp}, the starter ones also declare {{minutes}} (and on SMS {{lender_name}}), so no code is queued
+  // ("borrower sign-in code not queued" in the server log). Verified against a server whose OTP templates
+  // carry {otp} only; remove this line once a fresh demo delivers the code.
+  test.fixme(true, 'the demo cannot deliver a sign-in code yet: the OTP templates need variables the sign-in does not fill');
+  await requireRoutes(request, 'POST /api/v1/borrower-auth/otp', 'POST /api/v1/borrower-auth/verify', 'GET /api/v1/me/accounts');
+  const mobile = freshMobile();
+  await aLoanWithAPhone(request, mobile);
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await phone.goto(`${baseURL()}/borrower/sign-in?lender=demo-nbfc`);
+  await phone.getByRole('textbox', { name: /Mobile number/ }).fill(`${mobile.slice(0, 5)} ${mobile.slice(5)}`);
+  await phone.getByRole('button', { name: 'Send code' }).click();
+  await expect(phone.getByTestId('code-sent')).toContainText(`+91 ••••• ${mobile.slice(5)}`);
+
+  // a wrong code is refused in words; the right one signs in
+  const code = await codeSentTo(request, mobile);
+  const wrong = code === '000000' ? '111111' : '000000';
+  await phone.getByRole('textbox').first().click();
+  await phone.keyboard.type(wrong);
+  await expect(phone.getByTestId('code-error')).toContainText('That code is not right or has expired');
+  for (const box of await phone.getByRole('textbox').all()) await box.fill('');
+  await phone.getByRole('textbox').first().click();
+  await phone.keyboard.type(code);
+  await expect(phone.getByRole('heading', { level: 1, name: 'Your loans' })).toBeVisible();
+  await expect(phone.getByText(`Signed in as +91 ••••• ${mobile.slice(5)}`)).toBeVisible();
+  const card = phone.locator('[data-testid^="account-"]');
+  await expect(card).toHaveCount(1);
+  await expect(card).toContainText(/Paid on time|days? late/);
+  await expect(card.getByTestId('standing')).not.toBeEmpty();
+
+  // signing out ends the session: the loans page sends the borrower back to sign in
+  await phone.getByRole('button', { name: 'Sign out' }).click();
+  await expect(phone.getByRole('heading', { name: 'Sign in to your loan account' })).toBeVisible();
+  await phone.goto(`${baseURL()}/borrower`);
+  await expect(phone.getByRole('heading', { name: 'Sign in to your loan account' })).toBeVisible();
+  await phone.close();
 });

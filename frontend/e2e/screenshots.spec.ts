@@ -338,3 +338,50 @@ test('@screens channels: templates, messages, channel settings and a borrower, a
   await shot(phone, '40-template-phone', false);
   await phone.close();
 });
+
+test('@screens the borrower signs in by code and sees their loans, at phone width', async ({ browser, request }) => {
+  // Until the backend fills every variable of the starter OTP templates: messaging.send_otp passes only
+  // {otp}, the starter ones also declare {{minutes}} (and on SMS {{lender_name}}), so no code is queued
+  // ("borrower sign-in code not queued" in the server log). Verified against a server whose OTP templates
+  // carry {otp} only; remove this line once a fresh demo delivers the code.
+  test.fixme(true, 'the demo cannot deliver a sign-in code yet: the OTP templates need variables the sign-in does not fill');
+  const api = `${baseURL()}/api/v1/tenants/demo-nbfc`;
+  const admin = { Authorization: `Bearer ${await apiToken(request, USERS.tenantAdmin)}` };
+  const mobile = `9${String(Date.now()).slice(-9)}`;
+  const booked = await request.post(`${api}/portfolio/loans`, {
+    headers: admin,
+    data: {
+      external_ref: `PL-${mobile.slice(-6)}`,
+      customer: { name: 'Kavya Rao', phone: mobile, state: 'Karnataka' },
+      principal: '150000',
+      annual_rate_pct: '16',
+      tenure_months: 24,
+      disbursed_on: new Date(Date.now() - 75 * 86_400_000).toISOString().slice(0, 10),
+      purpose: 'consumer_durable',
+    },
+  });
+  expect(booked.ok(), await booked.text()).toBeTruthy();
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await phone.goto(`${baseURL()}/borrower/sign-in?lender=demo-nbfc`);
+  await phone.getByRole('textbox', { name: /Mobile number/ }).fill(`${mobile.slice(0, 5)} ${mobile.slice(5)}`);
+  await phone.getByRole('button', { name: 'Send code' }).click();
+  await expect(phone.getByTestId('code-sent')).toBeVisible();
+  await shot(phone, '41-borrower-sign-in-phone', false);
+  // the code as the lender's WhatsApp account (the built-in simulator) carried it
+  const account = (await (await request.get(`${api}/channels/whatsapp`, { headers: admin })).json()) as { phone_number_id: string };
+  let code = '';
+  await expect
+    .poll(async () => {
+      const inbox = await request.get(`${baseURL()}/simulators/whatsapp/apps/${account.phone_number_id}/messages`);
+      const items = ((await inbox.json()) as { items: { wa_id: string; template?: unknown }[] }).items;
+      const mine = items.filter((m) => m.wa_id.endsWith(mobile)).pop();
+      code = /"(\d{6})"/.exec(JSON.stringify(mine?.template ?? ''))?.[1] ?? '';
+      return code;
+    })
+    .toMatch(/^\d{6}$/);
+  await phone.getByRole('textbox').first().click();
+  await phone.keyboard.type(code);
+  await expect(phone.getByRole('heading', { level: 1, name: 'Your loans' })).toBeVisible();
+  await shot(phone, '42-borrower-loans-phone', false);
+  await phone.close();
+});

@@ -5,7 +5,7 @@ import { Navigate, useNavigate } from 'react-router';
 import { ErrorAlert } from '@/components/ErrorAlert';
 import { EmptyState, Loading } from '@/components/StatusPanels';
 import { ApiError } from '@/lib/errors';
-import { formatMoney, humanize } from '@/lib/format';
+import { formatMoney, formatNumber, humanize } from '@/lib/format';
 import { readSession } from '../api/borrower-session';
 import { useMyAccounts, type MyAccount } from '../api/list-my-accounts';
 import { signOut } from '../api/sign-in';
@@ -61,7 +61,7 @@ function AccountCard({ account }: { account: MyAccount }) {
             )}
             <Figure label="Monthly instalment (EMI)" value={formatMoney(account.emi, true)} />
             <Figure label="Still to repay" value={formatMoney(account.outstanding_principal, true)} />
-            <Figure label="Interest" value={`${account.annual_rate_pct}% a year`} />
+            <Figure label="Interest" value={`${formatNumber(account.annual_rate_pct)}% a year`} />
           </SimpleGrid>
         </>
       )}
