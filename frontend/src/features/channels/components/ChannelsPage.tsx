@@ -91,8 +91,8 @@ function Field({ spec, form, readOnly }: { spec: FieldSpec; form: ReturnType<typ
 function WebhookPath({ path }: { path: string }) {
   const url = `${globalThis.location?.origin ?? ''}${path}`;
   return (
-    <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
-      <Code style={{ overflowWrap: 'anywhere', minWidth: 0 }} data-testid="webhook-url">
+    <Group gap="xs" wrap="wrap" style={{ minWidth: 0 }}>
+      <Code style={{ overflowWrap: 'anywhere', minWidth: 0, maxWidth: '100%' }} data-testid="webhook-url">
         {url}
       </Code>
       <CopyButton value={url}>

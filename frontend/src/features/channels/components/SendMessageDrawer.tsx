@@ -1,4 +1,4 @@
-import { Alert, Button, Drawer, Group, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Drawer, Group, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { IconBan, IconClock, IconSend } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -127,27 +127,18 @@ export function SendMessageDrawer({
             readOnly={!!borrowerId}
             {...form.getInputProps('id')}
           />
-          <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm">
-            <Select
-              label="Channel"
-              required
-              data={CHANNEL_OPTIONS}
-              {...form.getInputProps('channel')}
-              onChange={(c) => {
-                form.setFieldValue('channel', c as SendValues['channel']);
-                form.setFieldValue('template', null);
-                form.setFieldValue('language', null);
-                form.setFieldValue('variables', {});
-              }}
-            />
-            <Select
-              label="Language"
-              placeholder={template ? undefined : 'Choose a template first'}
-              data={languages.map((l) => ({ value: l, label: label(LANGUAGE_NAMES, l) }))}
-              disabled={!template}
-              {...form.getInputProps('language')}
-            />
-          </SimpleGrid>
+          <Select
+            label="Channel"
+            required
+            data={CHANNEL_OPTIONS}
+            {...form.getInputProps('channel')}
+            onChange={(c) => {
+              form.setFieldValue('channel', c as SendValues['channel']);
+              form.setFieldValue('template', null);
+              form.setFieldValue('language', null);
+              form.setFieldValue('variables', {});
+            }}
+          />
           <Select
             label="Template"
             required
@@ -165,6 +156,13 @@ export function SendMessageDrawer({
               form.setFieldValue('language', (t?.language ?? null) as SendValues['language']);
               form.setFieldValue('variables', {});
             }}
+          />
+          <Select
+            label="Language"
+            placeholder={template ? undefined : 'Choose a template first'}
+            data={languages.map((l) => ({ value: l, label: label(LANGUAGE_NAMES, l) }))}
+            disabled={!template}
+            {...form.getInputProps('language')}
           />
           {template && (
             <>
