@@ -402,6 +402,7 @@ def count_run(engine: Engine, since: datetime) -> dict[str, Any]:
                     " count(*) FILTER (WHERE status <> 'blocked') AS accepted,"
                     " count(*) FILTER (WHERE status = 'blocked') AS blocked,"
                     " count(sent_at) AS sent, count(delivered_at) AS delivered,"
+                    " count(*) FILTER (WHERE status = 'delivered') AS status_delivered,"
                     " count(*) FILTER (WHERE status = 'failed') AS failed,"
                     " count(DISTINCT provider_message_id) AS provider_ids,"
                     " count(DISTINCT customer_id) AS borrowers,"
@@ -803,6 +804,8 @@ def problems(run: dict[str, Any], db: dict[str, Any], connections: int) -> list[
         found.append(
             f"{db['accepted']} accepted but {db['delivered']} delivered ({db['failed']} failed: {db['failed_by']})"
         )
+    if db["status_delivered"] != db["delivered"]:  # a status written backwards over a receipt (delivered_at set)
+        found.append(f"{db['delivered']} delivered but {db['status_delivered']} with the status delivered")
     if db["provider_ids"] != db["sent"]:
         found.append(f"{db['sent']} sent but {db['provider_ids']} provider message ids")
     if db["messages_with_a_status_twice"]:
