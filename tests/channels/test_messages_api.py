@@ -24,7 +24,7 @@ from creditdesk.channels import messaging
 from creditdesk.channels import service as channels
 from creditdesk.channels.demo import sandbox_accounts
 from creditdesk.channels.mail import LocalSmtpServer
-from creditdesk.channels.models import InboundMessage, Message
+from creditdesk.channels.models import InboundMessage, Message, MessageTemplate
 from creditdesk.channels.schemas import (
     ConsentCreate,
     ContactPolicyUpdate,
@@ -35,6 +35,7 @@ from creditdesk.channels.schemas import (
 from creditdesk.channels.simulator import sms as sms_sim
 from creditdesk.channels.simulator import voice as voice_sim
 from creditdesk.channels.simulator import whatsapp as wa_sim
+from creditdesk.channels.starter import load_starter
 from creditdesk.portfolio import service as portfolio
 from creditdesk.portfolio.schemas import CustomerIn
 from creditdesk.worker.context import JobContext
@@ -523,3 +524,30 @@ def test_a_queue_that_falls_behind_does_not_send_after_hours(desk, session, db):
     session.rollback()
     assert read.status == "blocked" and [s.status for s in read.history] == ["queued", "blocked"]
     assert read.provider_message_id is None
+
+
+def test_a_sign_in_code_goes_out_on_the_starter_otp_template_at_any_hour(desk, session):
+    starter = next(t for t in load_starter() if t.name == "otp_formal_sms_en")
+    session.add(
+        MessageTemplate(
+            tenant_id=desk["tenant_id"],
+            name=starter.name,
+            channel="sms",
+            purpose="otp",
+            language="en",
+            tone=starter.tone,
+            body=starter.body,
+            variables=starter.variables_json(),
+            dlt_template_id=starter.dlt_template_id,
+            status="approved",
+        )
+    )
+    tenant = desk["tenant"]
+    tenant.timezone = _zone_at(2)  # 02:00 where the borrower is: a code they asked for still goes
+    message_id = messaging.send_otp(session, tenant=tenant, customer_id=desk["customer_id"], code="482913")
+    session.commit()
+    done = _wait(desk, message_id, "delivered")
+    assert done["status"] == "delivered" and done["purpose"] == "otp" and done["initiated_by"] == "borrower", done
+    sent = httpx.get(f"{desk['sim']}/sms/accounts/{sms_sim.SANDBOX_SID}/messages").json()["items"]
+    (sms,) = [m for m in sent if m.get("CustomField") == message_id]
+    assert "482913" in sms["Body"] and "5" in sms["Body"]

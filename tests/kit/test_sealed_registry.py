@@ -17,6 +17,10 @@ from creditdesk import models_registry
 from creditdesk.audit import service as audit
 from creditdesk.bureaus.config import update_config
 from creditdesk.bureaus.schemas_api import BureauConfigUpdate
+from creditdesk.channels import accounts
+from creditdesk.channels.demo import sandbox_accounts
+from creditdesk.channels.models import InboundMessage, Message
+from creditdesk.channels.schemas import ChannelSettingsUpdate
 from creditdesk.cli import app as cli
 from creditdesk.config import generate_encryption_key, get_settings
 from creditdesk.db import set_tenant_scope
@@ -25,8 +29,10 @@ from creditdesk.monitoring.dashboards import put_embed_config
 from creditdesk.monitoring.schemas import EmbedConfigIn
 from creditdesk.payments import service as payments
 from creditdesk.payments.schemas import GatewaySettingsUpdate
+from creditdesk.portfolio.models import Customer
 from creditdesk.scoring.models import Batch, BatchRow
 from creditdesk.tenancy.models import Tenant
+from creditdesk.tenancy.scope import select_owned
 from creditdesk.webhooks import service as webhooks
 from creditdesk.webhooks.schemas import WebhookCreate
 
@@ -128,7 +134,28 @@ def seeded(client, session, champion):  # type: ignore[no-untyped-def]
         "guarantors": [{"name": GUARANTOR[0], "pan": GUARANTOR[1], "phone": GUARANTOR[2]}],
     }  # fmt: skip
     assert client.post(f"{base}/portfolio/loans", json=loan, headers=bearer(admin)).status_code == 201
+    _seed_channels(session, tenant)
     return tenant
+
+
+def _seed_channels(session: Session, tenant: Tenant) -> None:
+    """An SMS account (sealed secrets), a message (sealed variables) and a reply (sealed text)."""
+    sms = ChannelSettingsUpdate.model_validate(sandbox_accounts("http://127.0.0.1:9")["sms"])
+    accounts.update_account(session, tenant=tenant, channel="sms", data=sms, actor=audit.SYSTEM)
+    customer_id = session.execute(select_owned(Customer, tenant.id).limit(1)).scalar_one().id
+    message = Message(
+        tenant_id=tenant.id, customer_id=customer_id, channel="sms", purpose="reminder", template_id="t",
+        template_name="due", template_version=1, language="en", variables={"customer_name": CUSTOMER[0]},
+        status="blocked", blocked_by="contact_window",
+    )  # fmt: skip
+    session.add(message)
+    session.add(
+        InboundMessage(
+            tenant_id=tenant.id, channel="sms", provider_message_id="in-1", customer_id=customer_id,
+            text="I will pay on Friday", intent="promise",
+        )
+    )  # fmt: skip
+    session.commit()
 
 
 def test_keys_rotate_reseals_every_registered_field(db, settings, seeded, monkeypatch):

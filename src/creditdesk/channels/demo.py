@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditdesk.audit import service as audit
@@ -27,6 +27,7 @@ from creditdesk.config import Settings
 from creditdesk.db import utcnow
 from creditdesk.kit.ssrf import points_at_local
 from creditdesk.tenancy.models import Tenant
+from creditdesk.tenancy.scope import select_owned
 
 #: who the starter set's versions name as their author and approver in the demo
 STARTER_AUTHOR = "CreditDesk starter set"
@@ -86,8 +87,7 @@ def seed_channels(session: Session, settings: Settings) -> None:
 
 
 def _seed_starter(session: Session, tenant: Tenant) -> None:
-    count = select(func.count()).select_from(MessageTemplate).where(MessageTemplate.tenant_id == tenant.id)
-    if session.execute(count).scalar_one():
+    if session.execute(select_owned(MessageTemplate, tenant.id).limit(1)).first() is not None:
         return
     now = utcnow()
     for starter in load_starter():

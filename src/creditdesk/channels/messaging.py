@@ -87,7 +87,7 @@ from creditdesk.kit.pagination import paginate
 from creditdesk.portfolio.models import Customer, Guarantor, Loan, open_identity
 from creditdesk.tenancy import clock
 from creditdesk.tenancy.models import Tenant
-from creditdesk.tenancy.scope import get_owned, select_owned
+from creditdesk.tenancy.scope import get_owned, scoped, select_owned
 from creditdesk.worker import service as jobs
 from creditdesk.worker.context import JobContext
 from creditdesk.worker.errors import TransientJobError
@@ -182,8 +182,8 @@ def _counts(
     today = local_now.date()
     first_day = today - timedelta(days=6)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=local_now.tzinfo)
-    stmt = select(Message.channel, Message.created_at).where(
-        Message.tenant_id == tenant.id,
+    columns = select(Message.channel, Message.created_at)
+    stmt = scoped(columns, Message, tenant.id).where(
         Message.customer_id == customer_id,
         Message.recipient_role == role,
         Message.counts_toward_caps.is_(True),
@@ -394,20 +394,28 @@ def create_message(
     return read, False
 
 
-def send_otp(session: Session, *, tenant: Tenant, customer_id: str, code: str, language: str = "en") -> str:
+def send_otp(
+    session: Session, *, tenant: Tenant, customer_id: str, code: str, language: str = "en", minutes: int = 5
+) -> str:
     """Queue a sign-in code the borrower asked for: WhatsApp's authentication template, else SMS.
 
     Picks the tenant's approved OTP template on WhatsApp in ``language`` (then English), or on SMS when
     WhatsApp has none or no account; a WhatsApp send the provider refuses falls back to SMS (:func:`send`).
-    Returns the message id. Raises 422 when the tenant has no approved OTP template on either channel.
+    The template's variables are filled from what a sign-in knows: ``otp``, ``minutes`` (how long the
+    code lasts) and ``lender_name``. Returns the message id. Raises 422 when the tenant has no approved
+    OTP template on either channel.
     """
+    known: dict[str, str | int] = {"otp": code, "minutes": minutes, "lender_name": tenant.name}
     for channel in ("whatsapp", "sms"):
         if accounts.find(session, tenant_id=tenant.id, channel=channel) is None:
             continue
         template = channel_service.otp_template(session, tenant_id=tenant.id, channel=channel, language=language)
         if template is None:
             continue
-        data = MessageCreate(borrower_id=customer_id, channel=channel, template=template.id, variables={"otp": code})
+        variables = {name: value for name, value in known.items() if name in template.variables}
+        data = MessageCreate.model_validate(
+            {"borrower_id": customer_id, "channel": channel, "template": template.id, "variables": variables}
+        )
         return queue_message(session, tenant=tenant, data=data, actor=SYSTEM, initiated_by="borrower").id
     raise invalid_field("body.phone", "sign-in codes cannot be sent: no approved OTP template on WhatsApp or SMS")
 
@@ -844,8 +852,9 @@ def _apply_call(session: Session, tenant: Tenant, result: CallResult) -> int:
     """A call's status moves its message; keys pressed are the borrower's answer (an intent)."""
     applied = int(apply_receipt(session, tenant_id=tenant.id, receipt=result.receipt()))
     if result.event == "terminal" and result.digits:
-        message = session.get(Message, result.reference) if result.reference else None
-        if message is not None and message.tenant_id == tenant.id:
+        found = select_owned(Message, tenant.id).where(Message.id == result.reference) if result.reference else None
+        message = session.execute(found).scalar_one_or_none() if found is not None else None
+        if message is not None:
             said = standard_script(message.language, "-").intent_for(result.digits)
             text = {"promise_to_pay": "promise to pay", "paid": "paid", "help": "help"}.get(said or "", "")
             if text:
