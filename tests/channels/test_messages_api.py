@@ -25,6 +25,7 @@ from creditdesk.channels import service as channels
 from creditdesk.channels.demo import sandbox_accounts
 from creditdesk.channels.mail import LocalSmtpServer
 from creditdesk.channels.models import InboundMessage, Message, MessageTemplate
+from creditdesk.channels.providers import Receipt, SendResult
 from creditdesk.channels.schemas import (
     ConsentCreate,
     ContactPolicyUpdate,
@@ -36,6 +37,7 @@ from creditdesk.channels.simulator import sms as sms_sim
 from creditdesk.channels.simulator import voice as voice_sim
 from creditdesk.channels.simulator import whatsapp as wa_sim
 from creditdesk.channels.starter import load_starter
+from creditdesk.db import set_tenant_scope
 from creditdesk.portfolio import service as portfolio
 from creditdesk.portfolio.schemas import CustomerIn
 from creditdesk.worker.context import JobContext
@@ -551,3 +553,21 @@ def test_a_sign_in_code_goes_out_on_the_starter_otp_template_at_any_hour(desk, s
     sent = httpx.get(f"{desk['sim']}/sms/accounts/{sms_sim.SANDBOX_SID}/messages").json()["items"]
     (sms,) = [m for m in sent if m.get("CustomField") == message_id]
     assert "482913" in sms["Body"] and "5" in sms["Body"]
+
+
+def test_the_providers_answer_never_writes_sent_over_a_receipt_that_came_first(desk, session, db):
+    message = _at(desk, session, 10)
+    message_id = message.id
+    session.commit()  # the job's checkpoint: the row is read, the provider is being called
+    with db.session() as receipts:  # meanwhile the receipt arrives and is applied
+        set_tenant_scope(receipts, desk["tenant_id"])
+        receipt = Receipt("SM-1", "delivered", datetime.now(UTC), reference=message_id)
+        assert messaging.apply_receipt(receipts, tenant_id=desk["tenant_id"], receipt=receipt)
+        receipts.commit()
+    result = SendResult("sms", "SM-1", "sent", message_id, PHONE, segments=1)
+    outcome = messaging._sent(session, desk["tenant_id"], message_id, result, Decimal("0.18"))
+    session.commit()
+    assert outcome["status"] == "delivered"
+    read = messaging.get_message(session, tenant=desk["tenant"], message_id=message_id)
+    session.rollback()
+    assert read.status == "delivered" and [s.status for s in read.history].count("sent") == 0

@@ -650,8 +650,10 @@ def _prepare(session: Session, tenant: Tenant, record: ChannelProviderRecord, me
 
 
 def _relock(session: Session, tenant_id: str, message_id: str) -> Message:
+    """The message row locked again after the provider's answer, as it is now: a receipt may have moved it
+    meanwhile, and the session still holds the object as it was before the call (populate_existing)."""
     stmt = select_owned(Message, tenant_id).where(Message.id == message_id).with_for_update()
-    return session.execute(stmt).scalar_one()
+    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
 
 
 def _sent(session: Session, tenant_id: str, message_id: str, result: SendResult, unit_cost: Decimal) -> dict[str, Any]:
