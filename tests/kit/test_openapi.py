@@ -6,7 +6,7 @@ import re
 
 from tests.factories import bearer, make_tenant, make_user
 
-from creditdesk.kit.openapi import DECIMAL_STRING
+from creditdesk.kit.openapi import DECIMAL_STRING, PUBLIC
 
 
 def _operations(spec):
@@ -27,8 +27,11 @@ def test_every_operation_documents_its_errors_in_the_one_error_shape(client):
             continue
         for status in ("400", "422", "429", "503"):
             assert responses[status]["content"]["application/json"]["schema"] == error, (path, method, status)
-        if path.startswith("/api/v1/auth/") and path.rsplit("/", 1)[-1] in ("token", "refresh", "logout"):
+        if (path, method) in PUBLIC:
             assert "security" not in op
+        elif path.startswith("/api/v1/me/"):  # a borrower's own token; never an API key
+            assert {"401", "403", "404"} <= set(responses), (path, method)
+            assert op["security"] == [{"bearer": []}]
         else:
             assert {"401", "403", "404"} <= set(responses), (path, method)
             assert op["security"] == [{"bearer": []}, {"apiKey": []}]

@@ -66,9 +66,16 @@ PUBLIC = {
     ("/api/v1/auth/token", "post"),
     ("/api/v1/auth/refresh", "post"),
     ("/api/v1/auth/logout", "post"),
+    # a borrower signs in by one-time code (borrowers/): no credentials before, a refresh token after
+    ("/api/v1/borrower-auth/otp", "post"),
+    ("/api/v1/borrower-auth/verify", "post"),
+    ("/api/v1/borrower-auth/refresh", "post"),
+    ("/api/v1/borrower-auth/logout", "post"),
     ("/healthz", "get"),
     ("/readyz", "get"),
 }
+#: routes a signed-in borrower calls with their own bearer token; API keys are staff credentials
+BORROWER_PREFIX = "/api/v1/me/"
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token"},
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A tenant API key"},
@@ -140,7 +147,9 @@ def rewrite(schema: dict[str, Any]) -> dict[str, Any]:
                 key = str(status)
                 if key not in responses or status == 422:
                     responses[key] = _error(status)
-            if (path, method) not in PUBLIC:
+            if path.startswith(BORROWER_PREFIX):
+                operation["security"] = [{"bearer": []}]
+            elif (path, method) not in PUBLIC:
                 operation["security"] = [{"bearer": []}, {"apiKey": []}]
     return schema
 
