@@ -137,7 +137,7 @@ export function MessageLog({ tenant, borrowerId }: { tenant: string; borrowerId?
         minWidth={880}
         table={{ highlightOnHover: true }}
         paging={filters.paging}
-        count={(n) => `${n} messages`}
+        count={(n) => (n === '1' ? '1 message' : `${n} messages`)}
       />
       <MessageDetail tenant={tenant} messageId={open} window={window} onClose={() => setOpen(null)} />
       {sending && (

@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi } from '@/testing/api-mock';
 import { renderWithApp } from '@/testing/render';
+import { awaitingReceipts } from '../api/list-messages';
 import { idempotencyKey } from './message-send';
 import MessagesPage from './MessagesPage';
 
@@ -217,5 +218,14 @@ describe('idempotencyKey', () => {
     const first = idempotencyKey(null, body);
     expect(idempotencyKey(first, { ...body })).toBe(first);
     expect(idempotencyKey(first, { ...body, variables: { a: '2' } }).key).not.toBe(first.key);
+  });
+});
+
+describe('awaitingReceipts', () => {
+  it('asks the log again only while a message on the page is still on its way', () => {
+    expect(awaitingReceipts([{ status: 'delivered' }, { status: 'blocked' }, { status: 'read' }, { status: 'failed' }])).toBe(false);
+    expect(awaitingReceipts([{ status: 'delivered' }, { status: 'sent' }])).toBe(true);
+    expect(awaitingReceipts([{ status: 'queued' }])).toBe(true);
+    expect(awaitingReceipts([])).toBe(false);
   });
 });

@@ -149,7 +149,7 @@ function Templates({ tenant }: { tenant: string }) {
           minWidth={860}
           table={{ highlightOnHover: true }}
           paging={filters.paging}
-          count={(n) => `${n} template versions`}
+          count={(n) => (n === '1' ? '1 template version' : `${n} template versions`)}
         />
       </Stack>
       <TemplateDetail
