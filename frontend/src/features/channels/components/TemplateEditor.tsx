@@ -16,6 +16,7 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconTrash } from '@tabler/icons-react';
 import { ErrorAlert } from '@/components/ErrorAlert';
@@ -80,6 +81,11 @@ export function TemplateEditor({
   });
   const v = form.values;
   const missing = missingVariables(v);
+  // beside the form on a wide screen; on a phone right under the text, where the eye is while typing
+  const wide = useMediaQuery('(min-width: 62em)');
+  const preview = (
+    <TemplatePreview tenant={tenant} request={toPreview(v)} sampleFor={v.variables.map((r) => r.name.trim()).filter(Boolean)} />
+  );
 
   const submit = form.onSubmit((values) => {
     const input = template
@@ -111,7 +117,7 @@ export function TemplateEditor({
     <Drawer opened={opened} onClose={onClose} title={title} position="right" size="min(1100px, 100%)" padding="md">
       <form onSubmit={submit} noValidate aria-label={title}>
         <Grid gutter="md">
-          <Grid.Col span={{ base: 12, md: 7 }}>
+          <Grid.Col span={wide ? 7 : 12}>
             <Stack gap="sm">
               {template?.status === 'approved' && (
                 <Alert color="blue" variant="light" p="xs">
@@ -181,6 +187,7 @@ export function TemplateEditor({
                 maxRows={14}
                 {...form.getInputProps('body')}
               />
+              {!wide && preview}
               <Paper withBorder p="sm" radius="md">
                 <Group justify="space-between" mb="xs">
                   <Text fw={600} size="sm">
@@ -271,11 +278,11 @@ export function TemplateEditor({
               </Group>
             </Stack>
           </Grid.Col>
-          <Grid.Col span={{ base: 12, md: 5 }}>
-            <div style={{ position: 'sticky', top: 0 }}>
-              <TemplatePreview tenant={tenant} request={toPreview(v)} sampleFor={v.variables.map((r) => r.name.trim()).filter(Boolean)} />
-            </div>
-          </Grid.Col>
+          {wide && (
+            <Grid.Col span={5}>
+              <div style={{ position: 'sticky', top: 0 }}>{preview}</div>
+            </Grid.Col>
+          )}
         </Grid>
       </form>
     </Drawer>
