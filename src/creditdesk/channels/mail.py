@@ -33,6 +33,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,7 @@ def _connected(config: SmtpConfig) -> Iterator[smtplib.SMTP]:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout_s) as smtp:
             smtp.ehlo()
             if config.starttls:
-                smtp.starttls(context=config.ssl_context or ssl.create_default_context())
+                smtp.starttls(context=config.ssl_context or trust(None))
                 smtp.ehlo()
             if config.username is not None and config.password is not None:
                 smtp.login(config.username, config.password)
@@ -172,12 +173,13 @@ def _connected(config: SmtpConfig) -> Iterator[smtplib.SMTP]:
         ) from None
 
 
-def trust(ca_pem: str | None) -> ssl.SSLContext | None:
-    """A client context trusting the system's CAs and ``ca_pem`` (a lender's private CA); None: the system's."""
-    if not ca_pem:
-        return None
+@lru_cache(maxsize=64)
+def trust(ca_pem: str | None) -> ssl.SSLContext:
+    """A client context trusting the system's CAs and ``ca_pem`` (a lender's private CA), made once per CA
+    (loading the CA bundle costs about 20 ms of CPU; a context is safe to share between connections)."""
     context = ssl.create_default_context()
-    context.load_verify_locations(cadata=ca_pem)
+    if ca_pem:
+        context.load_verify_locations(cadata=ca_pem)
     return context
 
 

@@ -348,6 +348,8 @@ class _Connector(Generic[C]):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
+        #: a client passed in is shared (its pool and TLS context outlive this connector): not closed here
+        self._owns_client = client is None
         self._client = client or httpx.Client(follow_redirects=False)
         self._timeout = httpx.Timeout(config.timeout_s)
         self._retrying = ResilientCaller(breakers=breakers, retry=retry or RetryPolicy(), sleep=sleep)
@@ -356,8 +358,9 @@ class _Connector(Generic[C]):
         self._breaker_key = (config.tenant_id, f"channels:{self.channel}")
 
     def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
+        """Close the HTTP client, if this connector made it."""
+        if self._owns_client:
+            self._client.close()
 
     def _post(
         self, url: str, *, headers: dict[str, str], data: Mapping[str, Any] | None = None, json_body: Any = None

@@ -92,7 +92,7 @@ class Rendered:
     encoding: Encoding
     subject: str | None = None
     #: each placeholder's formatted value, in order of first use (WhatsApp's numbered parameters)
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 # -- placeholders and declarations ----------------------------------------------------------------------
