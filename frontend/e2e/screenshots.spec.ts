@@ -340,11 +340,6 @@ test('@screens channels: templates, messages, channel settings and a borrower, a
 });
 
 test('@screens the borrower signs in by code and sees their loans, at phone width', async ({ browser, request }) => {
-  // Until the backend fills every variable of the starter OTP templates: messaging.send_otp passes only
-  // {otp}, the starter ones also declare {{minutes}} (and on SMS {{lender_name}}), so no code is queued
-  // ("borrower sign-in code not queued" in the server log). Verified against a server whose OTP templates
-  // carry {otp} only; remove this line once a fresh demo delivers the code.
-  test.fixme(true, 'the demo cannot deliver a sign-in code yet: the OTP templates need variables the sign-in does not fill');
   const api = `${baseURL()}/api/v1/tenants/demo-nbfc`;
   const admin = { Authorization: `Bearer ${await apiToken(request, USERS.tenantAdmin)}` };
   const mobile = `9${String(Date.now()).slice(-9)}`;
