@@ -38,9 +38,19 @@ REMINDER = WhatsAppTemplate("emi_reminder", "hi", body_params=("आशा", "₹
 
 
 def _events(live: Live, count: int) -> list[Receipt | Inbound]:
+    """The first ``count`` distinct webhooks' events: a callback the simulator had to send again (its answer
+    timed out on a busy machine) arrives twice with the same body, as a provider's retry does."""
     found: list[Receipt | Inbound] = []
-    for hook in live.received.wait_for("whatsapp", count):
-        found.extend(parse_whatsapp_webhook(hook.body, hook.headers[WHATSAPP_SIGNATURE_HEADER.lower()], SECRET))
+    deadline = time.monotonic() + 10
+    while True:
+        distinct = list(dict.fromkeys(hook.body for hook in live.received.of("whatsapp")))
+        if len(distinct) >= count or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert len(distinct) >= count, f"expected {count} webhooks, got {len(distinct)}"
+    signature = {hook.body: hook.headers[WHATSAPP_SIGNATURE_HEADER.lower()] for hook in live.received.of("whatsapp")}
+    for body in distinct[:count]:
+        found.extend(parse_whatsapp_webhook(body, signature[body], SECRET))
     return found
 
 
@@ -113,9 +123,9 @@ def test_a_reply_older_than_24_hours_does_not_open_the_window(live: Live) -> Non
     assert _inbound(live, at=time.time() - 25 * 3600, text="old").status_code == 201
     wa = live.whatsapp()
     wa.send(to="+919876543210", message=WhatsAppText("Hello"), reference="late")
-    events = _events(live, 2)
-    late = events[1]
-    assert isinstance(late, Receipt) and late.status == "failed" and late.error_code == "131047"
+    events = _events(live, 2)  # the reply and the receipt, in whichever order their callbacks arrived
+    (late,) = [e for e in events if isinstance(e, Receipt)]
+    assert late.status == "failed" and late.error_code == "131047"
     wa.send(to="+919876543210", message=REMINDER, reference="late-template")  # a template still goes
     assert [r.status for r in _events(live, 5)[2:] if isinstance(r, Receipt)] == ["sent", "delivered", "read"]
 

@@ -108,8 +108,9 @@ def test_emit_holds_producers_to_the_type_and_its_data(session):
 
 
 def test_routing_keys_are_defined_once_and_webhooks_subscribe_to_the_same_types():
-    # RISK-OPS.md's nine keys and wave 1's alert.raised, as documented for operators and receivers
-    assert len(DOCUMENTED_KEYS) == 10 and set(EVENT_TYPES) == DOCUMENTED_KEYS
+    # RISK-OPS.md's nine keys, wave 1's alert.raised and channels' message.replied (a borrower's reply and
+    # its intent, which collections acts on), as documented for operators and receivers
+    assert len(DOCUMENTED_KEYS) == 11 and set(EVENT_TYPES) == DOCUMENTED_KEYS
     assert set(EVENT_DATA) == set(EVENT_TYPES)  # every type has its data model
     field = WebhookCreate.model_fields["events"].annotation
     assert set(get_args(get_args(field)[0])) == set(EVENT_TYPES)

@@ -10,8 +10,7 @@ import pytest
 from tests.factories import bearer, make_tenant, make_user
 from tests.payments.test_service import _loan
 
-from creditdesk.kit.ssrf import UnsafeEndpoint
-from creditdesk.payments import service
+from creditdesk.kit.ssrf import UnsafeEndpoint, check_provider_url
 from creditdesk.payments.simulator import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
 
 SECRETS = {"key_secret": SANDBOX_KEY_SECRET, "webhook_secret": SANDBOX_WEBHOOK_SECRET}
@@ -64,9 +63,9 @@ def test_the_gateway_account_is_stored_sealed_and_shown_redacted(client, bank, c
 def test_outside_dev_mode_a_private_gateway_address_is_refused():
     production = SimpleNamespace(is_dev_like=False, allow_private_endpoints=False)
     with pytest.raises(UnsafeEndpoint):
-        service.checked_base_url("http://127.0.0.1:8000/simulators/payments", production)  # type: ignore[arg-type]
+        check_provider_url("http://127.0.0.1:8000/simulators/payments", production)  # type: ignore[arg-type]
     dev = SimpleNamespace(is_dev_like=True, allow_private_endpoints=False)
-    assert service.checked_base_url("http://127.0.0.1:8000/x", dev)  # type: ignore[arg-type]
+    assert check_provider_url("http://127.0.0.1:8000/x", dev)  # type: ignore[arg-type]
 
 
 def test_links_are_created_at_the_gateway_and_kept_per_tenant(client, bank, live):
