@@ -128,9 +128,7 @@ def check_mobile(value: str) -> Check:
 def disposable_domains() -> frozenset[str]:
     """The mail domains that hand out throwaway addresses (one per line in ``disposable_domains.txt``)."""
     text = resources.files("creditdesk.fraud").joinpath("disposable_domains.txt").read_text(encoding="utf-8")
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def check_email(value: str) -> Check:
