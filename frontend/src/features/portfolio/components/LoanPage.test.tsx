@@ -112,6 +112,8 @@ describe('LoanPage', { timeout: 15_000 }, () => {
     render();
     expect(await screen.findByRole('heading', { name: 'Loan LN-0001' }, { timeout: 5000 })).toBeInTheDocument();
     expect(screen.getByText('A••• V•••')).toBeInTheDocument();
+    // the borrower's page (consents, contact rules, messages) is one click away
+    expect(screen.getByRole('link', { name: 'A••• V•••' })).toHaveAttribute('href', '/borrowers/c1');
     expect(screen.queryByText('Asha Verma')).not.toBeInTheDocument();
     expect(screen.getByTestId('loan-badges')).toHaveTextContent('8 DPD');
     expect(screen.getByTestId('loan-badges')).toHaveTextContent('SMA-0');

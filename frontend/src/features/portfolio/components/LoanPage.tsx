@@ -71,7 +71,15 @@ function Header({ loan }: { loan: Loan }) {
         )}
       </Group>
       <SimpleGrid cols={{ base: 2, sm: 3, xl: 6 }} spacing="sm">
-        <StatCard label="Borrower" value={maskName(loan.customer_name)} hint={loan.purpose ?? undefined} />
+        <StatCard
+          label="Borrower"
+          value={
+            <Anchor component={Link} to={`/borrowers/${loan.customer_id}`} title="Consents, contact rules and messages">
+              {maskName(loan.customer_name)}
+            </Anchor>
+          }
+          hint={loan.purpose ?? undefined}
+        />
         <StatCard label="Principal" value={formatMoney(loan.principal)} hint={`Disbursed ${formatDate(loan.disbursed_on)}`} />
         <StatCard label="Rate" value={`${formatNumber(loan.annual_rate_pct)} % p.a.`} />
         <StatCard label="Tenure" value={`${loan.tenure_months} months`} hint={`Matures ${formatDate(loan.maturity_on)}`} />
