@@ -121,6 +121,10 @@ def test_the_channels_rules_are_checked_before_anything_is_stored(client, lender
     bad_language = client.post(url, json={**sms, "language": "fr"}, headers=writer)
     assert bad_language.status_code == 422
     assert client.get(url, headers=_as(lender, "auditor")).json()["total"] == 1
+    # a part of the name, any case; a wildcard character is a character
+    named = client.get(url, params={"name": made.json()["name"][:8].upper()}, headers=_as(lender, "auditor"))
+    assert [t["id"] for t in named.json()["items"]] == [made.json()["id"]]
+    assert client.get(url, params={"name": "%"}, headers=_as(lender, "auditor")).json()["total"] == 0
 
 
 def test_permissions_and_isolation(client, lender):

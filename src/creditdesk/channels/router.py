@@ -120,11 +120,13 @@ def list_templates(
     purpose: Purpose | None = None,
     language: Annotated[Language | None, Query()] = None,
     status: TemplateStatus | None = None,
+    name: Annotated[str | None, Query(max_length=80, description="a part of the name, any case")] = None,
 ) -> TemplatePage:
     """The tenant's message templates, every version, newest version of each first."""
     return service.list_templates(
         session,
         tenant=ctx.tenant,
+        name=name,
         channel=channel,
         purpose=purpose,
         language=language,

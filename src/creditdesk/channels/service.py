@@ -439,9 +439,13 @@ def list_templates(
     status: str | None,
     limit: int,
     offset: int,
+    name: str | None = None,
 ) -> TemplatePage:
-    """The tenant's template versions, by name, channel, language and newest version first."""
+    """The tenant's template versions, by name, channel, language and newest version first (``name``: a
+    part of the name, any case)."""
     stmt = select_owned(MessageTemplate, tenant.id)
+    if name:
+        stmt = stmt.where(MessageTemplate.name.icontains(name, autoescape=True))
     for column, value in (
         (MessageTemplate.channel, channel),
         (MessageTemplate.purpose, purpose),

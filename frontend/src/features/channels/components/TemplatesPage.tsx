@@ -24,7 +24,6 @@ import {
 } from './channel-words';
 import { TemplateDetail } from './TemplateDetail';
 import { TemplateEditor } from './TemplateEditor';
-import { matchesName } from './template-form';
 
 type Status = NonNullable<TemplateFilters['status']>;
 const STATUS_OPTIONS: { value: Status; label: string }[] = [
@@ -32,9 +31,6 @@ const STATUS_OPTIONS: { value: Status; label: string }[] = [
   { value: 'approved', label: 'Approved (sent)' },
   { value: 'retired', label: 'Retired' },
 ];
-/** With a name typed, this many versions are fetched and filtered here (the API does not filter by name). */
-export const NAME_SEARCH_LIMIT = 500;
-
 const COLUMNS: Column<Template>[] = [
   {
     header: 'Name',
@@ -82,24 +78,16 @@ function Templates({ tenant }: { tenant: string }) {
     { debounce: ['name'] },
   );
   const { form, values } = filters;
-  const byName = values.name.trim() !== '';
   const query: TemplateFilters = {
+    name: values.name.trim() || undefined,
     channel: values.channel ?? undefined,
     language: values.language ?? undefined,
     purpose: values.purpose ?? undefined,
     status: values.status ?? undefined,
-    limit: byName ? NAME_SEARCH_LIMIT : filters.limit,
-    offset: byName ? 0 : filters.offset,
+    limit: filters.limit,
+    offset: filters.offset,
   };
   const templates = useTemplates(tenant, query);
-  const shown = {
-    ...templates,
-    data: templates.data && {
-      ...templates.data,
-      items: templates.data.items.filter((t) => matchesName(t, values.name)),
-      total: byName ? undefined : templates.data.total,
-    },
-  } as typeof templates;
   const [selected, setSelected] = useState<Template | null>(null);
   const [editing, setEditing] = useState<{ template: Template | null } | null>(null);
 
@@ -127,7 +115,7 @@ function Templates({ tenant }: { tenant: string }) {
           </SimpleGrid>
         </Paper>
         <DataTable
-          query={shown}
+          query={templates}
           feature="Templates"
           empty={
             <EmptyState title="No templates match">

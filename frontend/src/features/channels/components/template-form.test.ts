@@ -6,7 +6,6 @@ import {
   emptyTemplate,
   errorPaths,
   languageVersions,
-  matchesName,
   missingVariables,
   placeholders,
   toContent,
@@ -108,12 +107,6 @@ describe('template-form', () => {
       ['hi', 'hi2'],
       ['ta', 'ta1'],
     ]);
-  });
-
-  it('matches names on this side, ignoring case and spaces', () => {
-    expect(matchesName({ name: 'EMI_reminder_sms' }, ' reminder ')).toBe(true);
-    expect(matchesName({ name: 'otp_sms' }, 'reminder')).toBe(false);
-    expect(matchesName({ name: 'otp_sms' }, '')).toBe(true);
   });
 
   it("puts a 422's variable errors on that variable's row", () => {

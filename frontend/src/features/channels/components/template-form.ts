@@ -160,12 +160,6 @@ export function languageVersions(template: Pick<Template, 'name' | 'channel'>, a
   return byLanguage;
 }
 
-/** The list filtered by name on this side (the API filters by channel, language, purpose and status). */
-export function matchesName(t: Pick<Template, 'name'>, query: string): boolean {
-  const q = query.trim().toLowerCase();
-  return !q || t.name.toLowerCase().includes(q);
-}
-
 /** Form paths a 422 names ("variables.amount.max_length") mapped onto the editor's fields. */
 export function errorPaths(errors: Record<string, string>, v: TemplateValues): Record<string, string> {
   const out: Record<string, string> = {};
