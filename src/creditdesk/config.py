@@ -13,9 +13,11 @@ import json
 import os
 import re
 import secrets
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -267,3 +269,25 @@ def _load_or_create_local_secrets(path: Path) -> dict[str, str]:
 def get_settings() -> Settings:
     """Return the process-wide settings, finalised once."""
     return Settings().finalise()
+
+
+T = TypeVar("T")
+
+
+def per_settings(build: Callable[[Settings], T]) -> Callable[[], T]:
+    """A process-wide object built from the settings (a throttle, a runtime), built again when the settings
+    object changes (tests swap settings); the usual call takes no lock."""
+    current: list[tuple[Settings, T]] = []
+    lock = threading.Lock()
+
+    def get() -> T:
+        settings = get_settings()
+        held = current[0] if current else None
+        if held is not None and held[0] is settings:
+            return held[1]
+        with lock:
+            if not current or current[0][0] is not settings:
+                current[:] = [(settings, build(settings))]
+            return current[0][1]
+
+    return get

@@ -21,7 +21,6 @@ across hosts); cache TTLs only collect garbage, every decision compares the stor
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from creditdesk.config import Settings, get_settings
+from creditdesk.config import Settings, per_settings
 from creditdesk.errors import AccountLocked, RateLimited
 from creditdesk.kit.cache import Cache, make_cache
 from creditdesk.kit.crypto import sha256_hex
@@ -159,27 +158,17 @@ class LoginThrottle:
         self.cache.delete(self._pair_key(email, ip))
 
 
-_current: tuple[Settings, LoginThrottle] | None = None
-_lock = threading.Lock()
+def _build_login_throttle(settings: Settings) -> LoginThrottle:
+    return LoginThrottle(
+        settings=settings,
+        cache=make_cache(settings.redis_url),
+        limiter=RateLimiter(
+            default_limit=settings.login_rate_limit_per_ip,
+            storage_url=settings.redis_url,
+            namespace="creditdesk-login",
+        ),
+    )
 
 
-def login_throttle() -> LoginThrottle:
-    """The process-wide throttle, rebuilt when the settings object changes (tests swap settings)."""
-    global _current
-    settings = get_settings()
-    current = _current
-    if current is not None and current[0] is settings:
-        return current[1]
-    with _lock:
-        if _current is None or _current[0] is not settings:
-            throttle = LoginThrottle(
-                settings=settings,
-                cache=make_cache(settings.redis_url),
-                limiter=RateLimiter(
-                    default_limit=settings.login_rate_limit_per_ip,
-                    storage_url=settings.redis_url,
-                    namespace="creditdesk-login",
-                ),
-            )
-            _current = (settings, throttle)
-        return _current[1]
+#: the process-wide throttle, rebuilt when the settings object changes (tests swap settings)
+login_throttle = per_settings(_build_login_throttle)

@@ -13,11 +13,10 @@ otherwise (each process counts on its own), like the staff sign-in limits (``aut
 from __future__ import annotations
 
 import math
-import threading
 
 from prometheus_client import Counter
 
-from creditdesk.config import Settings, get_settings
+from creditdesk.config import Settings, per_settings
 from creditdesk.errors import RateLimited
 from creditdesk.kit.ratelimit import RateLimiter
 
@@ -57,23 +56,15 @@ class SignInThrottle:
 _FROM_ADDRESS = "Too many codes asked for from your address"
 _FOR_PHONE = "Too many codes asked for this phone number"
 
-_current: tuple[Settings, SignInThrottle] | None = None
-_lock = threading.Lock()
+
+def _build_signin_throttle(settings: Settings) -> SignInThrottle:
+    limiter = RateLimiter(
+        default_limit=settings.borrower_otp_rate_limit_per_ip,
+        storage_url=settings.redis_url,
+        namespace="creditdesk-borrower-signin",
+    )
+    return SignInThrottle(settings=settings, limiter=limiter)
 
 
-def signin_throttle() -> SignInThrottle:
-    """The process-wide throttle, rebuilt when the settings object changes (tests swap settings)."""
-    global _current
-    settings = get_settings()
-    current = _current
-    if current is not None and current[0] is settings:
-        return current[1]
-    with _lock:
-        if _current is None or _current[0] is not settings:
-            limiter = RateLimiter(
-                default_limit=settings.borrower_otp_rate_limit_per_ip,
-                storage_url=settings.redis_url,
-                namespace="creditdesk-borrower-signin",
-            )
-            _current = (settings, SignInThrottle(settings=settings, limiter=limiter))
-        return _current[1]
+#: the process-wide throttle, rebuilt when the settings object changes (tests swap settings)
+signin_throttle = per_settings(_build_signin_throttle)

@@ -8,13 +8,12 @@ other settings is replaced, so no state leaks between tests.)
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import httpx
 
 from creditdesk.bureaus.pull import default_http_client
-from creditdesk.config import Settings, get_settings
+from creditdesk.config import Settings, per_settings
 from creditdesk.kit.cache import Cache, make_cache
 from creditdesk.kit.ratelimit import RateLimiter
 from creditdesk.kit.resilience import BreakerRegistry, RetryPolicy
@@ -57,15 +56,5 @@ class BureauRuntime:
         return default_http_client()
 
 
-_runtime: BureauRuntime | None = None
-_lock = threading.Lock()
-
-
-def get_runtime() -> BureauRuntime:
-    """Return the process-wide bureau runtime, creating it on first use."""
-    global _runtime
-    settings = get_settings()
-    with _lock:
-        if _runtime is None or _runtime.settings is not settings:
-            _runtime = BureauRuntime.from_settings(settings)
-        return _runtime
+#: the process-wide bureau runtime, made on first use and again when the settings object changes
+get_runtime = per_settings(BureauRuntime.from_settings)
