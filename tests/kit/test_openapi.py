@@ -29,6 +29,7 @@ def test_every_operation_documents_its_errors_in_the_one_error_shape(client):
             assert responses[status]["content"]["application/json"]["schema"] == error, (path, method, status)
         if (path, method) in PUBLIC:
             assert "security" not in op
+            assert "401" in responses, (path, method)  # a wrong password, code or refresh token
         elif path.startswith("/api/v1/me/"):  # a borrower's own token; never an API key
             assert {"401", "403", "404"} <= set(responses), (path, method)
             assert op["security"] == [{"bearer": []}]

@@ -96,6 +96,8 @@ def statuses_for(path: str, method: str, operation: dict[str, Any]) -> list[int]
     public = (path, method) in PUBLIC
     if not public:
         out += [401, 403]
+    elif path.startswith("/api/v1/"):  # a sign-in route: a wrong password, code or refresh token
+        out.append(401)
     if "{" in path or not public:  # an unknown id or tenant; a caller's own tenant may be suspended
         out.append(404)
     if method in ("post", "put", "patch", "delete"):
